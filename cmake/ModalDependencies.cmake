@@ -1,0 +1,11 @@
+# Every dependency comes from Debian's packages (scripts/bootstrap.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(tomlplusplus CONFIG REQUIRED)
+find_program(MODAL_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+if(NOT Protobuf_PROTOC_EXECUTABLE)
+  find_program(Protobuf_PROTOC_EXECUTABLE protoc REQUIRED)
+endif()

@@ -1,0 +1,95 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_EMULATOR_H
+#define MODAL_EMULATOR_EMULATOR_H
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// An offline server speaking Modal's gRPC protocol (ModalClient and TaskCommandRouter
+/// on one port). Tests embed it through this header; `modal-emulator` wraps it as a binary.
+namespace modal::emulator {
+
+struct EmulatorOptions {
+  /// Address to bind. Loopback unless told otherwise.
+  std::string host = "127.0.0.1";
+  /// 0 picks a free port.
+  int port = 0;
+  /// Credentials every control-plane call must carry (x-modal-token-id / -secret).
+  std::string token_id = "ak-emulator";
+  std::string token_secret = "as-emulator";
+  /// Lifetime of the JWTs returned by AuthTokenGet (`exp` = now + this).
+  std::chrono::seconds auth_token_lifetime{3600};
+  /// Lifetime of router JWTs returned by TaskGetCommandRouterAccess.
+  std::chrono::seconds router_token_lifetime{3600};
+  /// Log every call to stderr.
+  bool verbose = false;
+};
+
+/// Makes the next `count` calls of one RPC fail with `code` (a gRPC status code number).
+struct Fault {
+  int count = 1;
+  int code = 14;  // UNAVAILABLE
+  std::string message = "injected fault";
+  /// When set, the status carries modal.client.RPCRetryPolicy{retry_after_secs} in its
+  /// details (server-directed retry).
+  std::optional<double> retry_after_secs;
+};
+
+/// One call as the server received it.
+struct ReceivedCall {
+  /// Short RPC name, e.g. "AppGetOrCreate".
+  std::string method;
+  /// Client metadata (lower-case keys). Binary headers are omitted.
+  std::multimap<std::string, std::string> metadata;
+  /// Status code the server answered with (0 = OK), once finished; -1 while running.
+  int code = -1;
+};
+
+/**
+ * A running emulator. The constructor binds and starts serving; the destructor stops
+ * serving and kills every sandbox process it started.
+ *
+ * Thread-safe: every method may be called from any thread while the server runs.
+ */
+class Emulator {
+ public:
+  explicit Emulator(EmulatorOptions options = {});
+  ~Emulator();
+  Emulator(Emulator const&) = delete;
+  Emulator& operator=(Emulator const&) = delete;
+
+  /// The bound port.
+  int port() const;
+  /// "host:port".
+  std::string address() const;
+  /// "http://host:port", suitable for MODAL_SERVER_URL.
+  std::string server_url() const;
+  EmulatorOptions const& options() const;
+
+  /// Fault injection: fail the next `fault.count` calls of `method` (short name).
+  void inject_fault(std::string const& method, Fault fault);
+  void clear_faults();
+
+  /// Calls received so far (all methods when `method` is empty), oldest first.
+  std::vector<ReceivedCall> received_calls(std::string_view method = {}) const;
+  void clear_received_calls();
+
+  /// Stops serving and kills all sandboxes. Idempotent; the destructor calls it.
+  void shutdown();
+  /// Blocks until shutdown() is called from another thread (or a signal handler path).
+  void wait();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_EMULATOR_H

@@ -1,0 +1,123 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_CLIENT_H
+#define MODAL_CLIENT_H
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "modal/app.h"
+#include "modal/errors.h"
+#include "modal/secret.h"
+
+namespace modal {
+namespace internal {
+class ClientState;
+}  // namespace internal
+
+/// Severity of a log line. The default level is kWarn.
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+/// Receives every log line the SDK emits at or above the configured level.
+/// Called from any thread, possibly concurrently; it must not throw.
+using LogSink = std::function<void(LogLevel level, std::string_view message)>;
+
+/// What the SDK observed about one attempt of one RPC (a retried call reports each attempt).
+struct CallInfo {
+  /// Service and method, e.g. "modal.client.ModalClient/AppGetOrCreate".
+  std::string_view method;
+  /// How the attempt ended.
+  StatusCode code = StatusCode::kOk;
+  /// Wall time of the attempt, from sending to the final status.
+  std::chrono::microseconds duration{0};
+  /// 0 for the first attempt, 1 for the first retry, ...
+  int attempt = 0;
+  /// The status message, empty on success.
+  std::string_view message;
+};
+
+/// Receives a CallInfo after every RPC attempt, for metrics or tracing. Called from any
+/// thread, possibly concurrently; it must not throw (exceptions are caught and logged).
+using CallObserver = std::function<void(CallInfo const& call)>;
+
+/// Transient-failure retry policy for control-plane calls. The defaults are Modal's.
+struct RetryOptions {
+  /// Retries after the first attempt, for DEADLINE_EXCEEDED, UNAVAILABLE, CANCELLED,
+  /// INTERNAL and UNKNOWN.
+  int max_retries = 3;
+  std::chrono::milliseconds initial_delay{100};
+  double delay_factor = 2.0;
+  std::chrono::milliseconds max_delay{1000};
+};
+
+/**
+ * Options for a Client. Every field left unset falls back to the environment
+ * (MODAL_* variables), then to the active profile of the config file, then to the
+ * default. Initialize by name; fields are only ever appended.
+ */
+struct ClientOptions {
+  std::optional<std::string> token_id;
+  std::optional<std::string> token_secret;
+  /// Environment name; empty lets the server pick the default.
+  std::optional<std::string> environment;
+  /// "https://host:port" (TLS, system roots) or "http://host:port" (plaintext).
+  std::optional<std::string> server_url;
+  std::optional<std::string> image_builder_version;
+  std::optional<LogLevel> log_level;
+  /// Upper bound on server-directed (throttling) retries; zero disables them, unset is unbounded.
+  std::optional<std::chrono::milliseconds> max_throttle_wait;
+  /// Profile to use instead of MODAL_PROFILE / the `active` one.
+  std::optional<std::string> profile;
+  /// Config file instead of MODAL_CONFIG_PATH / ~/.modal.toml.
+  std::optional<std::string> config_path;
+  /// Where log lines go; default: stderr.
+  LogSink log_sink;
+  /// Per-attempt RPC observation hook; default: none.
+  CallObserver call_observer;
+  /// Transient retries of control-plane calls.
+  RetryOptions retry;
+  /// Deadline of each control-plane RPC attempt; unset means none (long polls bound themselves).
+  std::optional<std::chrono::milliseconds> rpc_timeout;
+};
+
+/**
+ * The entry point of the SDK: configuration, credentials and connections to Modal.
+ *
+ * @par Performance
+ * Creating a Client reads the configuration but does not connect; the channel is
+ * created on the first call. Copying a Client is cheap: copies share one state.
+ *
+ * @par Thread Safety
+ * A Client, its copies and every handle it returns may be used from any number of
+ * threads at once. Handles keep the shared state alive, so they may outlive the Client.
+ */
+class Client {
+ public:
+  /// Reads the configuration from the environment and the config file.
+  /// @throws ConfigError if the config file or a setting is invalid.
+  Client();
+  /// Like Client(), with `options` taking precedence over every other source.
+  explicit Client(ClientOptions options);
+
+  AppService apps() const;
+  SecretService secrets() const;
+
+  /// The environment this client uses ("" means the server's default).
+  std::string const& environment() const;
+  /// The control-plane URL this client talks to.
+  std::string const& server_url() const;
+
+  /// Releases the connections. Every later call through this Client, its copies or
+  /// its handles throws ClientClosedError. Idempotent.
+  void close();
+
+ private:
+  std::shared_ptr<internal::ClientState> state_;
+};
+
+}  // namespace modal
+
+#endif  // MODAL_CLIENT_H
