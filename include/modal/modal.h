@@ -1,0 +1,12 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_MODAL_H
+#define MODAL_MODAL_H
+
+/// Umbrella header: everything public in modal-cpp.
+#include "modal/app.h"
+#include "modal/client.h"
+#include "modal/errors.h"
+#include "modal/secret.h"
+#include "modal/version.h"
+
+#endif  // MODAL_MODAL_H

@@ -1,0 +1,29 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "modal/app.h"
+
+#include "internal/client_state.h"
+#include "modal/errors.h"
+
+namespace modal {
+
+App AppService::from_name(std::string const& name, AppFromNameParams const& params) const {
+  if (name.empty()) throw InvalidError("App name must not be empty");
+  modal::client::AppGetOrCreateRequest req;
+  req.set_app_name(name);
+  auto const env = params.environment.empty() ? state_->config().environment : params.environment;
+  req.set_environment_name(env);
+  req.set_object_creation_type(params.create_if_missing
+                                   ? modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING
+                                   : modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED);
+  modal::client::AppGetOrCreateResponse resp;
+  auto status = state_->try_call("AppGetOrCreate", &internal::ModalStub::AppGetOrCreate, req, &resp);
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      internal::throw_rpc_error(status, "AppGetOrCreate", "App '" + name + "' not found");
+    }
+    internal::throw_rpc_error(status, "AppGetOrCreate");
+  }
+  return App{.app_id = resp.app_id(), .name = name, .environment = env};
+}
+
+}  // namespace modal

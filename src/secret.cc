@@ -1,0 +1,100 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "modal/secret.h"
+
+#include "internal/client_state.h"
+#include "internal/secret_state.h"
+#include "internal/validation.h"
+#include "modal/errors.h"
+
+namespace modal {
+
+using internal::ModalStub;
+
+std::string Secret::secret_id() const {
+  std::lock_guard lock(state_->mu);
+  return state_->id;
+}
+
+std::string const& Secret::name() const { return state_->name; }
+
+std::string internal::SecretState::ensure_id(Secret const& secret) {
+  auto& s = *secret.state_;
+  std::lock_guard lock(s.mu);  // one creation at a time; others then see the id
+  if (!s.id.empty()) return s.id;
+  modal::client::SecretGetOrCreateRequest req;
+  req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
+  req.set_environment_name(s.environment);
+  for (auto const& [k, v] : s.entries) (*req.mutable_env_dict())[k] = v;
+  auto resp = s.client->call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, req);
+  if (resp.secret_id().empty()) {
+    throw Error("SecretGetOrCreate returned no secret id", StatusCode::kInternal,
+                "SecretGetOrCreate");
+  }
+  s.id = resp.secret_id();
+  return s.id;
+}
+
+Secret SecretService::from_name(std::string const& name, SecretFromNameParams const& params) const {
+  state_->throw_if_closed();
+  if (name.empty()) throw InvalidError("Secret name must not be empty");
+  modal::client::SecretGetOrCreateRequest req;
+  req.set_deployment_name(name);
+  auto const env = params.environment.empty() ? state_->config().environment : params.environment;
+  req.set_environment_name(env);
+  for (auto const& k : params.required_keys) req.add_required_keys(k);
+  modal::client::SecretGetOrCreateResponse resp;
+  auto status = state_->try_call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, req, &resp);
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      internal::throw_rpc_error(status, "SecretGetOrCreate", "Secret '" + name + "' not found");
+    }
+    internal::throw_rpc_error(status, "SecretGetOrCreate");
+  }
+  auto state = std::make_shared<internal::SecretState>();
+  state->client = state_;
+  state->name = name;
+  state->environment = env;
+  state->id = resp.secret_id();
+  return Secret(std::move(state));
+}
+
+Secret SecretService::from_map(std::map<std::string, std::string> entries,
+                               SecretFromMapParams const& params) const {
+  for (auto const& [k, v] : entries) {
+    if (!internal::is_env_var_name(k)) {
+      throw InvalidError("invalid Secret key '" + k +
+                         "': keys must be environment variable names matching "
+                         "[A-Za-z_][A-Za-z0-9_]*");
+    }
+    state_->redactor().add(v);
+  }
+  auto state = std::make_shared<internal::SecretState>();
+  state->client = state_;
+  state->environment =
+      params.environment.empty() ? state_->config().environment : params.environment;
+  state->entries = std::move(entries);
+  state->from_map = true;
+  return Secret(std::move(state));
+}
+
+void SecretService::remove(std::string const& name, SecretDeleteParams const& params) const {
+  std::string id;
+  try {
+    id = from_name(name, {.environment = params.environment, .required_keys = {}}).secret_id();
+  } catch (NotFoundError const&) {
+    if (params.allow_missing) return;
+    throw;
+  }
+  modal::client::SecretDeleteRequest req;
+  req.set_secret_id(id);
+  google::protobuf::Empty resp;
+  auto status = state_->try_call("SecretDelete", &ModalStub::SecretDelete, req, &resp);
+  if (status.ok()) return;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    if (params.allow_missing) return;
+    internal::throw_rpc_error(status, "SecretDelete", "Secret '" + name + "' not found");
+  }
+  internal::throw_rpc_error(status, "SecretDelete");
+}
+
+}  // namespace modal
