@@ -28,6 +28,10 @@ struct EmulatorOptions {
   std::chrono::seconds router_token_lifetime{3600};
   /// Log every call to stderr.
   bool verbose = false;
+  /// Named Secrets created at startup in environment "main": name -> key/values.
+  std::map<std::string, std::map<std::string, std::string>> secrets;
+  /// EnvironmentSettings.image_builder_version reported for every environment.
+  std::string image_builder_version = "2024.10";
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (a gRPC status code number).

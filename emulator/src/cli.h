@@ -1,0 +1,39 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_CLI_H
+#define MODAL_EMULATOR_SRC_CLI_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "modal_emulator/emulator.h"
+
+namespace modal::emulator {
+
+/// The parsed command line of `modal-emulator`.
+struct CommandLine {
+  EmulatorOptions options;
+  /// --port-file: where to write the bound port once listening ("" = don't).
+  std::string port_file;
+  /// --help was given.
+  bool help = false;
+};
+
+/// Parses the arguments after argv[0]. Accepts `--flag value` and `--flag=value`.
+/// INVALID_ARGUMENT (with a one-line message) on unknown flags or bad values.
+absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args);
+
+/// Parses one `--secret` value, `NAME:KEY=VALUE[,KEY=VALUE...]`, into `secrets`.
+absl::Status parse_secret_flag(std::string const& value,
+                               std::map<std::string, std::map<std::string, std::string>>& secrets);
+
+/// The --help text.
+std::string usage();
+
+/// Writes `port` followed by a newline to `path` atomically (temp file + rename).
+absl::Status write_port_file(std::string const& path, int port);
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_CLI_H

@@ -1,0 +1,147 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "core.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include <google/protobuf/any.pb.h>
+
+#include "ids.h"
+#include "modal_proto/api.pb.h"
+
+namespace modal::emulator {
+
+grpc::Status fault_status(Fault const& fault) {
+  auto const code = static_cast<grpc::StatusCode>(fault.code);
+  if (!fault.retry_after_secs.has_value()) return grpc::Status(code, fault.message);
+  modal::client::RPCRetryPolicy policy;
+  policy.set_retry_after_secs(static_cast<float>(*fault.retry_after_secs));
+  modal::client::RPCStatus rpc_status;
+  rpc_status.set_code(fault.code);
+  rpc_status.set_message(fault.message);
+  // PackFrom uses the "type.googleapis.com/" prefix: the type_url becomes
+  // "type.googleapis.com/modal.client.RPCRetryPolicy".
+  rpc_status.add_details()->PackFrom(policy);
+  return grpc::Status(code, fault.message, rpc_status.SerializeAsString());
+}
+
+Core::Core(EmulatorOptions options) : options_(std::move(options)) {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  state_.add_environment(std::string(kDefaultEnvironment));
+  double const now = unix_now();
+  for (auto const& [name, env] : options_.secrets) {
+    SecretRecord rec;
+    rec.id = new_id("st");
+    rec.name = name;
+    rec.environment = std::string(kDefaultEnvironment);
+    rec.env = env;
+    rec.created_at = now;
+    state_.secrets_by_name[{rec.environment, name}] = rec.id;
+    state_.secrets[rec.id] = std::move(rec);
+  }
+}
+
+std::string Core::address() const {
+  std::string const& host = options_.host;
+  bool const v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port_.load());
+}
+
+std::string Core::server_url() const { return "http://" + address(); }
+
+std::string Core::issue_auth_token() {
+  return auth_tokens_.issue(options_.token_id, options_.auth_token_lifetime);
+}
+
+std::string Core::issue_router_token(std::string const& task_id) {
+  return router_tokens_.issue(task_id, options_.router_token_lifetime,
+                              nlohmann::json{{"task_id", task_id}});
+}
+
+void Core::inject_fault(std::string const& method, Fault fault) {
+  if (fault.count <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_[method].push_back(std::move(fault));
+}
+
+void Core::clear_faults() {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.clear();
+}
+
+std::optional<Fault> Core::take_fault(std::string_view method) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = faults_.find(method);
+  if (it == faults_.end() || it->second.empty()) return std::nullopt;
+  Fault& front = it->second.front();
+  Fault taken = front;
+  taken.count = 1;
+  if (--front.count <= 0) it->second.pop_front();
+  if (it->second.empty()) faults_.erase(it);
+  return taken;
+}
+
+std::uint64_t Core::begin_call(std::string method,
+                               std::multimap<std::string, std::string> md) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LoggedCall entry;
+  entry.seq = next_seq_++;
+  entry.call.method = std::move(method);
+  entry.call.metadata = std::move(md);
+  entry.call.code = -1;
+  calls_.push_back(std::move(entry));
+  return calls_.back().seq;
+}
+
+void Core::finish_call(std::uint64_t seq, int code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Sequence numbers are increasing: binary search (the entry may have been cleared).
+  auto it = std::lower_bound(calls_.begin(), calls_.end(), seq,
+                             [](LoggedCall const& c, std::uint64_t s) { return c.seq < s; });
+  if (it != calls_.end() && it->seq == seq) it->call.code = code;
+}
+
+std::vector<ReceivedCall> Core::received_calls(std::string_view method) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ReceivedCall> out;
+  for (auto const& c : calls_) {
+    if (method.empty() || c.call.method == method) out.push_back(c.call);
+  }
+  return out;
+}
+
+void Core::clear_received_calls() {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.clear();
+}
+
+void Core::add_shutdown_hook(std::function<void()> hook) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!shutting_down_.load()) {
+      shutdown_hooks_.push_back(std::move(hook));
+      return;
+    }
+  }
+  hook();  // already shutting down: run it right away
+}
+
+void Core::begin_shutdown() {
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_.exchange(true)) return;
+    hooks.swap(shutdown_hooks_);
+  }
+  for (auto& hook : hooks) hook();
+}
+
+void Core::log(std::string_view line) const {
+  if (!options_.verbose) return;
+  std::lock_guard<std::mutex> lock(log_mu_);
+  std::fprintf(::stderr, "[modal-emulator] %.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(::stderr);
+}
+
+}  // namespace modal::emulator

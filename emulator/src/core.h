@@ -1,0 +1,122 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_CORE_H
+#define MODAL_EMULATOR_SRC_CORE_H
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <grpcpp/support/status.h>
+
+#include "jwt.h"
+#include "modal_emulator/emulator.h"
+#include "state.h"
+
+namespace modal::emulator {
+
+/// Which service a call belongs to; decides how CallScope authenticates it.
+enum class Plane {
+  /// modal.client.ModalClient: x-modal-token-id / x-modal-token-secret (+ x-modal-auth-token).
+  kControl,
+  /// modal.task_command_router.TaskCommandRouter: `authorization: Bearer <router JWT>`.
+  kRouter,
+};
+
+/// Builds the status of an injected fault: code + message, and when `retry_after_secs` is
+/// set, grpc-status-details-bin = modal.client.RPCStatus{code, message,
+/// details=[Any(modal.client.RPCRetryPolicy{retry_after_secs})]}.
+grpc::Status fault_status(Fault const& fault);
+
+/**
+ * Everything the services share: options, the in-memory store, token issuers, injected
+ * faults, the call log, and shutdown hooks. One per Emulator; outlives the gRPC server.
+ * Thread-safe.
+ */
+class Core {
+ public:
+  explicit Core(EmulatorOptions options);
+  Core(Core const&) = delete;
+  Core& operator=(Core const&) = delete;
+
+  EmulatorOptions const& options() const { return options_; }
+  State& state() { return state_; }
+
+  /// Set once the server is listening.
+  void set_port(int port) { port_ = port; }
+  int port() const { return port_; }
+  /// "host:port" (IPv6 hosts bracketed).
+  std::string address() const;
+  /// "http://host:port".
+  std::string server_url() const;
+
+  // ---- credentials ----
+  /// Control plane: mints the JWT returned by AuthTokenGet (lifetime auth_token_lifetime).
+  std::string issue_auth_token();
+  TokenIssuer::Verification verify_auth_token(std::string_view token) const {
+    return auth_tokens_.verify(token);
+  }
+  /// Router: mints a JWT for `task_id` (sub = task_id, lifetime router_token_lifetime).
+  /// TaskGetCommandRouterAccess returns it; router calls present it as
+  /// `authorization: Bearer <jwt>` and CallScope checks it.
+  std::string issue_router_token(std::string const& task_id);
+  TokenIssuer::Verification verify_router_token(std::string_view token) const {
+    return router_tokens_.verify(token);
+  }
+
+  // ---- faults ----
+  void inject_fault(std::string const& method, Fault fault);
+  void clear_faults();
+  /// Consumes one pending fault for `method`, if any.
+  std::optional<Fault> take_fault(std::string_view method);
+
+  // ---- call log (filled by the server interceptor) ----
+  /// Records a new call; returns its sequence number for finish_call().
+  std::uint64_t begin_call(std::string method, std::multimap<std::string, std::string> md);
+  void finish_call(std::uint64_t seq, int code);
+  std::vector<ReceivedCall> received_calls(std::string_view method) const;
+  void clear_received_calls();
+
+  // ---- lifecycle ----
+  /// True once shutdown has begun: long-poll handlers should return promptly.
+  bool shutting_down() const { return shutting_down_.load(); }
+  /// Registers work to run when the emulator shuts down (before the gRPC server stops):
+  /// kill sandbox processes, wake long-poll waiters, ... Hooks run once, in registration
+  /// order, on the thread calling Emulator::shutdown().
+  void add_shutdown_hook(std::function<void()> hook);
+  /// Marks shutting_down() and runs the hooks (idempotent).
+  void begin_shutdown();
+
+  /// Logs a line to stderr when options().verbose.
+  void log(std::string_view line) const;
+
+ private:
+  EmulatorOptions options_;
+  State state_;
+  std::atomic<int> port_{0};
+  TokenIssuer auth_tokens_{"modal-emulator"};
+  TokenIssuer router_tokens_{"modal-emulator/task-command-router"};
+
+  mutable std::mutex mu_;  // guards the members below
+  std::map<std::string, std::deque<Fault>, std::less<>> faults_;
+  struct LoggedCall {
+    std::uint64_t seq = 0;
+    ReceivedCall call;
+  };
+  std::deque<LoggedCall> calls_;
+  std::uint64_t next_seq_ = 1;
+  std::vector<std::function<void()>> shutdown_hooks_;
+  std::atomic<bool> shutting_down_{false};
+  mutable std::mutex log_mu_;
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_CORE_H

@@ -1,0 +1,117 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "modal_emulator/emulator.h"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "call_log.h"
+#include "control_plane.h"
+#include "core.h"
+#include "router.h"
+
+namespace modal::emulator {
+namespace {
+
+constexpr int kMaxMessageBytes = 100 * 1024 * 1024;
+// In-flight calls (long polls) get this long to finish before the server cancels them.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(200);
+
+}  // namespace
+
+class Emulator::Impl {
+ public:
+  explicit Impl(EmulatorOptions options)
+      : core_(std::move(options)), control_plane_(core_), router_(core_) {
+    grpc::ServerBuilder builder;
+    std::string const& host = core_.options().host;
+    bool const v6 = host.find(':') != std::string::npos && host.front() != '[';
+    std::string const listen =
+        (v6 ? "[" + host + "]" : host) + ":" + std::to_string(core_.options().port);
+    int selected_port = 0;
+    builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &selected_port);
+    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    builder.SetMaxSendMessageSize(kMaxMessageBytes);
+    builder.RegisterService(&control_plane_);
+    builder.RegisterService(&router_);
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(make_call_log_factory(core_));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || selected_port == 0) {
+      throw std::runtime_error("modal-emulator: could not listen on " + listen);
+    }
+    core_.set_port(selected_port);
+    core_.log("listening on " + core_.address());
+  }
+
+  ~Impl() { shutdown(); }
+
+  Core& core() { return core_; }
+
+  void shutdown() {
+    std::call_once(shutdown_once_, [this] {
+      core_.begin_shutdown();  // kill sandboxes, wake long polls
+      server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopped_ = true;
+      }
+      cv_.notify_all();
+    });
+    // A concurrent second caller returns only once the first has finished.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return stopped_; });
+  }
+
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return stopped_; });
+  }
+
+ private:
+  Core core_;
+  ControlPlane control_plane_;
+  Router router_;
+  std::unique_ptr<grpc::Server> server_;
+  std::once_flag shutdown_once_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+Emulator::Emulator(EmulatorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Emulator::~Emulator() { impl_->shutdown(); }
+
+int Emulator::port() const { return impl_->core().port(); }
+
+std::string Emulator::address() const { return impl_->core().address(); }
+
+std::string Emulator::server_url() const { return impl_->core().server_url(); }
+
+EmulatorOptions const& Emulator::options() const { return impl_->core().options(); }
+
+void Emulator::inject_fault(std::string const& method, Fault fault) {
+  impl_->core().inject_fault(method, std::move(fault));
+}
+
+void Emulator::clear_faults() { impl_->core().clear_faults(); }
+
+std::vector<ReceivedCall> Emulator::received_calls(std::string_view method) const {
+  return impl_->core().received_calls(method);
+}
+
+void Emulator::clear_received_calls() { impl_->core().clear_received_calls(); }
+
+void Emulator::shutdown() { impl_->shutdown(); }
+
+void Emulator::wait() { impl_->wait(); }
+
+}  // namespace modal::emulator
