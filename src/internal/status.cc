@@ -35,6 +35,7 @@ void throw_rpc_error(grpc::Status const& status, std::string_view method,
     case grpc::StatusCode::PERMISSION_DENIED: throw AuthError(what, code, m, server_message);
     case grpc::StatusCode::UNAVAILABLE: throw ConnectionError(what, code, m, server_message);
     case grpc::StatusCode::DEADLINE_EXCEEDED: throw TimeoutError(what, code, m, server_message);
+    case grpc::StatusCode::INTERNAL: throw InternalFailure(what, code, m, server_message);
     default: throw Error(what, code, m, server_message);
   }
 }

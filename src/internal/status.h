@@ -22,7 +22,7 @@ StatusCode to_status_code(grpc::StatusCode code) noexcept;
  * NOT_FOUND → NotFoundError, ALREADY_EXISTS → AlreadyExistsError, INVALID_ARGUMENT →
  * InvalidError, FAILED_PRECONDITION → ConflictError, UNAUTHENTICATED and
  * PERMISSION_DENIED → AuthError, UNAVAILABLE → ConnectionError, DEADLINE_EXCEEDED →
- * TimeoutError, anything else → Error.
+ * TimeoutError, INTERNAL → InternalFailure, anything else → Error.
  */
 [[noreturn]] void throw_rpc_error(grpc::Status const& status, std::string_view method,
                                   std::string_view summary = {});
