@@ -11,7 +11,11 @@ Client::Client(ClientOptions options)
     : state_(internal::ClientState::create(std::move(options), internal::process_env())) {}
 
 AppService Client::apps() const { return AppService(state_); }
+ImageService Client::images() const { return ImageService(state_); }
+ProxyService Client::proxies() const { return ProxyService(state_); }
+SandboxService Client::sandboxes() const { return SandboxService(state_); }
 SecretService Client::secrets() const { return SecretService(state_); }
+VolumeService Client::volumes() const { return VolumeService(state_); }
 
 std::string const& Client::environment() const { return state_->config().environment; }
 std::string const& Client::server_url() const { return state_->config().server_url; }

@@ -11,7 +11,11 @@
 
 #include "modal/app.h"
 #include "modal/errors.h"
+#include "modal/image.h"
+#include "modal/proxy.h"
+#include "modal/sandbox.h"
 #include "modal/secret.h"
+#include "modal/volume.h"
 
 namespace modal {
 namespace internal {
@@ -103,7 +107,11 @@ class Client {
   explicit Client(ClientOptions options);
 
   AppService apps() const;
+  ImageService images() const;
+  ProxyService proxies() const;
+  SandboxService sandboxes() const;
   SecretService secrets() const;
+  VolumeService volumes() const;
 
   /// The environment this client uses ("" means the server's default).
   std::string const& environment() const;

@@ -5,8 +5,15 @@
 /// Umbrella header: everything public in modal-cpp.
 #include "modal/app.h"
 #include "modal/client.h"
+#include "modal/cloud_bucket_mount.h"
+#include "modal/container_process.h"
 #include "modal/errors.h"
+#include "modal/image.h"
+#include "modal/proxy.h"
+#include "modal/sandbox.h"
 #include "modal/secret.h"
+#include "modal/streams.h"
 #include "modal/version.h"
+#include "modal/volume.h"
 
 #endif  // MODAL_MODAL_H

@@ -1,0 +1,37 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_CLOUD_BUCKET_MOUNT_H
+#define MODAL_CLOUD_BUCKET_MOUNT_H
+
+#include <optional>
+#include <string>
+
+#include "modal/secret.h"
+
+namespace modal {
+
+struct CloudBucketMountParams {
+  /// Credentials (e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); required for requester_pays.
+  std::optional<Secret> secret;
+  bool read_only = false;
+  bool requester_pays = false;
+  /// Endpoint for non-AWS buckets: r2.cloudflarestorage.com → R2,
+  /// storage.googleapis.com → GCP, anything else → S3-compatible.
+  std::string bucket_endpoint_url;
+  /// Mount only this prefix; must end with '/'.
+  std::string key_prefix;
+  std::string oidc_auth_role_arn;
+};
+
+/// A cloud storage bucket (S3, R2, GCS) mounted into a Sandbox. A plain value.
+struct CloudBucketMount {
+  std::string bucket_name;
+  CloudBucketMountParams params;
+
+  /// Validates the parameters. @throws InvalidError (requester_pays without a secret,
+  /// key_prefix not ending in '/', empty bucket name).
+  static CloudBucketMount create(std::string bucket_name, CloudBucketMountParams params = {});
+};
+
+}  // namespace modal
+
+#endif  // MODAL_CLOUD_BUCKET_MOUNT_H

@@ -1,0 +1,265 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_SANDBOX_H
+#define MODAL_SANDBOX_H
+
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "modal/app.h"
+#include "modal/cloud_bucket_mount.h"
+#include "modal/container_process.h"
+#include "modal/image.h"
+#include "modal/proxy.h"
+#include "modal/secret.h"
+#include "modal/streams.h"
+#include "modal/volume.h"
+
+namespace modal {
+namespace internal {
+class ClientState;
+struct SandboxState;
+struct SandboxListState;
+}  // namespace internal
+
+struct ProbeParams {
+  /// Time between checks; > 0, whole milliseconds.
+  std::chrono::milliseconds interval{100};
+};
+
+/// How Modal decides a Sandbox is ready (see `Sandbox::wait_until_ready`).
+class Probe {
+ public:
+  /// Ready once a TCP connection to `port` (1..65535) succeeds. @throws InvalidError.
+  static Probe tcp(int port, ProbeParams const& params = {});
+  /// Ready once `argv` exits with 0. @throws InvalidError if argv is empty.
+  static Probe exec(std::vector<std::string> argv, ProbeParams const& params = {});
+
+  std::optional<int> const& tcp_port() const { return tcp_port_; }
+  std::vector<std::string> const& exec_argv() const { return exec_argv_; }
+  std::chrono::milliseconds interval() const { return interval_; }
+
+ private:
+  Probe() = default;
+  std::optional<int> tcp_port_;
+  std::vector<std::string> exec_argv_;
+  std::chrono::milliseconds interval_{100};
+};
+
+/// Options of `SandboxService::create`. Initialize by name; fields are only appended.
+struct SandboxCreateParams {
+  /// CPU cores reserved (fractional allowed); unset uses Modal's default.
+  std::optional<double> cpu;
+  /// Hard CPU limit; requires `cpu` and must be >= it.
+  std::optional<double> cpu_limit;
+  /// Memory reserved, MiB.
+  std::optional<int> memory_mib;
+  /// Hard memory limit, MiB; requires `memory_mib` and must be >= it.
+  std::optional<int> memory_limit_mib;
+  /// GPU request, "TYPE" or "TYPE:COUNT", e.g. "A100:2".
+  std::string gpu;
+  /// Maximum lifetime (whole seconds); unset means 5 minutes.
+  std::optional<std::chrono::milliseconds> timeout;
+  /// Terminate after this long without activity (whole seconds).
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  /// Absolute working directory of the entrypoint and of execs.
+  std::string workdir;
+  /// The entrypoint argv; empty keeps the Sandbox idle until terminated.
+  std::vector<std::string> command;
+  /// Environment variables.
+  std::map<std::string, std::string> env;
+  std::vector<Secret> secrets;
+  /// Mount path → Volume.
+  std::map<std::string, Volume> volumes;
+  /// Mount path → bucket.
+  std::map<std::string, CloudBucketMount> cloud_bucket_mounts;
+  /// Run the entrypoint under a pseudo-terminal.
+  bool pty = false;
+  /// Ports exposed through TLS tunnels.
+  std::vector<int> encrypted_ports;
+  /// Ports exposed through HTTP/2 tunnels.
+  std::vector<int> h2_ports;
+  /// Ports exposed through plain TCP tunnels.
+  std::vector<int> unencrypted_ports;
+  /// No network access at all; excludes ports and allowlists.
+  bool block_network = false;
+  /// Outbound CIDRs allowed; set (even empty) restricts outbound traffic to it.
+  std::optional<std::vector<std::string>> cidr_allowlist;
+  /// Cloud provider, e.g. "aws", "gcp".
+  std::string cloud;
+  /// Regions to run in, e.g. {"us-east-1"}.
+  std::vector<std::string> regions;
+  /// Log the Sandbox's commands.
+  bool verbose = false;
+  std::optional<Proxy> proxy;
+  /// Unique among running Sandboxes of the App; [A-Za-z0-9._-], at most 64 characters.
+  std::string name;
+  /// Experimental backend options; values are booleans or strings.
+  std::map<std::string, std::variant<bool, std::string>> experimental_options;
+  /// Serve encrypted ports under this custom domain.
+  std::string custom_domain;
+  std::optional<Probe> readiness_probe;
+  /// Tags to attach at creation.
+  std::map<std::string, std::string> tags;
+};
+
+struct SandboxFromNameParams {
+  std::string environment;
+};
+
+struct SandboxListParams {
+  /// Only Sandboxes of this App.
+  std::string app_id;
+  /// Only Sandboxes carrying all of these tags.
+  std::map<std::string, std::string> tags;
+  std::string environment;
+};
+
+struct SandboxTerminateParams {
+  /// Wait for the Sandbox to finish and return its exit code.
+  bool wait = false;
+};
+
+struct SandboxCreateConnectTokenParams {
+  /// Arbitrary data passed to the Sandbox's server with each connection.
+  std::string user_metadata;
+  /// The port the token connects to (1..65535); unset means 8080.
+  std::optional<int> port;
+};
+
+/// A credential for connecting to a Sandbox's HTTP server.
+struct SandboxConnectToken {
+  std::string url;
+  std::string token;
+};
+
+/// A tunnel from the internet to a port of a Sandbox.
+struct Tunnel {
+  std::string host;
+  int port = 0;
+  std::string unencrypted_host;
+  int unencrypted_port = 0;
+
+  /// "https://host" (or "https://host:port" when port is not 443).
+  std::string url() const;
+  /// The TLS endpoint.
+  std::pair<std::string, int> tls_socket() const;
+  /// The plain TCP endpoint. @throws InvalidError if the port is not unencrypted.
+  std::pair<std::string, int> tcp_socket() const;
+};
+
+/**
+ * A Sandbox: a container running an entrypoint and any commands you exec in it.
+ *
+ * @par Thread Safety
+ * Copies share one state (task id, router connection, stdio position). Every method
+ * may be called from any thread. After `detach()` (or `terminate()`) calls throw
+ * ClientClosedError.
+ */
+class Sandbox {
+ public:
+  std::string const& sandbox_id() const;
+
+  /// Runs `argv` in the Sandbox. @throws InvalidError for bad arguments.
+  ContainerProcess exec(std::vector<std::string> argv, SandboxExecParams const& params = {}) const;
+
+  /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
+  /// 137 when terminated).
+  int wait() const;
+  /// The exit code if finished, else nullopt. Does not block.
+  std::optional<int> poll() const;
+  /// Terminates the Sandbox and detaches; with `wait`, returns the exit code.
+  std::optional<int> terminate(SandboxTerminateParams const& params = {}) const;
+  /// Releases the connections of this handle; later calls throw ClientClosedError.
+  /// The Sandbox keeps running. Idempotent.
+  void detach() const;
+
+  /// Replaces the Sandbox's tags.
+  void set_tags(std::map<std::string, std::string> const& tags) const;
+  std::map<std::string, std::string> get_tags() const;
+
+  /// The Sandbox's tunnels by container port, waiting up to `timeout` for them.
+  /// @throws SandboxTimeoutError if they are not ready in time.
+  std::map<int, Tunnel> tunnels(std::chrono::milliseconds timeout = std::chrono::seconds(50)) const;
+  SandboxConnectToken create_connect_token(SandboxCreateConnectTokenParams const& params = {}) const;
+  /// Blocks until the readiness probe passes. @throws TimeoutError after `timeout`.
+  void wait_until_ready(std::chrono::milliseconds timeout = std::chrono::minutes(5)) const;
+
+  /// The entrypoint's standard output.
+  StreamReader stdout_stream() const;
+  /// The entrypoint's standard error.
+  StreamReader stderr_stream() const;
+  /// The entrypoint's standard input; `close()` sends EOF.
+  StreamWriter stdin_stream() const;
+
+ private:
+  friend struct internal::SandboxState;
+  explicit Sandbox(std::shared_ptr<internal::SandboxState> state) : state_(std::move(state)) {}
+  std::shared_ptr<internal::SandboxState> state_;
+};
+
+/// A lazily paged list of Sandboxes, newest first: `for (Sandbox const& sb : range)`.
+/// Pages are fetched as the iteration advances. Single pass.
+class SandboxRange {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Sandbox;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Sandbox const*;
+    using reference = Sandbox const&;
+
+    iterator() = default;
+    reference operator*() const;
+    pointer operator->() const { return &**this; }
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    friend bool operator==(iterator const& a, iterator const& b) { return a.state_ == b.state_; }
+
+   private:
+    friend class SandboxRange;
+    explicit iterator(std::shared_ptr<internal::SandboxListState> state);
+    std::shared_ptr<internal::SandboxListState> state_;  // nullptr = end
+  };
+
+  iterator begin();
+  iterator end() { return iterator(); }
+
+ private:
+  friend class SandboxService;
+  explicit SandboxRange(std::shared_ptr<internal::SandboxListState> state) : state_(std::move(state)) {}
+  std::shared_ptr<internal::SandboxListState> state_;
+};
+
+/// Creates and finds Sandboxes. Obtain it with `Client::sandboxes()`. Thread-safe.
+class SandboxService {
+ public:
+  /// Creates a Sandbox in `app` running `image` (built first if needed).
+  /// @throws InvalidError for bad parameters, AlreadyExistsError if the name is taken.
+  Sandbox create(App const& app, Image const& image, SandboxCreateParams const& params = {}) const;
+  /// A handle for an existing Sandbox id. Sends nothing.
+  Sandbox from_id(std::string const& sandbox_id) const;
+  /// The running Sandbox named `name` in the App named `app_name`.
+  /// @throws NotFoundError if there is none.
+  Sandbox from_name(std::string const& app_name, std::string const& name,
+                    SandboxFromNameParams const& params = {}) const;
+  /// Running Sandboxes, filtered, newest first. No RPC until iterated.
+  SandboxRange list(SandboxListParams const& params = {}) const;
+
+ private:
+  friend class Client;
+  explicit SandboxService(std::shared_ptr<internal::ClientState> state) : state_(std::move(state)) {}
+  std::shared_ptr<internal::ClientState> state_;
+};
+
+}  // namespace modal
+
+#endif  // MODAL_SANDBOX_H

@@ -1,0 +1,118 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_STREAMS_H
+#define MODAL_STREAMS_H
+
+#include <cstddef>
+#include <iosfwd>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace modal {
+namespace internal {
+class ByteSource;
+class ByteSink;
+struct StreamReaderState;
+struct StreamWriterState;
+}  // namespace internal
+
+/**
+ * A blocking, byte-exact reader of a remote output stream (a Sandbox's or a process's
+ * stdout or stderr). Data is fetched lazily on the first read. Interrupted transfers
+ * resume where they stopped, so no byte is lost or repeated.
+ *
+ * @par Thread Safety
+ * Copies share one stream position. Reads on one stream are serialized internally; read
+ * different streams (stdout and stderr) from different threads to consume both at once.
+ */
+class StreamReader {
+ public:
+  /// Reads up to `buffer.size()` bytes, blocking until at least one byte or the end.
+  /// @return the number of bytes read; 0 only at the end of the stream.
+  std::size_t read(std::span<char> buffer);
+  /// Reads the next chunk as the server delivered it (any size > 0); nullopt at the end.
+  std::optional<std::string> read_chunk();
+  /// Reads everything up to the end of the stream.
+  std::string read_all();
+  /// Reads one line without its trailing '\n'; nullopt at the end. A last line without
+  /// a newline is still returned.
+  std::optional<std::string> read_line();
+
+  /// An input range of lines: `for (std::string const& line : reader.lines())`.
+  class LineRange;
+  LineRange lines();
+
+  /// A std::istream over the stream, owned by this reader's shared state.
+  std::istream& istream();
+
+  /// Wraps a source; used by the SDK to build readers.
+  explicit StreamReader(std::unique_ptr<internal::ByteSource> source);
+
+ private:
+  std::shared_ptr<internal::StreamReaderState> state_;
+};
+
+class StreamReader::LineRange {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::string;
+    using difference_type = std::ptrdiff_t;
+    using pointer = std::string const*;
+    using reference = std::string const&;
+
+    iterator() = default;
+    reference operator*() const { return *line_; }
+    pointer operator->() const { return &*line_; }
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    friend bool operator==(iterator const& a, iterator const& b) {
+      return a.reader_ == b.reader_;
+    }
+
+   private:
+    friend class LineRange;
+    explicit iterator(StreamReader* reader) : reader_(reader) { ++*this; }
+    StreamReader* reader_ = nullptr;  // nullptr = end
+    std::optional<std::string> line_;
+  };
+
+  iterator begin() { return iterator(&reader_); }
+  iterator end() { return iterator(); }
+
+ private:
+  friend class StreamReader;
+  explicit LineRange(StreamReader reader) : reader_(std::move(reader)) {}
+  StreamReader reader_;
+};
+
+/**
+ * A blocking writer to a remote input stream (stdin). Each write is applied exactly once
+ * even when retried. `close()` sends end-of-file.
+ *
+ * @par Thread Safety
+ * Copies share one stream. Writes are serialized internally, in call order.
+ */
+class StreamWriter {
+ public:
+  /// Sends `data`; returns once the server accepted it.
+  void write(std::string_view data);
+  /// Sends end-of-file. Later writes throw InvalidError. Idempotent.
+  void close();
+  /// A std::ostream over the stream (buffered: flush() or std::endl sends).
+  std::ostream& ostream();
+
+  /// Wraps a sink; used by the SDK to build writers.
+  explicit StreamWriter(std::unique_ptr<internal::ByteSink> sink);
+
+ private:
+  std::shared_ptr<internal::StreamWriterState> state_;
+};
+
+}  // namespace modal
+
+#endif  // MODAL_STREAMS_H

@@ -1,0 +1,55 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_INTERNAL_SANDBOX_STATE_H
+#define MODAL_INTERNAL_SANDBOX_STATE_H
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "modal/sandbox.h"
+
+namespace modal::internal {
+
+class ClientState;
+class RouterClient;
+
+/**
+ * The shared state behind a modal::Sandbox and its copies.
+ *
+ * Ownership of the implementation: src/sandbox.cc (lifecycle, tags, tunnels, stdio of
+ * the entrypoint, task id) and src/sandbox_exec.cc (router access, exec, readiness).
+ */
+struct SandboxState {
+  std::shared_ptr<ClientState> client;
+  std::string sandbox_id;
+
+  std::mutex mu;
+  std::string task_id;                    // guarded by mu; cached once known
+  bool detached = false;                  // guarded by mu
+  std::shared_ptr<RouterClient> router;   // guarded by mu; created lazily
+  std::optional<std::map<int, Tunnel>> tunnels;  // guarded by mu; cached
+  std::optional<StreamReader> stdout_reader;     // guarded by mu; created lazily
+  std::optional<StreamReader> stderr_reader;     // guarded by mu
+  std::optional<StreamWriter> stdin_writer;      // guarded by mu
+
+  /// A handle for `sandbox_id`.
+  static Sandbox make(std::shared_ptr<ClientState> client, std::string sandbox_id);
+  static SandboxState& of(Sandbox const& sandbox) { return *sandbox.state_; }
+
+  /// @throws ClientClosedError after detach()/terminate() or Client::close().
+  void ensure_attached();
+  /// The task id, polling SandboxGetTaskId until the Sandbox is scheduled.
+  /// @throws Error if the Sandbox already finished, TimeoutError after ~5 minutes.
+  std::string get_task_id();
+  /// The router connection of this Sandbox, created on first use (TaskGetCommandRouterAccess).
+  /// Implemented in src/sandbox_exec.cc.
+  std::shared_ptr<RouterClient> router_client();
+  /// Closes the router connection, if any (detach). Implemented in src/sandbox_exec.cc.
+  void close_router();
+};
+
+}  // namespace modal::internal
+
+#endif  // MODAL_INTERNAL_SANDBOX_STATE_H

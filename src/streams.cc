@@ -1,0 +1,229 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "modal/streams.h"
+
+#include <cstring>
+#include <istream>
+#include <mutex>
+#include <ostream>
+#include <streambuf>
+
+#include "internal/streams.h"
+#include "modal/errors.h"
+
+namespace modal {
+namespace internal {
+namespace {
+
+class ReaderBuf;
+class WriterBuf;
+
+}  // namespace
+
+struct StreamReaderState {
+  std::unique_ptr<ByteSource> source;
+  std::mutex mu;
+  std::string chunk;    // current chunk
+  std::size_t pos = 0;  // consumed bytes of `chunk`
+  bool eof = false;
+  std::unique_ptr<std::streambuf> buf;
+  std::unique_ptr<std::istream> stream;
+
+  // Returns bytes buffered by the istream adapter to the reader. Requires `mu`.
+  void sync_istream() {
+    if (buf) buf->pubsync();
+  }
+
+  // Ensures unread bytes are available; false at the end. Requires `mu`.
+  bool fill() {
+    sync_istream();
+    while (pos >= chunk.size()) {
+      if (eof) return false;
+      chunk.clear();
+      pos = 0;
+      if (!source->next(chunk)) {
+        eof = true;
+        chunk.clear();
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+struct StreamWriterState {
+  std::unique_ptr<ByteSink> sink;
+  std::mutex mu;
+  bool closed = false;
+  std::unique_ptr<std::streambuf> buf;
+  std::unique_ptr<std::ostream> stream;
+};
+
+namespace {
+
+// istream adapter: hands out the reader's chunks without copying them again.
+class ReaderBuf final : public std::streambuf {
+ public:
+  explicit ReaderBuf(StreamReaderState& s) : s_(s) {}
+
+ protected:
+  int_type underflow() override {
+    std::lock_guard lock(s_.mu);
+    if (!s_.fill()) {  // fill() first returns what the get area consumed
+      setg(nullptr, nullptr, nullptr);
+      return traits_type::eof();
+    }
+    char* base = s_.chunk.data() + s_.pos;
+    setg(base, base, s_.chunk.data() + s_.chunk.size());
+    return traits_type::to_int_type(*gptr());
+  }
+  // Gives bytes not yet consumed through the get area back to the reader. Called with
+  // the reader's mutex held (StreamReaderState::sync_istream).
+  int sync() override {
+    s_.pos += static_cast<std::size_t>(gptr() - eback());
+    setg(nullptr, nullptr, nullptr);
+    return 0;
+  }
+
+ private:
+  StreamReaderState& s_;
+};
+
+class WriterBuf final : public std::streambuf {
+ public:
+  explicit WriterBuf(StreamWriterState& s) : s_(s) { setp(buffer_, buffer_ + sizeof buffer_); }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  int sync() override {
+    auto const n = static_cast<std::size_t>(pptr() - pbase());
+    if (n == 0) return 0;
+    std::lock_guard lock(s_.mu);
+    if (s_.closed) return -1;
+    s_.sink->write(std::string_view(pbase(), n));  // errors propagate as exceptions
+    setp(buffer_, buffer_ + sizeof buffer_);
+    return 0;
+  }
+
+ private:
+  StreamWriterState& s_;
+  char buffer_[64 * 1024];
+};
+
+}  // namespace
+}  // namespace internal
+
+StreamReader::StreamReader(std::unique_ptr<internal::ByteSource> source)
+    : state_(std::make_shared<internal::StreamReaderState>()) {
+  state_->source = std::move(source);
+}
+
+std::size_t StreamReader::read(std::span<char> buffer) {
+  if (buffer.empty()) return 0;
+  std::lock_guard lock(state_->mu);
+  if (!state_->fill()) return 0;
+  auto const n = std::min(buffer.size(), state_->chunk.size() - state_->pos);
+  std::memcpy(buffer.data(), state_->chunk.data() + state_->pos, n);
+  state_->pos += n;
+  return n;
+}
+
+std::optional<std::string> StreamReader::read_chunk() {
+  std::lock_guard lock(state_->mu);
+  if (!state_->fill()) return std::nullopt;
+  std::string out;
+  if (state_->pos == 0) {
+    out.swap(state_->chunk);
+  } else {
+    out = state_->chunk.substr(state_->pos);
+    state_->chunk.clear();
+  }
+  state_->pos = 0;
+  return out;
+}
+
+std::string StreamReader::read_all() {
+  std::string out;
+  while (auto chunk = read_chunk()) {
+    if (out.empty()) {
+      out = std::move(*chunk);
+    } else {
+      out += *chunk;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> StreamReader::read_line() {
+  std::lock_guard lock(state_->mu);
+  std::string line;
+  bool any = false;
+  while (state_->fill()) {
+    any = true;
+    auto const* begin = state_->chunk.data() + state_->pos;
+    auto const avail = state_->chunk.size() - state_->pos;
+    if (auto const* nl = static_cast<char const*>(std::memchr(begin, '\n', avail))) {
+      line.append(begin, nl);
+      state_->pos += static_cast<std::size_t>(nl - begin) + 1;
+      return line;
+    }
+    line.append(begin, avail);
+    state_->pos += avail;
+  }
+  if (!any) return std::nullopt;
+  return line;
+}
+
+StreamReader::LineRange StreamReader::lines() { return LineRange(*this); }
+
+StreamReader::LineRange::iterator& StreamReader::LineRange::iterator::operator++() {
+  line_ = reader_->read_line();
+  if (!line_) reader_ = nullptr;
+  return *this;
+}
+
+std::istream& StreamReader::istream() {
+  std::lock_guard lock(state_->mu);
+  if (!state_->stream) {
+    state_->buf = std::make_unique<internal::ReaderBuf>(*state_);
+    state_->stream = std::make_unique<std::istream>(state_->buf.get());
+  }
+  return *state_->stream;
+}
+
+StreamWriter::StreamWriter(std::unique_ptr<internal::ByteSink> sink)
+    : state_(std::make_shared<internal::StreamWriterState>()) {
+  state_->sink = std::move(sink);
+}
+
+void StreamWriter::write(std::string_view data) {
+  std::lock_guard lock(state_->mu);
+  if (state_->closed) throw InvalidError("write to a closed stdin stream");
+  if (!data.empty()) state_->sink->write(data);
+}
+
+void StreamWriter::close() {
+  if (state_->stream) state_->stream->flush();
+  std::lock_guard lock(state_->mu);
+  if (state_->closed) return;
+  state_->sink->close();
+  state_->closed = true;
+}
+
+std::ostream& StreamWriter::ostream() {
+  std::lock_guard lock(state_->mu);
+  if (!state_->stream) {
+    state_->buf = std::make_unique<internal::WriterBuf>(*state_);
+    state_->stream = std::make_unique<std::ostream>(state_->buf.get());
+    state_->stream->exceptions(std::ios::badbit);
+  }
+  return *state_->stream;
+}
+
+}  // namespace modal
