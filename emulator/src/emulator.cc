@@ -37,6 +37,9 @@ class Emulator::Impl {
     builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &selected_port);
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
+    // gRPC sets SO_REUSEPORT by default, which would let a second emulator (or anything
+    // else) silently share a fixed port: binding a taken port must fail instead.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.RegisterService(&control_plane_);
     builder.RegisterService(&router_);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -1,0 +1,270 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// Pieces of the emulator that need no server: ids, JWTs, faults, the command line.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli.h"
+#include "core.h"
+#include "ids.h"
+#include "jwt.h"
+#include "modal_proto/api.pb.h"
+#include "testing_util/temp_file.h"
+
+namespace modal::emulator {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(IdsTest, ShapeAndUniqueness) {
+  std::set<std::string> seen;
+  for (char const* prefix : {"ap", "st", "sb", "en", "im", "ta"}) {
+    for (int i = 0; i < 100; ++i) {
+      std::string const id = new_id(prefix);
+      EXPECT_TRUE(is_id(id, prefix)) << id;
+      EXPECT_EQ(id.size(), std::string(prefix).size() + 1 + 22);
+      EXPECT_TRUE(seen.insert(id).second) << "duplicate " << id;
+    }
+  }
+}
+
+TEST(IdsTest, IsIdRejectsMalformed) {
+  EXPECT_FALSE(is_id("ap-123", "ap"));
+  EXPECT_FALSE(is_id("st-" + std::string(22, 'a'), "ap"));
+  EXPECT_FALSE(is_id("ap_" + std::string(22, 'a'), "ap"));
+  EXPECT_FALSE(is_id("ap-" + std::string(21, 'a') + "-", "ap"));
+  EXPECT_TRUE(is_id("ap-" + std::string(22, 'Z'), "ap"));
+}
+
+TEST(IdsTest, ConcurrentGenerationIsDistinct) {
+  std::vector<std::vector<std::string>> out(4);
+  std::vector<std::thread> threads;
+  for (auto& v : out) {
+    threads.emplace_back([&v] {
+      for (int i = 0; i < 500; ++i) v.push_back(new_id("sb"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (auto const& v : out) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 2000u);
+}
+
+TEST(JwtTest, IssuedTokenHasThreePartsAndClaims) {
+  TokenIssuer issuer("test-issuer");
+  double const before = unix_now();
+  std::string const token =
+      issuer.issue("ta-1", std::chrono::seconds(60), nlohmann::json{{"task_id", "ta-1"}});
+  EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
+  EXPECT_EQ(token.find('='), std::string::npos);  // base64url without padding
+  auto payload = decode_jwt_payload(token);
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ((*payload)["sub"], "ta-1");
+  EXPECT_EQ((*payload)["task_id"], "ta-1");
+  EXPECT_EQ((*payload)["iss"], "test-issuer");
+  ASSERT_TRUE((*payload)["exp"].is_number_integer());
+  EXPECT_NEAR((*payload)["exp"].get<double>(), before + 60, 2.0);
+
+  auto v = issuer.verify(token);
+  EXPECT_EQ(v.verdict, TokenIssuer::Verdict::kValid);
+  EXPECT_EQ(v.subject, "ta-1");
+}
+
+TEST(JwtTest, UnknownAndTamperedTokensAreRejected) {
+  TokenIssuer issuer("i");
+  std::string const token = issuer.issue("s", std::chrono::seconds(60));
+  EXPECT_EQ(issuer.verify("a.b.c").verdict, TokenIssuer::Verdict::kUnknown);
+  std::string tampered = token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(issuer.verify(tampered).verdict, TokenIssuer::Verdict::kUnknown);
+  TokenIssuer other("i");
+  EXPECT_EQ(other.verify(token).verdict, TokenIssuer::Verdict::kUnknown);
+}
+
+TEST(JwtTest, TokensExpire) {
+  TokenIssuer issuer("i");
+  std::string const token = issuer.issue("s", std::chrono::seconds(1));
+  EXPECT_EQ(issuer.verify(token).verdict, TokenIssuer::Verdict::kValid);
+  auto const exp = decode_jwt_payload(token)->at("exp").get<double>();
+  std::this_thread::sleep_for(std::chrono::duration<double>(exp - unix_now() + 0.05));
+  auto v = issuer.verify(token);
+  EXPECT_EQ(v.verdict, TokenIssuer::Verdict::kExpired);
+  EXPECT_EQ(v.subject, "s");
+}
+
+TEST(JwtTest, DecodeRejectsMalformed) {
+  EXPECT_FALSE(decode_jwt_payload("onlyone").has_value());
+  EXPECT_FALSE(decode_jwt_payload("a.b").has_value());
+  EXPECT_FALSE(decode_jwt_payload("a.!!!.c").has_value());
+  EXPECT_FALSE(decode_jwt_payload("a.bm90IGpzb24.c").has_value());  // "not json"
+}
+
+TEST(FaultStatusTest, PlainFaultHasNoDetails) {
+  Fault f;
+  f.code = 13;
+  f.message = "boom";
+  auto st = fault_status(f);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(st.error_message(), "boom");
+  EXPECT_TRUE(st.error_details().empty());
+}
+
+TEST(FaultStatusTest, RetryAfterIsEncodedAsRpcStatus) {
+  Fault f;
+  f.code = 8;
+  f.message = "throttled";
+  f.retry_after_secs = 0.25;
+  auto st = fault_status(f);
+  modal::client::RPCStatus s;
+  ASSERT_TRUE(s.ParseFromString(st.error_details()));
+  EXPECT_EQ(s.code(), 8);
+  ASSERT_EQ(s.details_size(), 1);
+  EXPECT_EQ(s.details(0).type_url(), "type.googleapis.com/modal.client.RPCRetryPolicy");
+  modal::client::RPCRetryPolicy p;
+  ASSERT_TRUE(p.ParseFromString(s.details(0).value()));
+  EXPECT_FLOAT_EQ(p.retry_after_secs(), 0.25f);
+}
+
+TEST(CoreTest, FaultCountsAreConsumedPerCall) {
+  Core core(EmulatorOptions{});
+  Fault f;
+  f.count = 3;
+  core.inject_fault("X", f);
+  core.inject_fault("Y", Fault{});
+  EXPECT_TRUE(core.take_fault("X").has_value());
+  EXPECT_TRUE(core.take_fault("X").has_value());
+  EXPECT_TRUE(core.take_fault("X").has_value());
+  EXPECT_FALSE(core.take_fault("X").has_value());
+  EXPECT_TRUE(core.take_fault("Y").has_value());
+  EXPECT_FALSE(core.take_fault("Y").has_value());
+  Fault zero;
+  zero.count = 0;
+  core.inject_fault("Z", zero);
+  EXPECT_FALSE(core.take_fault("Z").has_value());
+}
+
+TEST(CoreTest, ShutdownHooksRunOnceInOrder) {
+  Core core(EmulatorOptions{});
+  std::vector<int> ran;
+  core.add_shutdown_hook([&] { ran.push_back(1); });
+  core.add_shutdown_hook([&] { ran.push_back(2); });
+  EXPECT_FALSE(core.shutting_down());
+  core.begin_shutdown();
+  EXPECT_TRUE(core.shutting_down());
+  core.begin_shutdown();
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+  core.add_shutdown_hook([&] { ran.push_back(3); });  // late: runs right away
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(CoreTest, SeedsMainEnvironmentAndSecrets) {
+  EmulatorOptions opts;
+  opts.secrets["a"] = {{"K", "V"}};
+  Core core(opts);
+  std::lock_guard<std::mutex> lock(core.state().mu);
+  auto const* env = core.state().find_environment("");
+  ASSERT_NE(env, nullptr);
+  EXPECT_EQ(env->name, "main");
+  EXPECT_TRUE(is_id(env->id, "en"));
+  auto it = core.state().secrets_by_name.find({"main", "a"});
+  ASSERT_NE(it, core.state().secrets_by_name.end());
+  auto* secret = core.state().find_secret(it->second);
+  ASSERT_NE(secret, nullptr);
+  EXPECT_EQ(secret->env.at("K"), "V");
+}
+
+// ---------------------------------------------------------------------------------------
+// Command line
+
+TEST(CommandLineTest, Defaults) {
+  auto cl = parse_command_line({});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->options.host, "127.0.0.1");
+  EXPECT_EQ(cl->options.port, 0);
+  EXPECT_EQ(cl->options.token_id, "ak-emulator");
+  EXPECT_EQ(cl->options.token_secret, "as-emulator");
+  EXPECT_FALSE(cl->options.verbose);
+  EXPECT_FALSE(cl->help);
+  EXPECT_TRUE(cl->port_file.empty());
+  EXPECT_TRUE(cl->options.secrets.empty());
+}
+
+TEST(CommandLineTest, AllFlags) {
+  auto cl = parse_command_line({"--host", "0.0.0.0", "--port=8123", "--token-id", "ak-1",
+                                "--token-secret=as-1", "--auth-token-lifetime", "1",
+                                "--router-token-lifetime=30", "--secret", "db:USER=u,PASS=p=q",
+                                "--secret=empty:", "--secret", "db:HOST=h", "--port-file",
+                                "/tmp/p", "--verbose"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->options.host, "0.0.0.0");
+  EXPECT_EQ(cl->options.port, 8123);
+  EXPECT_EQ(cl->options.token_id, "ak-1");
+  EXPECT_EQ(cl->options.token_secret, "as-1");
+  EXPECT_EQ(cl->options.auth_token_lifetime, std::chrono::seconds(1));
+  EXPECT_EQ(cl->options.router_token_lifetime, std::chrono::seconds(30));
+  EXPECT_EQ(cl->port_file, "/tmp/p");
+  EXPECT_TRUE(cl->options.verbose);
+  using Env = std::map<std::string, std::string>;
+  EXPECT_EQ(cl->options.secrets.at("db"), (Env{{"USER", "u"}, {"PASS", "p=q"}, {"HOST", "h"}}));
+  EXPECT_TRUE(cl->options.secrets.at("empty").empty());
+}
+
+TEST(CommandLineTest, Help) {
+  auto cl = parse_command_line({"--help"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_TRUE(cl->help);
+  for (char const* flag : {"--host", "--port", "--token-id", "--token-secret",
+                           "--auth-token-lifetime", "--router-token-lifetime", "--secret",
+                           "--port-file", "--verbose", "--help"}) {
+    EXPECT_THAT(usage(), HasSubstr(flag));
+  }
+}
+
+TEST(CommandLineTest, Errors) {
+  std::vector<std::vector<std::string>> bad = {
+      {"--bogus"},
+      {"positional"},
+      {"--port"},
+      {"--port", "abc"},
+      {"--port", "70000"},
+      {"--port=-1"},
+      {"--auth-token-lifetime", "0"},
+      {"--router-token-lifetime", "x"},
+      {"--secret", "nocolon"},
+      {"--secret", ":K=V"},
+      {"--secret", "n:KEYONLY"},
+      {"--secret", "n:=V"},
+      {"--verbose=yes"},
+      {"--host="},
+  };
+  for (auto const& args : bad) {
+    auto cl = parse_command_line(args);
+    ASSERT_FALSE(cl.ok()) << args[0];
+    EXPECT_EQ(cl.status().code(), absl::StatusCode::kInvalidArgument) << args[0];
+  }
+}
+
+TEST(PortFileTest, WritesPortAtomically) {
+  modal::testing_util::TempDir dir;
+  auto const path = (dir / "port").string();
+  ASSERT_TRUE(write_port_file(path, 4242).ok());
+  EXPECT_EQ(modal::testing_util::read_file(path), "4242\n");
+  ASSERT_TRUE(write_port_file(path, 7).ok());  // replaces
+  EXPECT_EQ(modal::testing_util::read_file(path), "7\n");
+  // No temporary files are left behind.
+  int entries = 0;
+  for ([[maybe_unused]] auto const& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1);
+  EXPECT_FALSE(write_port_file((dir / "missing-dir" / "port").string(), 1).ok());
+}
+
+}  // namespace
+}  // namespace modal::emulator
