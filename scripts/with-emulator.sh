@@ -14,6 +14,7 @@
 #                            not starting with '#' is split at its first run of whitespace
 #                            into at most two arguments, so "--secret name:KEY=a value" passes
 #                            "--secret" and "name:KEY=a value". A missing FILE is an error.
+#   --optional-args-file FILE  like --args-file, but a missing FILE is ignored
 #   --startup-timeout SECS   how long to wait for the emulator to listen (default 30)
 #   --grace SECS             after CMD ends, how long SIGTERM may take before SIGKILL (default 5)
 #   --emulator-log FILE      keep the emulator's output in FILE (default: a temp file, printed
@@ -31,8 +32,24 @@ set -euo pipefail
 readonly script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly repo_root="$(cd "${script_dir}/.." && pwd)"
 
-usage() { sed -n '4,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# Prints the comment block at the top of this file, from its third line.
+usage() { awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
 die_usage() { echo "with-emulator.sh: $*" >&2; echo "run with --help for usage" >&2; exit 2; }
+
+# Appends the arguments in file $1 to emulator_args (format: see --args-file above).
+read_args_file() {
+  local line
+  while IFS= read -r line || [[ -n "${line}" ]]; do
+    line="${line#"${line%%[![:space:]]*}"}"  # trim leading whitespace
+    line="${line%"${line##*[![:space:]]}"}"  # trim trailing whitespace
+    [[ -z "${line}" || "${line}" == \#* ]] && continue
+    if [[ "${line}" =~ ^([^[:space:]]+)[[:space:]]+(.*)$ ]]; then
+      emulator_args+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
+    else
+      emulator_args+=("${line}")
+    fi
+  done <"$1"
+}
 
 emulator="${MODAL_EMULATOR:-}"
 emulator_args=()
@@ -47,22 +64,11 @@ while [[ $# -gt 0 ]]; do
     --emulator-arg) [[ $# -ge 2 ]] || die_usage "--emulator-arg needs a value"
       emulator_args+=("$2"); shift 2 ;;
     --emulator-arg=*) emulator_args+=("${1#*=}"); shift ;;
-    --args-file|--args-file=*)
-      if [[ "$1" == *=* ]]; then file="${1#*=}"; shift
-      else [[ $# -ge 2 ]] || die_usage "--args-file needs a value"; file="$2"; shift 2; fi
-      [[ -f "${file}" ]] || die_usage "args file not found: ${file}"
-      while IFS= read -r line || [[ -n "${line}" ]]; do
-        # trim surrounding whitespace
-        line="${line#"${line%%[![:space:]]*}"}"
-        line="${line%"${line##*[![:space:]]}"}"
-        [[ -z "${line}" || "${line}" == \#* ]] && continue
-        if [[ "${line}" =~ ^([^[:space:]]+)[[:space:]]+(.*)$ ]]; then
-          emulator_args+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
-        else
-          emulator_args+=("${line}")
-        fi
-      done <"${file}"
-      ;;
+    --args-file|--optional-args-file)
+      [[ $# -ge 2 ]] || die_usage "$1 needs a value"
+      if [[ -f "$2" ]]; then read_args_file "$2"
+      elif [[ "$1" == --args-file ]]; then die_usage "args file not found: $2"; fi
+      shift 2 ;;
     --startup-timeout) [[ $# -ge 2 ]] || die_usage "--startup-timeout needs a value"
       startup_timeout="$2"; shift 2 ;;
     --grace) [[ $# -ge 2 ]] || die_usage "--grace needs a value"; grace="$2"; shift 2 ;;

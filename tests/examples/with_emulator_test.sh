@@ -132,6 +132,16 @@ case_sigterm_stops_everything() {
   gone_soon "$(cat "${rec}/pid")" || fail "emulator survived"
 }
 
+case_optional_args_file() {
+  local rec
+  rec="$(new_record)"
+  printf -- '--secret s:K=v\n' >"${work}/present.args"
+  FAKE_EMULATOR_RECORD="${rec}" "${with_emulator}" --emulator "${fake}" \
+    --optional-args-file "${work}/absent.args" --optional-args-file "${work}/present.args" -- true
+  expect_eq "$?" 0 "exit code"
+  expect_eq "$(tail -n 2 "${rec}/args" | tr '\n' ' ')" "--secret s:K=v " "args from the present file"
+}
+
 case_usage_errors() {
   "${with_emulator}" --emulator "${fake}" 2>/dev/null
   expect_eq "$?" 2 "no command"
@@ -145,7 +155,7 @@ case_usage_errors() {
 
 all_cases=(environment_and_exit_code success_is_zero stdin_is_passed_through
   emulator_dies_at_startup emulator_never_listens partial_port_file
-  stubborn_emulator_is_killed sigterm_stops_everything usage_errors)
+  stubborn_emulator_is_killed sigterm_stops_everything optional_args_file usage_errors)
 cases=("$@")
 [[ ${#cases[@]} -gt 0 ]] || cases=("${all_cases[@]}")
 for current in "${cases[@]}"; do
