@@ -1,0 +1,68 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_TESTS_INTEGRATION_FIXTURE_H
+#define MODAL_TESTS_INTEGRATION_FIXTURE_H
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "modal/modal.h"
+#include "modal_emulator/emulator.h"
+#include "testing_util/scoped_environment.h"
+
+namespace modal::testing {
+
+/// Starts an in-process emulator on an ephemeral loopback port per test and makes
+/// clients for it. The process environment's MODAL_* variables are cleared so a
+/// developer's configuration never leaks into a test.
+class EmulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.unset_with_prefix("MODAL_");
+    env_.set("MODAL_CONFIG_PATH", "/nonexistent/modal-cpp-test.toml");
+    emulator_ = std::make_unique<emulator::Emulator>(emulator_options());
+  }
+  void TearDown() override { emulator_.reset(); }
+
+  /// Override to configure the emulator (token lifetimes, seeded secrets, ...).
+  virtual emulator::EmulatorOptions emulator_options() { return {}; }
+
+  /// Options pointing at the emulator with valid credentials.
+  ClientOptions client_options() const {
+    ClientOptions o;
+    o.server_url = emulator_->server_url();
+    o.token_id = emulator_->options().token_id;
+    o.token_secret = emulator_->options().token_secret;
+    return o;
+  }
+  Client client() const { return Client(client_options()); }
+  emulator::Emulator& emu() { return *emulator_; }
+
+  testing_util::ScopedEnvironment env_;
+  std::unique_ptr<emulator::Emulator> emulator_;
+};
+
+/// Collects log lines from a LogSink (thread-safe).
+struct LogCapture {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LogSink sink() {
+    return [this](LogLevel, std::string_view m) {
+      std::lock_guard lock(mu);
+      lines.emplace_back(m);
+    };
+  }
+  std::string joined() {
+    std::lock_guard lock(mu);
+    std::string out;
+    for (auto const& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+}  // namespace modal::testing
+
+#endif  // MODAL_TESTS_INTEGRATION_FIXTURE_H
