@@ -2,7 +2,11 @@
 """Regenerate proto/modal_proto/*.proto as the subset of Modal's upstream protos we use.
 
 Developer tool, not part of the build. Usage:
-  scripts/proto_subset.py UPSTREAM_MODAL_PROTO_DIR
+  scripts/proto_subset.py UPSTREAM_MODAL_PROTO_DIR          # regenerate
+  scripts/proto_subset.py --check UPSTREAM_MODAL_PROTO_DIR  # exit 1 if ours differ
+
+UPSTREAM_MODAL_PROTO_DIR holds api.proto and task_command_router.proto from
+github.com/modal-labs/modal-client (modal_proto/).
 
 Reads proto/rpcs.txt (one `Service.Rpc` or `type package.Message` per line) and writes, for each upstream file,
 every RPC listed plus the transitive closure of the messages and enums they reference.
@@ -81,7 +85,13 @@ def referenced_types(block):
 
 
 def main():
-    up = pathlib.Path(sys.argv[1])
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    if len(args) != 1:
+        sys.exit(__doc__)
+    up = pathlib.Path(args[0])
+    differs = []
     rpcs = {}
     extra_types = []  # messages used outside any RPC signature (e.g. status details)
     for line in (ROOT / "proto" / "rpcs.txt").read_text().splitlines():
@@ -163,8 +173,16 @@ def main():
                 body.append("")
         if f in out_services:
             body.append(out_services[f])
-        (ROOT / "proto" / "modal_proto" / f"{f}.proto").write_text("\n".join(body) + "\n")
+        out = ROOT / "proto" / "modal_proto" / f"{f}.proto"
+        text = "\n".join(body) + "\n"
+        if check:
+            if not out.exists() or out.read_text() != text:
+                differs.append(str(out))
+        else:
+            out.write_text(text)
         print(f"{f}.proto: {sum(1 for k in keep if k.startswith(pkg + '.'))} types")
+    if differs:
+        sys.exit("differs from upstream: " + ", ".join(differs))
 
 
 if __name__ == "__main__":
