@@ -1,0 +1,799 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "runtime/core.h"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace modal::emulator::runtime::internal {
+namespace {
+
+constexpr size_t kMaxRead = size_t{1} << 20;
+constexpr int kPipeSize = 1 << 20;
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+absl::Status errno_status(int err, std::string const& what) {
+  return absl::InternalError(what + ": " + std::strerror(err));
+}
+
+// Moves `fd` to a number >= 3 so that the child's dup2 onto 0..2 never clobbers it.
+absl::Status ensure_high(UniqueFd& fd) {
+  if (fd.get() >= 3) return absl::OkStatus();
+  int const moved = fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return errno_status(errno, "fcntl(F_DUPFD_CLOEXEC)");
+  fd.reset(moved);
+  return absl::OkStatus();
+}
+
+void set_nonblocking(int fd) {
+  int const flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void set_cloexec(int fd) {
+  int const flags = fcntl(fd, F_GETFD);
+  if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+// pipe(): [0] read end, [1] write end, both O_CLOEXEC.
+absl::Status make_pipe(UniqueFd* read_end, UniqueFd* write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno_status(errno, "pipe2");
+  read_end->reset(fds[0]);
+  write_end->reset(fds[1]);
+  return absl::OkStatus();
+}
+
+std::string sanitize_id(std::string_view id) {
+  std::string out;
+  for (char c : id) {
+    bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "sandbox";
+  return out;
+}
+
+std::string find_sleep() {
+  for (char const* path : {"/usr/bin/sleep", "/bin/sleep"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return {};
+}
+
+bool is_namespace_failure(SpawnResult const& r) {
+  if (r.step == "clone") {
+    return r.error == EPERM || r.error == EINVAL || r.error == ENOSPC || r.error == EUSERS ||
+           r.error == ENOSYS || r.error == EACCES;
+  }
+  return r.step.rfind("mount", 0) == 0 || r.step.rfind("bind", 0) == 0;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Core::Core(RuntimeOptions options) : options_(std::move(options)) {
+  logger_ = options_.logger;
+  if (!logger_) {
+    logger_ = std::make_shared<spdlog::logger>(
+        "modal-emulator-runtime", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  }
+  if (!options_.state_dir.empty()) {
+    state_dir_ = options_.state_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir_, ec);
+    if (ec) throw std::system_error(ec, "create state dir " + state_dir_);
+  } else {
+    char const* tmpdir = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                     "/modal-emulator-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
+    }
+    state_dir_ = pattern;
+    owns_state_dir_ = true;
+  }
+  default_path_ = options_.default_path;
+  if (default_path_.empty()) {
+    char const* path = std::getenv("PATH");
+    default_path_ = path != nullptr && *path != '\0'
+                        ? path
+                        : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  }
+  default_home_ = options_.default_home;
+  if (default_home_.empty()) {
+    char const* home = std::getenv("HOME");
+    default_home_ = home != nullptr && *home != '\0' ? home : "/root";
+  }
+  sleep_path_ = find_sleep();
+  devnull_ = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull_ < 0) throw std::system_error(errno, std::generic_category(), "open /dev/null");
+  if (devnull_ < 3) {
+    int const moved = fcntl(devnull_, F_DUPFD_CLOEXEC, 3);
+    ::close(devnull_);
+    devnull_ = moved;
+  }
+}
+
+Core::~Core() {
+  shutdown();
+  if (devnull_ >= 0) ::close(devnull_);
+}
+
+std::map<std::string, std::string> Core::with_defaults(
+    std::map<std::string, std::string> env) const {
+  env.try_emplace("PATH", default_path_);
+  env.try_emplace("HOME", default_home_);
+  return env;
+}
+
+std::optional<bool> Core::namespaces_available() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.isolation == Isolation::kNone) return false;
+  return namespaces_ok_;
+}
+
+size_t Core::running_process_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_.size();
+}
+
+size_t Core::running_sandbox_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sandboxes_.size();
+}
+
+// ---------------------------------------------------------------------------------------
+// Launching
+
+absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch const& how,
+                                                      SpawnResult* raw) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
+  }
+  if (spec.argv.empty()) return absl::InvalidArgumentError("empty command");
+  for (auto const& arg : spec.argv) {
+    if (arg.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError("command arguments must not contain NUL bytes");
+    }
+  }
+  std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
+  if (spec.pty) {
+    if (!spec.pty->term.empty()) env.try_emplace("TERM", spec.pty->term);
+    if (!spec.pty->colorterm.empty()) env.try_emplace("COLORTERM", spec.pty->colorterm);
+  }
+
+  SpawnRequest request;
+  request.kind = how.kind;
+  request.args = spec.argv;
+  for (auto const& [key, value] : env) {
+    if (key.empty() || key.find('=') != std::string::npos ||
+        key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid environment variable '", key, "'"));
+    }
+    request.env.push_back(absl::StrCat(key, "=", value));
+  }
+  std::string const& program = spec.argv[0];
+  if (program.find('/') != std::string::npos) {
+    request.exec_paths.push_back(program);
+  } else {
+    std::vector<std::string> const dirs = absl::StrSplit(env["PATH"], ':');
+    for (std::string dir : dirs) {
+      if (dir.empty()) dir = ".";
+      if (dir.back() != '/') dir.push_back('/');
+      request.exec_paths.push_back(dir + program);
+    }
+  }
+  request.workdir = spec.workdir;
+  request.tmp_source = how.tmp_source;
+  request.mnt_ns_fd = how.mnt_ns_fd;
+  request.pid_ns_fd = how.pid_ns_fd;
+  request.pause_forever = how.pause_forever;
+
+  // Parent ends (kept) and child ends (closed after the spawn).
+  UniqueFd out_parent, err_parent, in_parent;
+  UniqueFd out_child, err_child, in_child;
+  int child_in = devnull_, child_out = devnull_, child_err = devnull_;
+  if (spec.pty) {
+    int master = -1, slave = -1;
+    struct winsize ws {};
+    ws.ws_row = spec.pty->rows;
+    ws.ws_col = spec.pty->cols;
+    if (openpty(&master, &slave, nullptr, nullptr, &ws) != 0) return errno_status(errno, "openpty");
+    out_parent.reset(master);
+    out_child.reset(slave);
+    set_cloexec(master);
+    set_cloexec(slave);
+    if (auto s = ensure_high(out_child); !s.ok()) return s;
+    set_nonblocking(master);
+    child_in = out_child.get();
+    if (spec.stdout_mode != StdioMode::kDevNull) child_out = out_child.get();
+    if (spec.stderr_mode != StdioMode::kDevNull) child_err = out_child.get();
+    if (spec.stdin_enabled) {
+      int const dup = fcntl(master, F_DUPFD_CLOEXEC, 3);
+      if (dup < 0) return errno_status(errno, "dup");
+      in_parent.reset(dup);
+    }
+    request.controlling_tty = true;
+  } else {
+    if (spec.stdout_mode == StdioMode::kPipe) {
+      if (auto s = make_pipe(&out_parent, &out_child); !s.ok()) return s;
+      if (auto s = ensure_high(out_child); !s.ok()) return s;
+      set_nonblocking(out_parent.get());
+      fcntl(out_parent.get(), F_SETPIPE_SZ, kPipeSize);
+      child_out = out_child.get();
+    }
+    if (spec.stderr_mode == StdioMode::kPipe) {
+      if (auto s = make_pipe(&err_parent, &err_child); !s.ok()) return s;
+      if (auto s = ensure_high(err_child); !s.ok()) return s;
+      set_nonblocking(err_parent.get());
+      fcntl(err_parent.get(), F_SETPIPE_SZ, kPipeSize);
+      child_err = err_child.get();
+    } else if (spec.stderr_mode == StdioMode::kMergeWithStdout) {
+      child_err = child_out;
+    }
+    if (spec.stdin_enabled) {
+      if (auto s = make_pipe(&in_child, &in_parent); !s.ok()) return s;
+      if (auto s = ensure_high(in_child); !s.ok()) return s;
+      set_nonblocking(in_parent.get());
+      child_in = in_child.get();
+    }
+  }
+  request.stdio[0] = child_in;
+  request.stdio[1] = child_out;
+  request.stdio[2] = child_err;
+
+  SpawnResult result = spawner_.spawn(request);
+  out_child.reset();
+  err_child.reset();
+  in_child.reset();
+  if (raw != nullptr) *raw = result;
+  if (result.pid < 0) {
+    std::string const what =
+        absl::StrCat(result.step, " failed for '", absl::StrJoin(spec.argv, " "), "': ",
+                     std::strerror(result.error));
+    if (result.step == "exec" && (result.error == ENOENT || result.error == ENOTDIR)) {
+      return absl::NotFoundError(what);
+    }
+    if (result.step == "exec" && result.error == EACCES) {
+      return absl::PermissionDeniedError(what);
+    }
+    if (result.step == "chdir") {
+      return absl::InvalidArgumentError(absl::StrCat("workdir '", spec.workdir,
+                                                     "': ", std::strerror(result.error)));
+    }
+    if (result.step == "spawn" && result.error == ESHUTDOWN) {
+      return absl::FailedPreconditionError("the process runtime is shut down");
+    }
+    return absl::InternalError(what);
+  }
+
+  auto out_buffer = std::make_shared<OutputBuffer>(spec.output_options);
+  auto err_buffer = std::make_shared<OutputBuffer>(spec.output_options);
+  auto in_sink = std::make_shared<InputSink>(spec.input_options);
+  if (!out_parent) out_buffer->close();
+  if (!err_parent) err_buffer->close();
+  if (!in_parent) in_sink->mark_closed(false);
+  std::shared_ptr<Process> process(
+      new Process(result.pid, out_buffer, err_buffer, in_sink, spec.pty.has_value()));
+  process->kill_group_on_exit_ = how.kill_group_on_exit;
+  if (spec.pty) process->pty_hold_fd_ = fcntl(out_parent.get(), F_DUPFD_CLOEXEC, 3);
+  process->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, result.pid, 0));
+  if (process->pidfd_ >= 0) set_cloexec(process->pidfd_);
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) {
+      // Lost the race with shutdown(): do not leave it behind.
+      ::kill(-result.pid, SIGKILL);
+      ::kill(result.pid, SIGKILL);
+      int status;
+      while (waitpid(result.pid, &status, __WALL) < 0 && errno == EINTR) {
+      }
+      if (process->pidfd_ >= 0) ::close(process->pidfd_);
+      process->pidfd_ = -1;
+      if (process->pty_hold_fd_ >= 0) ::close(process->pty_hold_fd_);
+      process->pty_hold_fd_ = -1;
+      out_buffer->close();
+      err_buffer->close();
+      in_sink->mark_closed(true);
+      process->reaped_ = true;
+      process->status_ = ExitStatus{0, SIGKILL, false};
+      return absl::FailedPreconditionError("the process runtime is shut down");
+    }
+    running_.emplace(result.pid, process);
+  }
+
+  if (spec.timeout) {
+    std::weak_ptr<Process> weak = process;
+    uint64_t const timer = loop_.add_timer(deadline_after(*spec.timeout), [weak] {
+      auto p = weak.lock();
+      if (!p) return;
+      {
+        std::lock_guard<std::mutex> lock(p->mu_);
+        if (p->reaped_) return;
+        p->timed_out_ = true;
+      }
+      p->kill();
+    });
+    std::lock_guard<std::mutex> lock(process->mu_);
+    process->timeout_timer_ = timer;
+  }
+
+  // Hand the fds to the I/O thread.
+  struct Fds {
+    UniqueFd out, err, in;
+  };
+  auto fds = std::make_shared<Fds>(Fds{std::move(out_parent), std::move(err_parent),
+                                       std::move(in_parent)});
+  loop_.post([this, fds, process, out_buffer, err_buffer, in_sink,
+              on_output = how.on_output, pty = spec.pty.has_value()] {
+    if (fds->out) add_output_pump(fds->out.release(), out_buffer, on_output);
+    if (fds->err) add_output_pump(fds->err.release(), err_buffer, on_output);
+    if (fds->in) {
+      uint64_t const id = add_input_pump(fds->in.release(), in_sink, pty);
+      process->stdin_pump_ = id;
+    }
+    watch_process(process);
+  });
+  return process;
+}
+
+absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) {
+  bool try_namespaces;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
+    try_namespaces = options_.isolation == Isolation::kAuto && namespaces_ok_ != false;
+  }
+  // A fresh state directory: <state_dir>/<sanitized id>[-N].
+  std::string const base = sanitize_id(spec.id);
+  auto next_suffix = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ++sandbox_counter_;
+  };
+  std::string name = spec.id.empty() ? absl::StrCat(base, "-", next_suffix()) : base;
+  std::filesystem::path dir;
+  for (;;) {
+    dir = std::filesystem::path(state_dir_) / name;
+    if (::mkdir(dir.c_str(), 0700) == 0) break;
+    if (errno != EEXIST) return errno_status(errno, absl::StrCat("mkdir ", dir.string()));
+    name = absl::StrCat(base, "-", next_suffix());
+  }
+  std::string const tmp_dir = (dir / "tmp").string();
+  if (::mkdir(tmp_dir.c_str(), 01777) != 0 || ::chmod(tmp_dir.c_str(), 01777) != 0) {
+    auto status = errno_status(errno, absl::StrCat("mkdir ", tmp_dir));
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return status;
+  }
+
+  std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
+  ProcessSpec entry;
+  entry.argv = spec.argv;
+  entry.env = env;
+  entry.pty = spec.pty;
+  entry.output_options = spec.log_options;
+  entry.input_options = spec.stdin_options;
+  Launch how;
+  if (entry.argv.empty()) {
+    if (!sleep_path_.empty()) {
+      entry.argv = {sleep_path_, "infinity"};
+    } else {
+      entry.argv = {"sleep-forever"};
+      how.pause_forever = true;
+    }
+  }
+  auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
+  how.on_output = [activity] { activity->store(now_ns(), std::memory_order_relaxed); };
+
+  absl::StatusOr<std::shared_ptr<Process>> launched =
+      absl::FailedPreconditionError("not started");
+  bool isolated = false;
+  std::string workdir;
+  if (try_namespaces) {
+    workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;
+    entry.workdir = workdir;
+    how.kind = SpawnRequest::Kind::kNewNamespaces;
+    how.tmp_source = tmp_dir;
+    SpawnResult raw;
+    launched = launch(entry, how, &raw);
+    if (launched.ok()) {
+      isolated = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      namespaces_ok_ = true;
+      if (!raw.proc_mounted && !proc_warning_logged_) {
+        proc_warning_logged_ = true;
+        logger_->warn("sandboxes: could not mount a private /proc; they see the host's");
+      }
+    } else if (raw.pid < 0 && is_namespace_failure(raw)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (namespaces_ok_ != false) {
+        logger_->warn(
+            "sandboxes: Linux namespaces are unavailable ({}: {}); falling back to plain "
+            "process groups with a shared /tmp",
+            raw.step, std::strerror(raw.error));
+      }
+      namespaces_ok_ = false;
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      return launched.status();
+    }
+  }
+  if (!isolated) {
+    workdir = spec.workdir.empty() ? tmp_dir : spec.workdir;
+    entry.workdir = workdir;
+    how.kind = SpawnRequest::Kind::kPlain;
+    how.tmp_source.clear();
+    how.kill_group_on_exit = true;
+    launched = launch(entry, how);
+  }
+  if (!launched.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return launched.status();
+  }
+  std::shared_ptr<Process> process = *std::move(launched);
+
+  std::shared_ptr<Sandbox> sandbox(new Sandbox(weak_from_this(), spec.id.empty() ? name : spec.id,
+                                               isolated, dir.string(),
+                                               tmp_dir, workdir, env, process, activity));
+  if (isolated) {
+    std::string const ns = absl::StrCat("/proc/", process->pid(), "/ns/");
+    sandbox->mnt_ns_fd_ = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
+    sandbox->pid_ns_fd_ = open((ns + "pid").c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  sandbox->idle_timeout_ = spec.idle_timeout;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sandboxes_.emplace(sandbox.get(), sandbox);
+  }
+  std::weak_ptr<Sandbox> weak = sandbox;
+  if (spec.timeout) {
+    uint64_t const timer = loop_.add_timer(deadline_after(*spec.timeout), [weak] {
+      if (auto sb = weak.lock()) sb->terminate_with(SandboxOutcome::kTimeout);
+    });
+    std::lock_guard<std::mutex> lock(sandbox->mu_);
+    sandbox->lifetime_timer_ = timer;
+  }
+  if (spec.idle_timeout) {
+    uint64_t const timer = loop_.add_timer(deadline_after(*spec.idle_timeout), [weak] {
+      if (auto sb = weak.lock()) sb->check_idle();
+    });
+    std::lock_guard<std::mutex> lock(sandbox->mu_);
+    sandbox->idle_timer_ = timer;
+  }
+  process->on_exit([weak](ExitStatus const& status) {
+    if (auto sb = weak.lock()) sb->finish(status);
+  });
+  return sandbox;
+}
+
+void Core::sandbox_finished(Sandbox const* sandbox) {
+  std::shared_ptr<Sandbox> keep;  // released outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sandboxes_.find(sandbox);
+  if (it == sandboxes_.end()) return;
+  keep = std::move(it->second);
+  sandboxes_.erase(it);
+  cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------
+// I/O thread: pumps
+
+void Core::add_output_pump(int fd, std::shared_ptr<OutputBuffer> buffer,
+                           std::function<void()> on_output) {
+  uint64_t const id = next_pump_++;
+  std::weak_ptr<Core> weak = weak_from_this();
+  buffer->set_space_callback([weak, id] {
+    if (auto core = weak.lock()) core->loop_.post([core, id] { core->resume_output(id); });
+  });
+  OutputPump pump;
+  pump.fd = fd;
+  pump.buffer = std::move(buffer);
+  pump.on_output = std::move(on_output);
+  pump.watch = loop_.add_fd(fd, EPOLLIN, [this, id](uint32_t) { on_output_ready(id); });
+  output_pumps_.emplace(id, std::move(pump));
+}
+
+void Core::on_output_ready(uint64_t id) {
+  auto it = output_pumps_.find(id);
+  if (it == output_pumps_.end()) return;
+  OutputPump& pump = it->second;
+  struct iovec iov[16];
+  size_t count = 0;
+  size_t const room = pump.buffer->prepare(kMaxRead, iov, 16, &count);
+  if (room == 0) {
+    if (pump.buffer->closed()) {
+      close_output_pump(id);
+      return;
+    }
+    // Back-pressure: stop polling until a reader acknowledges (space callback).
+    loop_.remove_fd(pump.watch);
+    pump.watch = 0;
+    return;
+  }
+  ssize_t const n = readv(pump.fd, iov, static_cast<int>(count));
+  if (n > 0) {
+    pump.buffer->commit(static_cast<size_t>(n));
+    if (pump.on_output) pump.on_output();
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  close_output_pump(id);  // EOF, or EIO from a PTY whose slave side is gone
+}
+
+void Core::resume_output(uint64_t id) {
+  auto it = output_pumps_.find(id);
+  if (it == output_pumps_.end() || it->second.watch != 0) return;
+  it->second.watch =
+      loop_.add_fd(it->second.fd, EPOLLIN, [this, id](uint32_t) { on_output_ready(id); });
+}
+
+void Core::close_output_pump(uint64_t id) {
+  auto it = output_pumps_.find(id);
+  if (it == output_pumps_.end()) return;
+  if (it->second.watch != 0) loop_.remove_fd(it->second.watch);
+  ::close(it->second.fd);
+  it->second.buffer->close();
+  output_pumps_.erase(it);
+}
+
+uint64_t Core::add_input_pump(int fd, std::shared_ptr<InputSink> sink, bool pty) {
+  uint64_t const id = next_pump_++;
+  std::weak_ptr<Core> weak = weak_from_this();
+  sink->set_data_callback([weak, id] {
+    if (auto core = weak.lock()) core->loop_.post([core, id] { core->activate_input(id); });
+  });
+  InputPump pump;
+  pump.fd = fd;
+  pump.sink = std::move(sink);
+  pump.pty = pty;
+  input_pumps_.emplace(id, std::move(pump));
+  activate_input(id);  // data may have been written before the pump existed
+  return id;
+}
+
+void Core::activate_input(uint64_t id) {
+  auto it = input_pumps_.find(id);
+  if (it == input_pumps_.end() || it->second.watch != 0) return;
+  InputPump& pump = it->second;
+  if (pump.sink->go_idle()) return;  // nothing to do yet; the data callback re-activates
+  pump.watch = loop_.add_fd(pump.fd, EPOLLOUT, [this, id](uint32_t) { on_input_ready(id); });
+}
+
+void Core::on_input_ready(uint64_t id) {
+  auto it = input_pumps_.find(id);
+  if (it == input_pumps_.end()) return;
+  InputPump& pump = it->second;
+  if (pump.sink->should_close()) {
+    if (pump.pty) {
+      char const eof_char = 0x04;  // ^D: EOF for a terminal in canonical mode
+      [[maybe_unused]] ssize_t r = ::write(pump.fd, &eof_char, 1);
+    }
+    close_input_pump(id, false);
+    return;
+  }
+  struct iovec iov[16];
+  size_t count = 0;
+  size_t const queued = pump.sink->peek(iov, 16, &count);
+  if (queued == 0) {
+    if (pump.sink->go_idle()) {
+      loop_.remove_fd(pump.watch);
+      pump.watch = 0;
+    }
+    return;
+  }
+  ssize_t const n = writev(pump.fd, iov, static_cast<int>(count));
+  if (n > 0) {
+    pump.sink->consume(static_cast<size_t>(n));
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  close_input_pump(id, true);  // EPIPE / EIO: the process stopped reading
+}
+
+void Core::close_input_pump(uint64_t id, bool broken) {
+  auto it = input_pumps_.find(id);
+  if (it == input_pumps_.end()) return;
+  if (it->second.watch != 0) loop_.remove_fd(it->second.watch);
+  ::close(it->second.fd);
+  auto const status = it->second.sink->status();
+  it->second.sink->mark_closed(broken || status.accepted != status.written);
+  input_pumps_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------
+// I/O thread: exits
+
+void Core::watch_process(std::shared_ptr<Process> const& process) {
+  if (process->pidfd_ >= 0) {
+    std::weak_ptr<Process> weak = process;
+    process->pidfd_watch_ = loop_.add_fd(process->pidfd_, EPOLLIN, [this, weak](uint32_t) {
+      if (auto p = weak.lock()) handle_exit(p);
+    });
+    return;
+  }
+  polled_.emplace(process->pid(), process);
+  if (!poll_timer_armed_) {
+    poll_timer_armed_ = true;
+    loop_.add_timer(deadline_after(kPollInterval), [this] { poll_exits(); });
+  }
+}
+
+void Core::poll_exits() {
+  poll_timer_armed_ = false;
+  std::vector<std::shared_ptr<Process>> snapshot;
+  for (auto const& [pid, process] : polled_) snapshot.push_back(process);
+  for (auto const& process : snapshot) handle_exit(process);
+  if (!polled_.empty()) {
+    poll_timer_armed_ = true;
+    loop_.add_timer(deadline_after(kPollInterval), [this] { poll_exits(); });
+  }
+}
+
+void Core::handle_exit(std::shared_ptr<Process> const& process) {
+  ExitStatus status;
+  {
+    std::lock_guard<std::mutex> lock(process->mu_);
+    if (process->reaped_) return;
+    // The leader is a zombie until reaped, so its group id cannot have been reused yet.
+    if (process->kill_group_on_exit_) ::kill(-process->pid_, SIGKILL);
+    int wait_status = 0;
+    pid_t r;
+    do {
+      r = waitpid(process->pid_, &wait_status, WNOHANG | __WALL);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) return;  // still running (spurious wakeup / poll tick)
+    if (r > 0) {
+      status = exit_status_from_wait_status(wait_status);
+    } else {
+      status = ExitStatus{-1, 0, false};  // reaped by someone else
+    }
+    status.timed_out = process->timed_out_;
+    process->reaped_ = true;
+  }
+  if (process->pidfd_watch_ != 0) loop_.remove_fd(process->pidfd_watch_);
+  process->pidfd_watch_ = 0;
+  if (process->pidfd_ >= 0) ::close(process->pidfd_);
+  process->pidfd_ = -1;
+  if (process->pty_hold_fd_ >= 0) ::close(process->pty_hold_fd_);
+  process->pty_hold_fd_ = -1;
+  polled_.erase(process->pid_);
+  if (process->stdin_pump_ != 0) close_input_pump(process->stdin_pump_, false);
+  process->stdin_pump_ = 0;
+  std::shared_ptr<Process> keep;  // released after the callbacks
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = running_.find(process->pid_);
+    if (it != running_.end() && it->second == process) {
+      keep = std::move(it->second);
+      running_.erase(it);
+    }
+    cv_.notify_all();
+  }
+  // Publish only now, so that a waiter sees consistent runtime state.
+  std::vector<std::function<void(ExitStatus const&)>> callbacks;
+  uint64_t timer;
+  {
+    std::lock_guard<std::mutex> lock(process->mu_);
+    process->status_ = status;
+    callbacks.swap(process->exit_callbacks_);
+    timer = std::exchange(process->timeout_timer_, 0);
+  }
+  process->cv_.notify_all();
+  if (timer != 0) loop_.cancel_timer(timer);
+  for (auto& callback : callbacks) callback(status);
+}
+
+void Core::close_all_streams() {
+  std::vector<uint64_t> ids;
+  for (auto const& [id, pump] : output_pumps_) ids.push_back(id);
+  for (uint64_t id : ids) close_output_pump(id);
+  ids.clear();
+  for (auto const& [id, pump] : input_pumps_) ids.push_back(id);
+  for (uint64_t id : ids) close_input_pump(id, true);
+}
+
+// ---------------------------------------------------------------------------------------
+
+void Core::shutdown() {
+  std::vector<std::shared_ptr<Sandbox>> sandboxes;
+  std::vector<std::shared_ptr<Process>> processes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (auto const& [key, sandbox] : sandboxes_) sandboxes.push_back(sandbox);
+    for (auto const& [pid, process] : running_) processes.push_back(process);
+  }
+  for (auto const& sandbox : sandboxes) sandbox->terminate();
+  for (auto const& process : processes) process->kill();
+  sandboxes.clear();
+  processes.clear();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    bool const done = cv_.wait_for(lock, options_.shutdown_grace, [&] {
+      return running_.empty() && sandboxes_.empty();
+    });
+    if (!done) {
+      std::vector<pid_t> left;
+      for (auto const& [pid, process] : running_) left.push_back(pid);
+      logger_->error("process runtime shutdown: {} process(es) not reaped after SIGKILL: {}",
+                     left.size(), absl::StrJoin(left, ", "));
+    }
+  }
+  loop_.post([this] {
+    close_all_streams();
+    polled_.clear();
+  });
+  loop_.stop();
+  spawner_.stop();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto const& [pid, process] : running_) {
+      if (process->pidfd_ >= 0) ::close(process->pidfd_);
+      process->pidfd_ = -1;
+      if (process->pty_hold_fd_ >= 0) ::close(process->pty_hold_fd_);
+      process->pty_hold_fd_ = -1;
+    }
+    running_.clear();
+    sandboxes_.clear();
+  }
+  std::error_code ec;
+  if (owns_state_dir_) std::filesystem::remove_all(state_dir_, ec);
+}
+
+}  // namespace modal::emulator::runtime::internal

@@ -1,0 +1,172 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_RUNTIME_SANDBOX_H
+#define MODAL_EMULATOR_RUNTIME_SANDBOX_H
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/input_sink.h"
+#include "runtime/output_buffer.h"
+#include "runtime/process.h"
+#include "runtime/types.h"
+
+namespace modal::emulator::runtime {
+
+struct SandboxSpec {
+  /// Names the sandbox's state directory (<state_dir>/<id>); any string (sanitized).
+  std::string id;
+  /// Entrypoint argv; empty = an idle placeholder (`sleep infinity`) until terminated.
+  std::vector<std::string> argv;
+  /// Environment of the entrypoint and base environment of every exec (env + secrets).
+  std::map<std::string, std::string> env;
+  /// Working directory of the entrypoint and default for execs. "" = /tmp, i.e. the
+  /// sandbox's private tmp (its host directory when not isolated).
+  std::string workdir;
+  std::optional<PtyOptions> pty;
+  /// Lifetime limit → SandboxOutcome::kTimeout.
+  std::optional<std::chrono::milliseconds> timeout;
+  /// Idle limit → SandboxOutcome::kIdleTimeout. Idle = no exec running and no activity
+  /// (exec start/exit, entrypoint output, stdin, touch()) for this long.
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  /// Entrypoint logs (SandboxGetLogs): by default never block the sandbox, keep the
+  /// newest 16 MiB per stream.
+  OutputBufferOptions log_options{size_t{16} << 20, OverflowPolicy::kDropOldest, 0};
+  InputSinkOptions stdin_options;
+};
+
+enum class SandboxOutcome {
+  /// The entrypoint exited by itself (status = its exit status).
+  kExited,
+  /// terminate() (SandboxTerminate): everything SIGKILLed; exit code 137.
+  kTerminated,
+  /// Lifetime timeout (GENERIC_STATUS_TIMEOUT).
+  kTimeout,
+  /// Idle timeout (GENERIC_STATUS_IDLE_TIMEOUT).
+  kIdleTimeout,
+};
+
+struct SandboxResult {
+  SandboxOutcome outcome = SandboxOutcome::kExited;
+  /// The entrypoint's exit status (signal 9 when the runtime killed it).
+  ExitStatus status;
+  int exit_code() const { return status.exit_code(); }
+};
+
+/**
+ * A sandbox: a local process tree sharing one set of namespaces, created by
+ * Runtime::create_sandbox. When isolated (root, namespaces available) the entrypoint is
+ * the init of a new PID namespace and runs in a new mount namespace (/ rprivate, a
+ * private /tmp bind-mounted from host_tmp_dir(), a fresh /proc); execs join both
+ * namespaces; when the entrypoint dies the kernel kills everything left in it, including
+ * when the emulator itself dies (PDEATHSIG on the init). Otherwise (fallback) the
+ * processes are plain process groups killed explicitly.
+ *
+ * The sandbox finishes when its entrypoint exits (or is killed): every remaining
+ * process is killed, result() becomes available, on_finished callbacks run and the
+ * state directory is removed.
+ *
+ * Thread-safe.
+ */
+class Sandbox : public std::enable_shared_from_this<Sandbox> {
+ public:
+  ~Sandbox();
+  Sandbox(Sandbox const&) = delete;
+  Sandbox& operator=(Sandbox const&) = delete;
+
+  std::string const& id() const { return id_; }
+  /// Private mount + PID namespaces (false = fallback).
+  bool isolated() const { return isolated_; }
+  /// Host directory backing the sandbox's private /tmp (exists while it runs).
+  std::string const& host_tmp_dir() const { return host_tmp_dir_; }
+  std::string const& workdir() const { return workdir_; }
+  /// Environment after defaults (PATH, HOME) were applied.
+  std::map<std::string, std::string> const& env() const { return env_; }
+  /// Host pid of the entrypoint (the namespace init when isolated).
+  pid_t pid() const { return entrypoint_->pid(); }
+
+  /// The entrypoint process; its stdout/stderr buffers are the sandbox logs.
+  Process& entrypoint() const { return *entrypoint_; }
+  std::shared_ptr<Process> entrypoint_process() const { return entrypoint_; }
+  OutputBuffer& stdout_buffer() const { return entrypoint_->stdout_buffer(); }
+  OutputBuffer& stderr_buffer() const { return entrypoint_->stderr_buffer(); }
+  /// SandboxStdinWrite: index-addressed stdin of the entrypoint; counts as activity.
+  absl::Status write_stdin(uint64_t index, std::string_view data, bool eof,
+                           Deadline deadline = kNoDeadline);
+  IndexedInput& stdin_input() { return stdin_input_; }
+
+  /// TaskExecStart: runs `spec` inside the sandbox (its namespaces, env laid over the
+  /// sandbox env, workdir defaulting to the sandbox's). FAILED_PRECONDITION once the
+  /// sandbox has finished; NOT_FOUND when the command does not exist; INVALID_ARGUMENT
+  /// for a bad workdir or spec.
+  absl::StatusOr<std::shared_ptr<Process>> exec(ProcessSpec spec);
+
+  /// SandboxTerminate: SIGKILLs every process (result kTerminated unless it already
+  /// finished). Returns at once; wait() for the result.
+  void terminate();
+  std::optional<SandboxResult> result() const;
+  std::optional<SandboxResult> wait(Deadline deadline = kNoDeadline) const;
+  bool finished() const { return result().has_value(); }
+
+  /// Records activity (resets the idle timer).
+  void touch();
+  /// Number of exec processes still running.
+  int running_execs() const;
+
+  /// Runs `callback` once with the result (on the runtime's I/O thread, or right away if
+  /// already finished). Must not block.
+  void on_finished(std::function<void(SandboxResult const&)> callback);
+
+ private:
+  friend class internal::Core;
+  Sandbox(std::weak_ptr<internal::Core> core, std::string id, bool isolated,
+          std::string state_dir, std::string host_tmp_dir, std::string workdir,
+          std::map<std::string, std::string> env, std::shared_ptr<Process> entrypoint,
+          std::shared_ptr<std::atomic<int64_t>> last_activity);
+  void terminate_with(SandboxOutcome outcome);
+  void finish(ExitStatus const& status);
+  void check_idle();
+
+  std::weak_ptr<internal::Core> const core_;
+  std::string const id_;
+  bool const isolated_;
+  std::string const state_dir_;
+  std::string const host_tmp_dir_;
+  std::string const workdir_;
+  std::map<std::string, std::string> const env_;
+  std::shared_ptr<Process> const entrypoint_;
+  IndexedInput stdin_input_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::optional<SandboxOutcome> pending_outcome_;
+  std::optional<SandboxResult> result_;
+  bool finishing_ = false;
+  int mnt_ns_fd_ = -1;
+  int pid_ns_fd_ = -1;
+  std::vector<std::weak_ptr<Process>> execs_;
+  int running_execs_ = 0;
+  std::vector<std::function<void(SandboxResult const&)>> finished_callbacks_;
+  std::optional<std::chrono::milliseconds> idle_timeout_;
+  uint64_t lifetime_timer_ = 0;
+  uint64_t idle_timer_ = 0;
+  /// Steady-clock nanoseconds of the last activity (shared with the output pumps).
+  std::shared_ptr<std::atomic<int64_t>> const last_activity_;
+};
+
+}  // namespace modal::emulator::runtime
+
+#endif  // MODAL_EMULATOR_RUNTIME_SANDBOX_H

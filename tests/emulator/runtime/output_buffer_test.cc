@@ -1,0 +1,196 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "runtime/output_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+
+namespace modal::emulator::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string pattern(size_t n, size_t seed = 0) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  return s;
+}
+
+TEST(OutputBuffer, ReadsAtOffsetsInOrder) {
+  OutputBuffer buffer(OutputBufferOptions{1 << 20, OverflowPolicy::kBackPressure, 16});
+  std::string const data = pattern(1000);
+  ASSERT_EQ(buffer.write(data), data.size());
+  std::string got;
+  uint64_t offset = 0;
+  while (offset < data.size()) {
+    auto r = buffer.read_into(offset, 37, &got, deadline_after(milliseconds(100)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->offset, offset);
+    ASSERT_GT(r->size, 0u);
+    ASSERT_LE(r->size, 37u);
+    EXPECT_FALSE(r->eof);
+    offset += r->size;
+  }
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(buffer.size(), data.size());
+}
+
+TEST(OutputBuffer, ResumeFromUnacknowledgedOffset) {
+  OutputBuffer buffer;
+  buffer.write("hello world");
+  auto first = buffer.read(0, 5);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->data, "hello");
+  // The client lost that chunk: reading at 0 again gives the same bytes.
+  auto again = buffer.read(0, 100);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->data, "hello world");
+  // Reading at 6 acknowledges 0..6; 3 is gone now.
+  auto tail = buffer.read(6, 100);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->data, "world");
+  EXPECT_EQ(buffer.first_available(), 6u);
+  auto gone = buffer.read(3, 100);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kOutOfRange);
+  // 6 itself (not acknowledged beyond) is still readable.
+  auto resumed = buffer.read(6, 100);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->data, "world");
+}
+
+TEST(OutputBuffer, EofAfterClose) {
+  OutputBuffer buffer;
+  buffer.write("abc");
+  buffer.close();
+  auto r = buffer.read(0, 100);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->data, "abc");
+  EXPECT_TRUE(r->eof);
+  auto end = buffer.read(3, 100);
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->data.empty());
+  EXPECT_TRUE(end->eof);
+  EXPECT_EQ(buffer.read(4, 100).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(OutputBuffer, ReadBlocksUntilDataOrDeadline) {
+  OutputBuffer buffer;
+  auto const start = Clock::now();
+  auto r = buffer.read(0, 10, deadline_after(milliseconds(50)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->data.empty());
+  EXPECT_FALSE(r->eof);
+  EXPECT_GE(Clock::now() - start, milliseconds(45));
+
+  std::thread producer([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    buffer.write("x");
+  });
+  auto woke = buffer.read(0, 10, deadline_after(std::chrono::seconds(5)));
+  producer.join();
+  ASSERT_TRUE(woke.ok());
+  EXPECT_EQ(woke->data, "x");
+}
+
+TEST(OutputBuffer, StopTokenWakesReader) {
+  OutputBuffer buffer;
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    stop.request_stop();
+  });
+  auto const start = Clock::now();
+  auto r = buffer.read(0, 10, kNoDeadline, stop.get_token());
+  stopper.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->data.empty());
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(OutputBuffer, BackPressureBoundsMemoryAndResumes) {
+  OutputBuffer buffer(OutputBufferOptions{4096, OverflowPolicy::kBackPressure, 1024});
+  int space_calls = 0;
+  buffer.set_space_callback([&] { ++space_calls; });
+  std::string const data = pattern(10000);
+  EXPECT_EQ(buffer.write(data, deadline_after(milliseconds(20))), 4096u);
+  struct iovec iov[4];
+  size_t count = 0;
+  EXPECT_EQ(buffer.prepare(100, iov, 4, &count), 0u);  // no room: paused
+  EXPECT_EQ(buffer.buffered(), 4096u);
+  auto r = buffer.read(0, 1000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(space_calls, 0);  // reading at 0 acknowledges nothing
+  r = buffer.read(1000, 1000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(space_calls, 1);
+  EXPECT_EQ(buffer.prepare(5000, iov, 4, &count), 1000u);
+}
+
+TEST(OutputBuffer, DropOldestNeverBlocksAndSkipsReaders) {
+  OutputBuffer buffer(OutputBufferOptions{1000, OverflowPolicy::kDropOldest, 256});
+  std::string const data = pattern(5000);
+  EXPECT_EQ(buffer.write(data, deadline_after(milliseconds(20))), data.size());
+  EXPECT_LE(buffer.buffered(), 1000u);
+  auto r = buffer.read(0, 10000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->offset, buffer.first_available());
+  EXPECT_EQ(r->data, data.substr(static_cast<size_t>(r->offset)));
+}
+
+TEST(OutputBuffer, ConcurrentProducerAndReaderAreByteExact) {
+  OutputBuffer buffer(OutputBufferOptions{64 << 10, OverflowPolicy::kBackPressure, 0});
+  std::string const data = pattern(8 << 20, 3);
+  std::thread producer([&] {
+    size_t done = 0;
+    while (done < data.size()) {
+      size_t const n = std::min<size_t>(7777, data.size() - done);
+      done += buffer.write(std::string_view(data).substr(done, n));
+    }
+    buffer.close();
+  });
+  std::string got;
+  got.reserve(data.size());
+  uint64_t offset = 0;
+  for (;;) {
+    auto r = buffer.read_into(offset, 100000, &got);
+    ASSERT_TRUE(r.ok()) << r.status();
+    offset += r->size;
+    if (r->eof) break;
+  }
+  producer.join();
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  EXPECT_LE(buffer.buffered(), size_t{64} << 10);
+}
+
+TEST(OutputBuffer, StreamsQuickly) {
+  // 256 MiB through a default buffer with 1 MiB producer chunks: correctness of the
+  // byte count plus a loose throughput floor (speed proper is for the benchmarks).
+  OutputBuffer buffer;
+  constexpr size_t kTotal = size_t{256} << 20;
+  auto const start = Clock::now();
+  std::thread producer([&] {
+    std::string const zeros(size_t{1} << 20, '\0');
+    for (size_t done = 0; done < kTotal; done += zeros.size()) buffer.write(zeros);
+    buffer.close();
+  });
+  uint64_t offset = 0;
+  std::string chunk;
+  for (;;) {
+    chunk.clear();
+    auto r = buffer.read_into(offset, 1 << 20, &chunk);
+    ASSERT_TRUE(r.ok());
+    offset += r->size;
+    if (r->eof) break;
+  }
+  producer.join();
+  double const seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_EQ(offset, kTotal);
+  EXPECT_GT(kTotal / seconds, 200.0 * (1 << 20)) << "MiB/s: " << kTotal / seconds / (1 << 20);
+}
+
+}  // namespace
+}  // namespace modal::emulator::runtime
