@@ -59,6 +59,8 @@ std::string usage() {
       "  --secret NAME:KEY=VALUE[,KEY=VALUE...]\n"
       "                                 create Secret NAME in environment 'main' at startup\n"
       "                                 (repeatable; a repeated NAME adds keys)\n"
+      "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
+      "                                 (repeatable; ProxyGet finds only these)\n"
       "  --verbose                      log every call to stderr\n"
       "  --help                         show this help and exit\n");
 }
@@ -141,6 +143,11 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
       (flag == "--auth-token-lifetime" ? cl.options.auth_token_lifetime
                                        : cl.options.router_token_lifetime) =
           std::chrono::seconds(*n);
+    } else if (flag == "--proxy") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return bad("--proxy: must not be empty");
+      cl.options.proxies.push_back(*v);
     } else if (flag == "--secret") {
       auto v = value();
       if (!v.ok()) return v.status();

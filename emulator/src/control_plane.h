@@ -74,6 +74,68 @@ class ControlPlane final : public modal::client::ModalClient::Service {
                             modal::client::SecretDeleteRequest const* req,
                             google::protobuf::Empty* resp) override;
 
+  // images.cc
+  grpc::Status ImageGetOrCreate(grpc::ServerContext* ctx,
+                                modal::client::ImageGetOrCreateRequest const* req,
+                                modal::client::ImageGetOrCreateResponse* resp) override;
+  grpc::Status ImageJoinStreaming(grpc::ServerContext* ctx,
+                                  modal::client::ImageJoinStreamingRequest const* req,
+                                  grpc::ServerWriter<modal::client::ImageJoinStreamingResponse>*
+                                      writer) override;
+
+  // volumes.cc
+  grpc::Status VolumeGetOrCreate(grpc::ServerContext* ctx,
+                                 modal::client::VolumeGetOrCreateRequest const* req,
+                                 modal::client::VolumeGetOrCreateResponse* resp) override;
+
+  // proxies.cc
+  grpc::Status ProxyGet(grpc::ServerContext* ctx,
+                        modal::client::ProxyGetRequest const* req,
+                        modal::client::ProxyGetResponse* resp) override;
+
+  // sandboxes.cc
+  grpc::Status SandboxCreate(grpc::ServerContext* ctx,
+                             modal::client::SandboxCreateRequest const* req,
+                             modal::client::SandboxCreateResponse* resp) override;
+  grpc::Status SandboxGetTaskId(grpc::ServerContext* ctx,
+                                modal::client::SandboxGetTaskIdRequest const* req,
+                                modal::client::SandboxGetTaskIdResponse* resp) override;
+  grpc::Status SandboxWait(grpc::ServerContext* ctx,
+                           modal::client::SandboxWaitRequest const* req,
+                           modal::client::SandboxWaitResponse* resp) override;
+  grpc::Status SandboxTerminate(grpc::ServerContext* ctx,
+                                modal::client::SandboxTerminateRequest const* req,
+                                modal::client::SandboxTerminateResponse* resp) override;
+  grpc::Status SandboxGetFromName(grpc::ServerContext* ctx,
+                                  modal::client::SandboxGetFromNameRequest const* req,
+                                  modal::client::SandboxGetFromNameResponse* resp) override;
+  grpc::Status SandboxList(grpc::ServerContext* ctx,
+                           modal::client::SandboxListRequest const* req,
+                           modal::client::SandboxListResponse* resp) override;
+  grpc::Status SandboxTagsGet(grpc::ServerContext* ctx,
+                              modal::client::SandboxTagsGetRequest const* req,
+                              modal::client::SandboxTagsGetResponse* resp) override;
+  grpc::Status SandboxGetTunnels(grpc::ServerContext* ctx,
+                                 modal::client::SandboxGetTunnelsRequest const* req,
+                                 modal::client::SandboxGetTunnelsResponse* resp) override;
+  grpc::Status SandboxCreateConnectToken(
+      grpc::ServerContext* ctx, modal::client::SandboxCreateConnectTokenRequest const* req,
+      modal::client::SandboxCreateConnectTokenResponse* resp) override;
+  grpc::Status SandboxStdinWrite(grpc::ServerContext* ctx,
+                                 modal::client::SandboxStdinWriteRequest const* req,
+                                 modal::client::SandboxStdinWriteResponse* resp) override;
+  grpc::Status SandboxTagsSet(grpc::ServerContext* ctx,
+                              modal::client::SandboxTagsSetRequest const* req,
+                              google::protobuf::Empty* resp) override;
+  grpc::Status SandboxGetLogs(grpc::ServerContext* ctx,
+                              modal::client::SandboxGetLogsRequest const* req,
+                              grpc::ServerWriter<modal::client::TaskLogsBatch>* writer) override;
+
+  // command_router_access.cc
+  grpc::Status TaskGetCommandRouterAccess(
+      grpc::ServerContext* ctx, modal::client::TaskGetCommandRouterAccessRequest const* req,
+      modal::client::TaskGetCommandRouterAccessResponse* resp) override;
+
  private:
   Core& core_;
 };

@@ -8,6 +8,7 @@
 #include <google/protobuf/any.pb.h>
 
 #include "ids.h"
+#include "sandbox_registry.h"
 #include "modal_proto/api.pb.h"
 
 namespace modal::emulator {
@@ -40,6 +41,24 @@ Core::Core(EmulatorOptions options) : options_(std::move(options)) {
     state_.secrets_by_name[{rec.environment, name}] = rec.id;
     state_.secrets[rec.id] = std::move(rec);
   }
+  for (auto const& name : options_.proxies) {
+    NameKey const key{std::string(kDefaultEnvironment), name};
+    if (state_.proxies_by_name.count(key) != 0) continue;
+    ProxyRecord rec;
+    rec.id = new_id("pr");
+    rec.name = name;
+    rec.environment = std::string(kDefaultEnvironment);
+    rec.created_at = now;
+    state_.proxies_by_name[key] = rec.id;
+    state_.proxies[rec.id] = std::move(rec);
+  }
+  sandboxes_ = std::make_unique<SandboxRegistry>(*this);
+  shutdown_hooks_.push_back([this] { sandboxes_->shutdown(); });
+}
+
+Core::~Core() {
+  // Normally Emulator::shutdown ran the hooks already; make sure no process survives.
+  if (sandboxes_ != nullptr) sandboxes_->shutdown();
 }
 
 std::string Core::address() const {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@
 #include "state.h"
 
 namespace modal::emulator {
+
+class SandboxRegistry;
 
 /// Which service a call belongs to; decides how CallScope authenticates it.
 enum class Plane {
@@ -43,11 +46,14 @@ grpc::Status fault_status(Fault const& fault);
 class Core {
  public:
   explicit Core(EmulatorOptions options);
+  ~Core();
   Core(Core const&) = delete;
   Core& operator=(Core const&) = delete;
 
   EmulatorOptions const& options() const { return options_; }
   State& state() { return state_; }
+  /// Sandboxes and the process runtime behind them (sandbox_registry.h).
+  SandboxRegistry& sandboxes() { return *sandboxes_; }
 
   /// Set once the server is listening.
   void set_port(int port) { port_ = port; }
@@ -115,6 +121,8 @@ class Core {
   std::vector<std::function<void()>> shutdown_hooks_;
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex log_mu_;
+  // Last member: destroyed first (kills sandbox processes while the rest still exists).
+  std::unique_ptr<SandboxRegistry> sandboxes_;
 };
 
 }  // namespace modal::emulator

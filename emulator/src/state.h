@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace modal::emulator {
 
@@ -37,6 +38,39 @@ struct SecretRecord {
   double created_at = 0;
 };
 
+/// An image from ImageGetOrCreate (images.cc). Builds are emulated: nothing is pulled or
+/// built, commands of sandboxes run on the host's own userland.
+struct ImageRecord {
+  std::string id;  // im-...
+  /// The registry tag from "FROM <tag>" of the first dockerfile command ("" if none).
+  std::string tag;
+  std::vector<std::string> dockerfile_commands;
+  std::string builder_version;
+  double created_at = 0;
+  /// Build log lines, in order; ImageJoinStreaming entry ids are 1-based indexes into it.
+  std::vector<std::string> build_log;
+  /// GENERIC_STATUS_SUCCESS (1) or GENERIC_STATUS_FAILURE (2), with `exception` on failure.
+  int status = 0;
+  std::string exception;
+};
+
+/// A Volume from VolumeGetOrCreate (volumes.cc). Mounts are recorded, not performed.
+struct VolumeRecord {
+  std::string id;  // vo-...
+  /// Deployment name; empty for ephemeral Volumes.
+  std::string name;
+  std::string environment;
+  double created_at = 0;
+};
+
+/// A Proxy, created at startup from EmulatorOptions::proxies (proxies.cc).
+struct ProxyRecord {
+  std::string id;  // pr-...
+  std::string name;
+  std::string environment;
+  double created_at = 0;
+};
+
 /// (environment name, object name): the key of every named, environment-scoped object.
 using NameKey = std::pair<std::string, std::string>;
 
@@ -56,6 +90,13 @@ struct State {
   std::map<NameKey, std::string> apps_by_name;
   std::map<std::string, SecretRecord> secrets;  // by id
   std::map<NameKey, std::string> secrets_by_name;
+  std::map<std::string, ImageRecord> images;  // by id
+  /// Content key (builder version + serialized Image definition) -> image id (caching).
+  std::map<std::string, std::string> images_by_key;
+  std::map<std::string, VolumeRecord> volumes;  // by id
+  std::map<NameKey, std::string> volumes_by_name;
+  std::map<std::string, ProxyRecord> proxies;  // by id
+  std::map<NameKey, std::string> proxies_by_name;
 
   // ---- helpers; the caller holds `mu` ----
 

@@ -32,6 +32,17 @@ struct EmulatorOptions {
   std::map<std::string, std::map<std::string, std::string>> secrets;
   /// EnvironmentSettings.image_builder_version reported for every environment.
   std::string image_builder_version = "2024.10";
+  /// Proxies created at startup in environment "main" (ProxyGet finds only these).
+  std::vector<std::string> proxies;
+  /// Sandboxes per SandboxList page (clients page with before_timestamp).
+  int sandbox_list_page_size = 100;
+  /// Test knob: server streams (SandboxGetLogs, ImageJoinStreaming) fail with UNAVAILABLE
+  /// after sending this many messages, so clients must resume from their last entry id.
+  /// 0 = never.
+  int stream_break_after = 0;
+  /// Emulated tunnel provisioning time: SandboxGetTunnels answers TIMEOUT until this long
+  /// after the sandbox started.
+  std::chrono::milliseconds tunnel_delay{0};
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (a gRPC status code number).

@@ -1,0 +1,407 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#include "sandbox_registry.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core.h"
+#include "ids.h"
+#include "jwt.h"
+#include "runtime/probes.h"
+
+namespace modal::emulator {
+namespace {
+
+using modal::client::GenericResult;
+using runtime::Clock;
+
+constexpr auto kWaitSlice = std::chrono::milliseconds(100);
+constexpr std::uint32_t kDefaultTimeoutSecs = 300;
+constexpr auto kExecProbeTimeout = std::chrono::seconds(10);
+
+GenericResult to_generic_result(runtime::SandboxResult const& r) {
+  GenericResult out;
+  switch (r.outcome) {
+    case runtime::SandboxOutcome::kExited:
+      out.set_exitcode(r.exit_code());
+      if (r.exit_code() == 0) {
+        out.set_status(GenericResult::GENERIC_STATUS_SUCCESS);
+      } else {
+        out.set_status(GenericResult::GENERIC_STATUS_FAILURE);
+        out.set_exception(absl::StrCat("Sandbox entrypoint exited with code ", r.exit_code()));
+      }
+      break;
+    case runtime::SandboxOutcome::kTerminated:
+      out.set_status(GenericResult::GENERIC_STATUS_TERMINATED);
+      out.set_exitcode(137);
+      out.set_exception("Sandbox terminated");
+      break;
+    case runtime::SandboxOutcome::kTimeout:
+      out.set_status(GenericResult::GENERIC_STATUS_TIMEOUT);
+      out.set_exitcode(124);
+      out.set_exception("Sandbox timed out");
+      break;
+    case runtime::SandboxOutcome::kIdleTimeout:
+      out.set_status(GenericResult::GENERIC_STATUS_IDLE_TIMEOUT);
+      out.set_exitcode(r.exit_code());
+      out.set_exception("Sandbox idle timeout reached");
+      break;
+  }
+  return out;
+}
+
+// A closed log buffer holding `text` (for sandboxes whose entrypoint never started).
+std::shared_ptr<runtime::OutputBuffer> closed_buffer(std::string_view text) {
+  auto buf = std::make_shared<runtime::OutputBuffer>(runtime::OutputBufferOptions{
+      size_t{1} << 20, runtime::OverflowPolicy::kDropOldest, 0});
+  if (!text.empty()) buf->write(text);
+  buf->close();
+  return buf;
+}
+
+}  // namespace
+
+// ---- SandboxRecord ---------------------------------------------------------------
+
+SandboxRecord::SandboxRecord(std::string id_, std::string task_id_, std::string app_id_,
+                             std::string app_name_, std::string environment_,
+                             std::string name_, std::string image_id_, double created_at_,
+                             modal::client::Sandbox definition_)
+    : id(std::move(id_)),
+      task_id(std::move(task_id_)),
+      app_id(std::move(app_id_)),
+      app_name(std::move(app_name_)),
+      environment(std::move(environment_)),
+      name(std::move(name_)),
+      image_id(std::move(image_id_)),
+      created_at(created_at_),
+      definition(std::move(definition_)) {}
+
+SandboxRecord::~SandboxRecord() = default;
+
+std::optional<GenericResult> SandboxRecord::result() const {
+  std::lock_guard lock(mu_);
+  return result_;
+}
+
+double SandboxRecord::finished_at() const {
+  std::lock_guard lock(mu_);
+  return finished_at_;
+}
+
+std::optional<double> SandboxRecord::ready_at() const {
+  std::lock_guard lock(mu_);
+  return ready_at_;
+}
+
+std::map<std::string, std::string> SandboxRecord::tags() const {
+  std::lock_guard lock(mu_);
+  return tags_;
+}
+
+void SandboxRecord::set_tags(std::map<std::string, std::string> tags) {
+  std::lock_guard lock(mu_);
+  tags_ = std::move(tags);
+}
+
+template <typename Pred>
+bool SandboxRecord::wait_for(runtime::Deadline deadline, std::function<bool()> const& cancelled,
+                             Pred pred) const {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (pred()) return true;
+    if (shutting_down_) return false;
+    if (cancelled && cancelled()) return false;
+    auto const now = Clock::now();
+    if (now >= deadline) return false;
+    cv_.wait_until(lock, std::min(deadline, now + kWaitSlice));
+  }
+}
+
+std::optional<GenericResult> SandboxRecord::wait(runtime::Deadline deadline,
+                                                 std::function<bool()> const& cancelled) const {
+  wait_for(deadline, cancelled, [this] { return result_.has_value(); });
+  return result();
+}
+
+SandboxRecord::ReadyWait SandboxRecord::wait_until_ready(
+    runtime::Deadline deadline, std::function<bool()> const& cancelled) const {
+  wait_for(deadline, cancelled, [this] { return ready_at_.has_value() || result_.has_value(); });
+  std::lock_guard lock(mu_);
+  if (ready_at_.has_value()) return ReadyWait::kReady;
+  if (result_.has_value()) return ReadyWait::kFinished;
+  if (shutting_down_ || (cancelled && cancelled())) return ReadyWait::kCancelled;
+  return ReadyWait::kTimeout;
+}
+
+void SandboxRecord::mark_ready() {
+  {
+    std::lock_guard lock(mu_);
+    if (ready_at_.has_value() || result_.has_value()) return;
+    ready_at_ = unix_now();
+  }
+  cv_.notify_all();
+}
+
+void SandboxRecord::mark_finished(GenericResult result) {
+  {
+    std::lock_guard lock(mu_);
+    if (result_.has_value()) return;
+    result_ = std::move(result);
+    finished_at_ = unix_now();
+  }
+  cv_.notify_all();
+}
+
+void SandboxRecord::wake_for_shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+  }
+  cv_.notify_all();
+}
+
+// ---- SandboxRegistry --------------------------------------------------------------
+
+SandboxRegistry::SandboxRegistry(Core& core) : core_(core) {}
+
+SandboxRegistry::~SandboxRegistry() { shutdown(); }
+
+runtime::Runtime* SandboxRegistry::runtime() {
+  std::lock_guard lock(runtime_mu_);
+  if (shutting_down_.load()) return nullptr;
+  if (runtime_ == nullptr) {
+    runtime::RuntimeOptions opts;
+    runtime_ = std::make_unique<runtime::Runtime>(std::move(opts));
+  }
+  return runtime_.get();
+}
+
+absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLaunch launch) {
+  if (shutting_down_.load()) return absl::UnavailableError("the emulator is shutting down");
+  modal::client::Sandbox const& def = launch.definition;
+  std::string const id = new_id("sb");
+  std::string const task_id = new_id("ta");
+  std::string const name = def.has_name() ? def.name() : std::string();
+  auto const name_key = std::make_pair(launch.app_id, name);
+  double created_at = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!name.empty()) {
+      auto it = names_.find(name_key);
+      if (it != names_.end()) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "Sandbox with name '", name, "' already exists in App '",
+            launch.app_name.empty() ? launch.app_id : launch.app_name, "' (", it->second, ")"));
+      }
+      names_[name_key] = id;
+    }
+    created_at = std::max(unix_now(), last_created_at_ + 1e-6);
+    last_created_at_ = created_at;
+  }
+  auto release_name = [this, name_key, id, named = !name.empty()] {
+    if (!named) return;
+    std::lock_guard lock(mu_);
+    auto it = names_.find(name_key);
+    if (it != names_.end() && it->second == id) names_.erase(it);
+  };
+
+  runtime::SandboxSpec spec;
+  spec.id = id;
+  spec.argv.assign(def.entrypoint_args().begin(), def.entrypoint_args().end());
+  spec.env = {{"MODAL_TASK_ID", task_id},
+              {"MODAL_SANDBOX_ID", id},
+              {"MODAL_IMAGE_ID", launch.image_id},
+              {"MODAL_ENVIRONMENT", launch.environment},
+              {"MODAL_IS_REMOTE", "1"}};
+  for (auto const& [k, v] : launch.env) spec.env[k] = v;
+  if (def.has_workdir()) spec.workdir = def.workdir();
+  if (def.has_pty_info() && def.pty_info().enabled()) {
+    runtime::PtyOptions pty;
+    if (def.pty_info().winsz_rows() > 0) {
+      pty.rows = static_cast<std::uint16_t>(def.pty_info().winsz_rows());
+    }
+    if (def.pty_info().winsz_cols() > 0) {
+      pty.cols = static_cast<std::uint16_t>(def.pty_info().winsz_cols());
+    }
+    if (!def.pty_info().env_term().empty()) pty.term = def.pty_info().env_term();
+    pty.colorterm = def.pty_info().env_colorterm();
+    spec.pty = pty;
+  }
+  std::uint32_t const timeout_secs =
+      def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs();
+  spec.timeout = std::chrono::seconds(timeout_secs);
+  if (def.has_idle_timeout_secs() && def.idle_timeout_secs() > 0) {
+    spec.idle_timeout = std::chrono::seconds(def.idle_timeout_secs());
+  }
+
+  auto rec = std::make_shared<SandboxRecord>(id, task_id, launch.app_id, launch.app_name,
+                                             launch.environment, name, launch.image_id,
+                                             created_at, std::move(launch.definition));
+  rec->tags_ = std::move(launch.tags);
+
+  runtime::Runtime* rt = runtime();
+  if (rt == nullptr) {
+    release_name();
+    return absl::UnavailableError("the emulator is shutting down");
+  }
+  std::string const argv0 = spec.argv.empty() ? std::string() : spec.argv.front();
+  auto started = rt->create_sandbox(std::move(spec));
+  std::optional<GenericResult> failed;
+  if (started.ok()) {
+    std::shared_ptr<runtime::Sandbox> sb = *started;
+    rec->runtime_ = sb;
+    auto entry = sb->entrypoint_process();
+    rec->stdout_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stdout_buffer());
+    rec->stderr_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stderr_buffer());
+  } else {
+    auto const code = started.status().code();
+    if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kInvalidArgument) {
+      release_name();
+      if (code == absl::StatusCode::kFailedPrecondition) {
+        return absl::UnavailableError("the emulator is shutting down");
+      }
+      return absl::InternalError(
+          absl::StrCat("could not start the sandbox: ", started.status().message()));
+    }
+    // What a container runtime would report: the sandbox starts and fails at once.
+    int const exitcode = code == absl::StatusCode::kNotFound ? 127 : 126;
+    std::string const reason = absl::StrCat(
+        code == absl::StatusCode::kNotFound ? "executable file not found: " : "cannot start: ",
+        started.status().message());
+    GenericResult r;
+    r.set_status(GenericResult::GENERIC_STATUS_FAILURE);
+    r.set_exitcode(exitcode);
+    r.set_exception(reason);
+    failed = std::move(r);
+    rec->stdout_log_ = closed_buffer({});
+    rec->stderr_log_ = closed_buffer(absl::StrCat(reason, "\n"));
+  }
+
+  {
+    std::lock_guard lock(mu_);
+    by_id_[id] = rec;
+    by_task_[task_id] = rec;
+  }
+  if (failed.has_value()) {
+    rec->mark_finished(std::move(*failed));
+    release_name();
+    return rec;
+  }
+
+  std::weak_ptr<SandboxRecord> weak = rec;
+  rec->runtime_->on_finished([weak, release_name](runtime::SandboxResult const& r) {
+    if (auto locked = weak.lock()) locked->mark_finished(to_generic_result(r));
+    release_name();
+  });
+  if (rec->definition.has_readiness_probe()) {
+    start_prober(rec);
+  } else {
+    rec->mark_ready();
+  }
+  core_.log(absl::StrCat("sandbox ", id, " started: [",
+                         absl::StrJoin(rec->definition.entrypoint_args(), ", "), "]",
+                         argv0.empty() ? " (idle)" : ""));
+  return rec;
+}
+
+void SandboxRegistry::start_prober(std::shared_ptr<SandboxRecord> const& rec) {
+  modal::client::Probe const probe = rec->definition.readiness_probe();
+  auto const interval = std::chrono::milliseconds(
+      probe.has_interval_ms() && probe.interval_ms() > 0 ? probe.interval_ms() : 100);
+  SandboxRecord* raw = rec.get();  // records outlive the probers (see shutdown())
+  std::shared_ptr<runtime::Sandbox> sb = rec->runtime_;
+  std::lock_guard lock(probers_mu_);
+  if (shutting_down_.load()) return;
+  probers_.emplace_back([raw, sb, probe, interval](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested() && !sb->finished()) {
+      bool ok = false;
+      if (probe.has_tcp_port()) {
+        ok = runtime::tcp_port_open(static_cast<int>(probe.tcp_port()),
+                                    std::min<std::chrono::milliseconds>(
+                                        interval, std::chrono::milliseconds(1000)));
+      } else if (probe.has_exec_command()) {
+        std::vector<std::string> argv(probe.exec_command().argv().begin(),
+                                      probe.exec_command().argv().end());
+        auto r = runtime::run_exec_probe(*sb, std::move(argv),
+                                         runtime::deadline_after(kExecProbeTimeout));
+        if (!r.ok() && r.status().code() == absl::StatusCode::kFailedPrecondition) return;
+        ok = r.ok() && *r;
+      } else {
+        ok = true;  // an empty probe: nothing to wait for
+      }
+      if (ok) {
+        raw->mark_ready();
+        return;
+      }
+      std::unique_lock l(m);
+      cv.wait_for(l, stop, interval, [] { return false; });
+    }
+  });
+}
+
+std::shared_ptr<SandboxRecord> SandboxRegistry::find(std::string_view sandbox_id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(sandbox_id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<SandboxRecord> SandboxRegistry::find_by_task(std::string_view task_id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_task_.find(task_id);
+  return it == by_task_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<SandboxRecord> SandboxRegistry::find_by_name(std::string_view app_id,
+                                                             std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = names_.find(std::make_pair(std::string(app_id), std::string(name)));
+  if (it == names_.end()) return nullptr;
+  auto rec = by_id_.find(it->second);
+  if (rec == by_id_.end() || rec->second->finished()) return nullptr;
+  return rec->second;
+}
+
+std::vector<std::shared_ptr<SandboxRecord>> SandboxRegistry::list() const {
+  std::vector<std::shared_ptr<SandboxRecord>> out;
+  {
+    std::lock_guard lock(mu_);
+    out.reserve(by_id_.size());
+    for (auto const& [id, rec] : by_id_) out.push_back(rec);
+  }
+  std::sort(out.begin(), out.end(),
+            [](auto const& a, auto const& b) { return a->created_at > b->created_at; });
+  return out;
+}
+
+void SandboxRegistry::shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  // Wake every waiter first so that long polls return while processes are killed.
+  std::vector<std::shared_ptr<SandboxRecord>> records;
+  {
+    std::lock_guard lock(mu_);
+    for (auto const& [id, rec] : by_id_) records.push_back(rec);
+  }
+  for (auto const& rec : records) rec->wake_for_shutdown();
+  std::vector<std::jthread> probers;
+  {
+    std::lock_guard lock(probers_mu_);
+    probers.swap(probers_);
+  }
+  for (auto& t : probers) t.request_stop();
+  std::unique_ptr<runtime::Runtime> rt;
+  {
+    std::lock_guard lock(runtime_mu_);
+    rt = std::move(runtime_);
+  }
+  if (rt != nullptr) rt->shutdown();  // kills and reaps every process; exec probes return
+  probers.clear();                    // joins
+  if (rt != nullptr) core_.log("sandboxes stopped");
+}
+
+}  // namespace modal::emulator

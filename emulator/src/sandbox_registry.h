@@ -1,0 +1,201 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
+#define MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
+
+// The emulator's sandboxes: one SandboxRecord per SandboxCreate, backed by a process tree
+// of the runtime (emulator/src/runtime). Control-plane handlers live in sandboxes.cc; the
+// router (TaskExecStart, SandboxWaitUntilReady, ...) reaches the same records through
+// Core::sandboxes():
+//
+//     auto rec = core_.sandboxes().find_by_task(req->task_id());
+//     if (rec == nullptr) return grpc::Status(grpc::StatusCode::NOT_FOUND, ...);
+//     auto sb = rec->runtime();          // nullptr if the entrypoint never started
+//     ... sb->exec(spec) ...
+//
+// Readiness (for SandboxWaitUntilReady)
+// -------------------------------------
+// A sandbox with a readiness_probe is probed by the emulator at the probe's interval
+// (TCP: connect to 127.0.0.1:port, since sandboxes share the host network; exec: the argv
+// run inside the sandbox, ready on exit code 0) until the first success, which sets
+// ready_at(). A sandbox without a probe is ready as soon as it has started (ready_at() ==
+// started_at()). Wait for it with
+//
+//     SandboxRecord::ReadyWait r = rec->wait_until_ready(deadline, [&] { return ctx->IsCancelled(); });
+//
+// which returns kReady (then rec->ready_at() is set), kFinished (the sandbox finished
+// before becoming ready), kTimeout (deadline passed) or kCancelled (the predicate returned
+// true, or the emulator is shutting down). It never blocks longer than ~100 ms past any of
+// those events. Thread-safe.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "modal_proto/api.pb.h"
+#include "runtime/output_buffer.h"
+#include "runtime/runtime.h"
+#include "runtime/sandbox.h"
+#include "runtime/types.h"
+
+namespace modal::emulator {
+
+class Core;
+
+/// Everything the emulator knows about one sandbox. Created by SandboxRegistry::create.
+/// The const members never change; everything else is thread-safe.
+class SandboxRecord {
+ public:
+  std::string const id;        // sb-...
+  std::string const task_id;   // ta-...
+  std::string const app_id;    // ap-...
+  std::string const app_name;  // "" for anonymous Apps
+  std::string const environment;
+  /// "" when unnamed. Unique among the running sandboxes of the App.
+  std::string const name;
+  std::string const image_id;
+  double const created_at;
+  /// The definition as the client sent it (resources/GPU, ports, mounts, probe, ...).
+  modal::client::Sandbox const definition;
+
+  SandboxRecord(std::string id, std::string task_id, std::string app_id, std::string app_name,
+                std::string environment, std::string name, std::string image_id,
+                double created_at, modal::client::Sandbox definition);
+  ~SandboxRecord();
+  SandboxRecord(SandboxRecord const&) = delete;
+  SandboxRecord& operator=(SandboxRecord const&) = delete;
+
+  /// The process tree; nullptr when the entrypoint could not be started (the record is
+  /// then finished from the start, with the reason on its stderr log).
+  std::shared_ptr<runtime::Sandbox> runtime() const { return runtime_; }
+
+  /// The entrypoint's stdout (FILE_DESCRIPTOR_STDOUT) or stderr log, read by SandboxGetLogs
+  /// at byte offsets. Never null.
+  std::shared_ptr<runtime::OutputBuffer> log_buffer(bool stderr_stream) const {
+    return stderr_stream ? stderr_log_ : stdout_log_;
+  }
+
+  /// Wall-clock time the process tree started (== created_at for the emulator).
+  double started_at() const { return created_at; }
+
+  // ---- result ----
+  /// The sandbox's result once finished (TERMINATED / TIMEOUT / IDLE_TIMEOUT / SUCCESS /
+  /// FAILURE with exitcode), else nullopt.
+  std::optional<modal::client::GenericResult> result() const;
+  bool finished() const { return result().has_value(); }
+  /// Wall-clock time it finished (0 while running).
+  double finished_at() const;
+  /// Blocks until finished, the deadline, `cancelled()` or emulator shutdown.
+  std::optional<modal::client::GenericResult> wait(
+      runtime::Deadline deadline, std::function<bool()> const& cancelled = {}) const;
+
+  // ---- readiness ----
+  enum class ReadyWait { kReady, kFinished, kTimeout, kCancelled };
+  /// When the sandbox became ready (unix seconds), nullopt before.
+  std::optional<double> ready_at() const;
+  /// See the comment at the top of this file.
+  ReadyWait wait_until_ready(runtime::Deadline deadline,
+                             std::function<bool()> const& cancelled = {}) const;
+
+  // ---- tags ----
+  std::map<std::string, std::string> tags() const;
+  void set_tags(std::map<std::string, std::string> tags);
+
+ private:
+  friend class SandboxRegistry;
+  template <typename Pred>
+  bool wait_for(runtime::Deadline deadline, std::function<bool()> const& cancelled,
+                Pred pred) const;
+  void mark_ready();
+  void mark_finished(modal::client::GenericResult result);
+  void wake_for_shutdown();
+
+  std::shared_ptr<runtime::Sandbox> runtime_;
+  std::shared_ptr<runtime::OutputBuffer> stdout_log_;
+  std::shared_ptr<runtime::OutputBuffer> stderr_log_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::optional<modal::client::GenericResult> result_;
+  double finished_at_ = 0;
+  std::optional<double> ready_at_;
+  std::map<std::string, std::string> tags_;
+  bool shutting_down_ = false;
+};
+
+/// What SandboxRegistry::create needs beyond the definition.
+struct SandboxLaunch {
+  std::string app_id;
+  std::string app_name;
+  std::string environment;
+  std::string image_id;
+  /// Entrypoint environment: secrets merged in order, then the definition's variables.
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> tags;
+  modal::client::Sandbox definition;
+};
+
+/**
+ * All sandboxes of one emulator and the process runtime that runs them. Finished
+ * sandboxes stay (for wait/poll/logs) until the emulator stops; names are released when
+ * a sandbox finishes. Owned by Core; shutdown() (a Core shutdown hook) kills every
+ * process. Thread-safe.
+ */
+class SandboxRegistry {
+ public:
+  explicit SandboxRegistry(Core& core);
+  ~SandboxRegistry();
+  SandboxRegistry(SandboxRegistry const&) = delete;
+  SandboxRegistry& operator=(SandboxRegistry const&) = delete;
+
+  /// Starts a sandbox. ALREADY_EXISTS if `definition.name` is taken by a running sandbox
+  /// of the App; UNAVAILABLE during shutdown; INTERNAL for system failures. A missing
+  /// entrypoint executable or workdir is not an error here: the sandbox finishes at once
+  /// with exit code 127 / 126 and the reason on its stderr (as a container would).
+  absl::StatusOr<std::shared_ptr<SandboxRecord>> create(SandboxLaunch launch);
+
+  std::shared_ptr<SandboxRecord> find(std::string_view sandbox_id) const;
+  std::shared_ptr<SandboxRecord> find_by_task(std::string_view task_id) const;
+  /// The running sandbox named `name` in App `app_id`, or nullptr.
+  std::shared_ptr<SandboxRecord> find_by_name(std::string_view app_id,
+                                              std::string_view name) const;
+  /// Every sandbox, newest first.
+  std::vector<std::shared_ptr<SandboxRecord>> list() const;
+
+  /// The process runtime, created on first use; nullptr once shutting down.
+  runtime::Runtime* runtime();
+  bool shutting_down() const { return shutting_down_.load(); }
+  /// Kills every sandbox, stops probes and wakes waiters. Idempotent.
+  void shutdown();
+
+ private:
+  void start_prober(std::shared_ptr<SandboxRecord> const& rec);
+
+  Core& core_;
+  std::atomic<bool> shutting_down_{false};
+
+  std::mutex runtime_mu_;
+  std::unique_ptr<runtime::Runtime> runtime_;  // guarded by runtime_mu_
+  std::mutex probers_mu_;
+  std::vector<std::jthread> probers_;  // readiness probe loops; guarded by probers_mu_
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<SandboxRecord>, std::less<>> by_id_;
+  std::map<std::string, std::shared_ptr<SandboxRecord>, std::less<>> by_task_;
+  /// (app id, name) of running sandboxes -> sandbox id (also reserved during create).
+  std::map<std::pair<std::string, std::string>, std::string, std::less<>> names_;
+  double last_created_at_ = 0;
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
