@@ -328,8 +328,10 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
       new Process(result.pid, out_buffer, err_buffer, in_sink, spec.pty.has_value()));
   process->kill_group_on_exit_ = how.kill_group_on_exit;
   if (spec.pty) process->pty_hold_fd_ = fcntl(out_parent.get(), F_DUPFD_CLOEXEC, 3);
-  process->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, result.pid, 0));
-  if (process->pidfd_ >= 0) set_cloexec(process->pidfd_);
+  if (options_.use_pidfd) {
+    process->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, result.pid, 0));
+    if (process->pidfd_ >= 0) set_cloexec(process->pidfd_);
+  }
 
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -427,7 +429,7 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) 
   entry.input_options = spec.stdin_options;
   Launch how;
   if (entry.argv.empty()) {
-    if (!sleep_path_.empty()) {
+    if (!sleep_path_.empty() && !options_.builtin_idle) {
       entry.argv = {sleep_path_, "infinity"};
     } else {
       entry.argv = {"sleep-forever"};
@@ -546,6 +548,7 @@ void Core::add_output_pump(int fd, std::shared_ptr<OutputBuffer> buffer,
   pump.on_output = std::move(on_output);
   pump.watch = loop_.add_fd(fd, EPOLLIN, [this, id](uint32_t) { on_output_ready(id); });
   output_pumps_.emplace(id, std::move(pump));
+  if (output_pumps_[id].watch == 0) close_output_pump(id);
 }
 
 void Core::on_output_ready(uint64_t id) {
@@ -580,6 +583,7 @@ void Core::resume_output(uint64_t id) {
   if (it == output_pumps_.end() || it->second.watch != 0) return;
   it->second.watch =
       loop_.add_fd(it->second.fd, EPOLLIN, [this, id](uint32_t) { on_output_ready(id); });
+  if (it->second.watch == 0) close_output_pump(id);
 }
 
 void Core::close_output_pump(uint64_t id) {
@@ -612,6 +616,7 @@ void Core::activate_input(uint64_t id) {
   InputPump& pump = it->second;
   if (pump.sink->go_idle()) return;  // nothing to do yet; the data callback re-activates
   pump.watch = loop_.add_fd(pump.fd, EPOLLOUT, [this, id](uint32_t) { on_input_ready(id); });
+  if (pump.watch == 0) close_input_pump(id, true);
 }
 
 void Core::on_input_ready(uint64_t id) {
@@ -664,8 +669,9 @@ void Core::watch_process(std::shared_ptr<Process> const& process) {
     process->pidfd_watch_ = loop_.add_fd(process->pidfd_, EPOLLIN, [this, weak](uint32_t) {
       if (auto p = weak.lock()) handle_exit(p);
     });
-    return;
+    if (process->pidfd_watch_ != 0) return;
   }
+  // No pidfd (kernel < 5.3, or disabled): poll with waitpid(WNOHANG).
   polled_.emplace(process->pid(), process);
   if (!poll_timer_armed_) {
     poll_timer_armed_ = true;

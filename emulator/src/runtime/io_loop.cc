@@ -87,9 +87,7 @@ uint64_t IoLoop::add_fd(int fd, uint32_t events, Handler handler) {
   struct epoll_event ev {};
   ev.events = events;
   ev.data.u64 = id;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD)");
-  }
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return 0;
   watches_.emplace(id, Watch{fd, std::make_shared<Handler>(std::move(handler))});
   return id;
 }

@@ -37,7 +37,7 @@ class IoLoop {
   TimerId add_timer(Deadline when, std::function<void()> callback);
   void cancel_timer(TimerId id);
 
-  /// Loop thread only. Level-triggered; `events` may be 0 (registered but paused).
+  /// Loop thread only. Level-triggered. Returns the watch id, 0 if epoll refused the fd.
   uint64_t add_fd(int fd, uint32_t events, Handler handler);
   void set_events(uint64_t watch, uint32_t events);
   /// Unregisters (does not close) the fd. Safe to call from its own handler.

@@ -2,6 +2,7 @@
 #ifndef MODAL_EMULATOR_RUNTIME_RUNTIME_H
 #define MODAL_EMULATOR_RUNTIME_RUNTIME_H
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -44,6 +45,12 @@ struct RuntimeOptions {
   std::string default_home;
   /// Bound for shutdown() waiting for killed processes to be reaped.
   std::chrono::milliseconds shutdown_grace{5000};
+  /// Detect exits through pidfds (Linux >= 5.3); false polls waitpid every 10 ms, which
+  /// is also the automatic fallback when pidfd_open fails. For tests.
+  bool use_pidfd = true;
+  /// Idle sandboxes run a built-in pause() loop instead of `sleep infinity` (also the
+  /// automatic fallback when no sleep binary exists). For tests.
+  bool builtin_idle = false;
 };
 
 /**

@@ -284,6 +284,24 @@ TEST_F(ProcessTest, ManyShortProcesses) {
   EXPECT_EQ(runtime_.running_process_count(), 0u);
 }
 
+TEST(RuntimeWithoutPidfd, PollsForExits) {
+  Runtime runtime(RuntimeOptions{.use_pidfd = false});
+  auto code = runtime.start_process(shell("echo hi; exit 7"));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(read_all((*code)->stdout_buffer()), "hi\n");
+  auto status = (*code)->wait(deadline_after(seconds(5)));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code(), 7);
+  auto sleeper = runtime.start_process(command({"sleep", "100"}));
+  ASSERT_TRUE(sleeper.ok());
+  EXPECT_FALSE((*sleeper)->wait(deadline_after(milliseconds(50))).has_value());
+  (*sleeper)->kill();
+  status = (*sleeper)->wait(deadline_after(seconds(5)));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code(), 137);
+  EXPECT_EQ(runtime.running_process_count(), 0u);
+}
+
 TEST(RuntimeShutdown, KillsProcessesAndClosesStreams) {
   auto runtime = std::make_unique<Runtime>();
   auto p = runtime->start_process(command({"sleep", "100"}));

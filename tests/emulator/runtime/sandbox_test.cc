@@ -111,6 +111,20 @@ TEST_P(SandboxTest, IdlePlaceholderRunsExecsUntilTerminated) {
   EXPECT_EQ(sb->exec(shell("true")).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_P(SandboxTest, BuiltinIdlePlaceholder) {
+  Runtime runtime(RuntimeOptions{.isolation = GetParam(), .builtin_idle = true});
+  auto sb = runtime.create_sandbox(SandboxSpec{});
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  EXPECT_EQ((*sb)->isolated(), expect_isolated());
+  EXPECT_FALSE((*sb)->wait(deadline_after(milliseconds(50))).has_value());
+  EXPECT_EQ(run(**sb, "echo hi").first, "hi\n");
+  (*sb)->terminate();
+  auto result = (*sb)->wait(deadline_after(seconds(5)));
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->outcome, SandboxOutcome::kTerminated);
+  EXPECT_EQ(result->exit_code(), 137);
+}
+
 TEST_P(SandboxTest, ExecGetsSandboxEnvWorkdirAndOwnEnv) {
   SandboxSpec spec;
   spec.env = {{"FOO", "1"}, {"BAR", "1"}};
@@ -413,6 +427,41 @@ TEST_F(NamespaceTest, ExecsShareThePidNamespace) {
             0);
   EXPECT_STRNE(host_ns, init_ns);
   EXPECT_EQ(run(**sb, "readlink /proc/self/ns/mnt"), std::string(init_ns) + "\n");
+}
+
+size_t open_fd_count() {
+  size_t n = 0;
+  for ([[maybe_unused]] auto const& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_P(SandboxTest, NoFileDescriptorLeaks) {
+  size_t const baseline = open_fd_count();
+  for (int i = 0; i < 3; ++i) {
+    SandboxSpec spec;
+    spec.pty = i == 1 ? std::optional<PtyOptions>(PtyOptions{}) : std::nullopt;
+    auto sb = create(spec);
+    ASSERT_TRUE(sb);
+    for (int j = 0; j < 3; ++j) {
+      ProcessSpec exec = shell("echo out; echo err >&2; cat");
+      if (j == 1) exec.pty = PtyOptions{};
+      auto p = sb->exec(exec);
+      ASSERT_TRUE(p.ok());
+      ASSERT_TRUE((*p)->stdin_sink().write(0, "in\n", true).ok());
+      read_all((*p)->stdout_buffer());
+      read_all((*p)->stderr_buffer());
+      ASSERT_TRUE((*p)->wait(deadline_after(seconds(5))));
+    }
+    sb->terminate();
+    ASSERT_TRUE(sb->wait(deadline_after(seconds(5))));
+    EXPECT_TRUE(sb->stdout_buffer().wait_closed(deadline_after(seconds(5))));
+  }
+  // Pumps close on the I/O thread right after EOF; give it a moment.
+  auto const deadline = Clock::now() + seconds(2);
+  while (open_fd_count() > baseline && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(open_fd_count(), baseline);
 }
 
 TEST(FallbackTest, SharedTmpWithoutNamespaces) {
