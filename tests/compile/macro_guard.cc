@@ -1,0 +1,35 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// Some C libraries define stdin/stdout/stderr (and Windows min/max) as macros. Defining
+// them as something that cannot compile proves no public identifier uses these names.
+// (Standard headers are included first: they legitimately use them.)
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#undef stdin
+#undef stdout
+#undef stderr
+#define stdin @ modal_must_not_use_stdin @
+#define stdout @ modal_must_not_use_stdout @
+#define stderr @ modal_must_not_use_stderr @
+#define min(a, b) @ modal_must_not_use_min @
+#define max(a, b) @ modal_must_not_use_max @
+
+#include "modal/modal.h"
