@@ -33,6 +33,9 @@ struct SandboxState {
   std::optional<StreamReader> stdout_reader;     // guarded by mu; created lazily
   std::optional<StreamReader> stderr_reader;     // guarded by mu
   std::optional<StreamWriter> stdin_writer;      // guarded by mu
+  /// Serializes creation of `router` (held across TaskGetCommandRouterAccess, never
+  /// while holding `mu`). Used by src/sandbox_exec.cc.
+  std::mutex router_mu;
 
   /// A handle for `sandbox_id`.
   static Sandbox make(std::shared_ptr<ClientState> client, std::string sandbox_id);

@@ -1,0 +1,195 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// Sandbox::exec, Sandbox::wait_until_ready and the Sandbox's command router session.
+#include <chrono>
+#include <climits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "internal/client_state.h"
+#include "internal/container_process_state.h"
+#include "internal/router_client.h"
+#include "internal/sandbox_state.h"
+#include "internal/secret_state.h"
+#include "internal/uuid.h"
+#include "internal/validation.h"
+#include "modal/errors.h"
+#include "modal/sandbox.h"
+
+namespace modal {
+namespace internal {
+namespace {
+
+namespace tcr = modal::task_command_router;
+using Clock = std::chrono::steady_clock;
+
+// Linux allows 2^17 bytes of arguments; the rest is headroom for the runtime's own.
+constexpr std::size_t kMaxArgBytes = std::size_t{1} << 16;
+
+RouterAccess fetch_router_access(ClientState& client, std::string const& task_id) {
+  modal::client::TaskGetCommandRouterAccessRequest req;
+  req.set_task_id(task_id);
+  auto resp = client.call("TaskGetCommandRouterAccess", &ModalStub::TaskGetCommandRouterAccess, req);
+  return RouterAccess{resp.url(), resp.jwt()};
+}
+
+void validate_exec(std::vector<std::string> const& argv, SandboxExecParams const& params) {
+  if (argv.empty()) throw InvalidError("exec needs a command: argv must not be empty");
+  std::size_t total = 0;
+  for (auto const& a : argv) total += a.size();
+  if (total > kMaxArgBytes) {
+    throw InvalidError("Total length of CMD arguments must be less than " +
+                       std::to_string(kMaxArgBytes) + " bytes. Got " + std::to_string(total) +
+                       " bytes.");
+  }
+  if (!params.workdir.empty() && params.workdir.front() != '/') {
+    throw InvalidError("workdir must be an absolute path, got: \"" + params.workdir + "\"");
+  }
+  if (params.timeout) {
+    auto const ms = params.timeout->count();
+    if (ms < 0) throw InvalidError("timeout must be non-negative, got " + std::to_string(ms) + " ms");
+    if (ms % 1000 != 0) {
+      throw InvalidError("timeout must be a whole number of seconds, got " + std::to_string(ms) +
+                         " ms");
+    }
+  }
+  for (auto const& [key, value] : params.env) {
+    if (!is_env_var_name(key)) {
+      throw InvalidError("invalid environment variable name '" + key +
+                         "': names must match [A-Za-z_][A-Za-z0-9_]*");
+    }
+  }
+}
+
+modal::client::PTYInfo default_pty_info() {
+  modal::client::PTYInfo pty;
+  pty.set_enabled(true);
+  pty.set_winsz_rows(24);
+  pty.set_winsz_cols(80);
+  pty.set_env_term("xterm-256color");
+  pty.set_env_colorterm("truecolor");
+  pty.set_pty_type(modal::client::PTYInfo::PTY_TYPE_SHELL);
+  pty.set_no_terminate_on_idle_stdin(true);
+  return pty;
+}
+
+}  // namespace
+
+std::shared_ptr<RouterClient> SandboxState::router_client() {
+  ensure_attached();
+  {
+    std::lock_guard lock(mu);
+    if (router) return router;
+  }
+  std::lock_guard create_lock(router_mu);
+  {
+    std::lock_guard lock(mu);
+    if (detached) throw ClientClosedError("Unable to perform operation on a detached sandbox");
+    if (router) return router;
+  }
+  std::string const task_id = get_task_id();
+  auto client_state = client;
+  auto fetch = [client_state, task_id] { return fetch_router_access(*client_state, task_id); };
+  auto created = RouterClient::connect(client, task_id, fetch(), fetch);
+  std::lock_guard lock(mu);
+  if (detached) {
+    created->close();
+    throw ClientClosedError("Unable to perform operation on a detached sandbox");
+  }
+  router = created;
+  return created;
+}
+
+void SandboxState::close_router() {
+  std::shared_ptr<RouterClient> r;
+  {
+    std::lock_guard lock(mu);
+    r = std::move(router);
+    router.reset();
+  }
+  if (r) r->close();
+}
+
+}  // namespace internal
+
+ContainerProcess Sandbox::exec(std::vector<std::string> argv, SandboxExecParams const& params) const {
+  auto& s = *state_;
+  internal::validate_exec(argv, params);
+  s.ensure_attached();
+
+  // from_map Secrets travel as plain variables (params.env wins); the others by id.
+  std::map<std::string, std::string> env;
+  std::vector<std::string> secret_ids;
+  for (std::size_t i = 0; i < params.secrets.size(); ++i) {
+    auto const& secret = params.secrets[i];
+    if (internal::SecretState::is_from_map(secret)) {
+      for (auto const& [k, v] : internal::SecretState::entries_of(secret)) env[k] = v;
+    } else {
+      secret_ids.push_back(internal::SecretState::ensure_id(secret));
+    }
+  }
+  for (auto const& [k, v] : params.env) env[k] = v;
+
+  auto router = s.router_client();
+
+  internal::tcr::TaskExecStartRequest req;
+  std::string exec_id = internal::uuid4();
+  req.set_task_id(router->task_id());
+  req.set_exec_id(exec_id);
+  for (auto& a : argv) req.add_command_args(std::move(a));
+  req.set_stdout_config(params.stdout_behavior == StdioBehavior::kPipe
+                            ? internal::tcr::TASK_EXEC_STDOUT_CONFIG_PIPE
+                            : internal::tcr::TASK_EXEC_STDOUT_CONFIG_DEVNULL);
+  req.set_stderr_config(params.stderr_behavior == StdioBehavior::kPipe
+                            ? internal::tcr::TASK_EXEC_STDERR_CONFIG_PIPE
+                            : internal::tcr::TASK_EXEC_STDERR_CONFIG_DEVNULL);
+  std::optional<std::chrono::seconds> timeout;
+  if (params.timeout && params.timeout->count() > 0) {
+    timeout = std::chrono::duration_cast<std::chrono::seconds>(*params.timeout);
+    req.set_timeout_secs(static_cast<std::uint32_t>(timeout->count()));
+  }
+  if (!params.workdir.empty()) req.set_workdir(params.workdir);
+  for (auto& id : secret_ids) req.add_secret_ids(std::move(id));
+  if (params.pty) *req.mutable_pty_info() = internal::default_pty_info();
+  req.set_runtime_debug(false);
+  for (auto& [k, v] : env) (*req.mutable_env())[k] = std::move(v);
+
+  // The deadline counts from before the request leaves, so it never falls after the
+  // server's own timeout kill.
+  internal::ExecDeadline deadline;
+  if (timeout) deadline = internal::Clock::now() + *timeout;
+  router->call("TaskExecStart", &internal::RouterStub::TaskExecStart, req);
+  s.client->logger().debug("sandbox {}: started exec {}", s.sandbox_id, exec_id);
+  return internal::ContainerProcessState::make(std::move(router), std::move(exec_id), params,
+                                               deadline);
+}
+
+void Sandbox::wait_until_ready(std::chrono::milliseconds timeout) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  if (timeout.count() <= 0) {
+    throw InvalidError("timeout must be positive, got " + std::to_string(timeout.count()) + " ms");
+  }
+  auto const deadline = internal::Clock::now() + timeout;
+  auto router = s.router_client();
+  internal::RouterRetryPolicy policy;
+  policy.deadline = deadline;
+  policy.max_retries = INT_MAX;  // transient failures are retried until the deadline
+  internal::tcr::SandboxWaitUntilReadyTcrResponse resp;
+  auto status = router->run("SandboxWaitUntilReady", policy, [&](grpc::ClientContext& ctx) {
+    internal::tcr::SandboxWaitUntilReadyTcrRequest req;
+    req.set_task_id(router->task_id());
+    auto const remaining = std::max<internal::Clock::duration>(deadline - internal::Clock::now(),
+                                                               std::chrono::milliseconds(1));
+    req.set_timeout(std::chrono::duration<float>(remaining).count());
+    resp.Clear();
+    return router->stub().SandboxWaitUntilReady(&ctx, req, &resp);
+  });
+  if (status.ok()) return;
+  if (internal::Clock::now() >= deadline) {
+    throw TimeoutError("Timeout expired", StatusCode::kDeadlineExceeded, "SandboxWaitUntilReady");
+  }
+  router->throw_error(status, "SandboxWaitUntilReady");
+}
+
+}  // namespace modal
