@@ -64,8 +64,10 @@ struct RuntimeOptions {
  * init; the kernel then kills the whole PID namespace); in fallback mode only processes
  * that are still direct children get PDEATHSIG.
  *
- * Do not waitpid(-1) elsewhere in the same process: the runtime reaps its own children
- * by pid. Thread-safe; do not call shutdown() from a runtime callback.
+ * Do not waitpid(-1) elsewhere in the same process and do not set SIGCHLD to SIG_IGN:
+ * the runtime reaps its own children by pid (a child reaped elsewhere reports code -1).
+ * The constructor throws std::system_error if it cannot create its state directory or
+ * threads. Thread-safe; do not call shutdown() from a runtime callback.
  */
 class Runtime {
  public:
