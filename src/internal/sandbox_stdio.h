@@ -1,0 +1,35 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_INTERNAL_SANDBOX_STDIO_H
+#define MODAL_INTERNAL_SANDBOX_STDIO_H
+
+#include <memory>
+#include <string>
+
+#include "internal/streams.h"
+
+namespace modal::internal {
+
+class ClientState;
+
+/**
+ * A Sandbox entrypoint's stdout or stderr over SandboxGetLogs. The stream is opened on the
+ * first read and kept open between reads; after a clean end of the stream (the server's
+ * long-poll timeout) or a transient failure it is reopened at the last entry id, so no
+ * byte is lost or repeated. At most 10 transient failures in a row (the count resets with
+ * every message received). Ends at the batch marked eof.
+ */
+std::unique_ptr<ByteSource> make_sandbox_log_source(std::shared_ptr<ClientState> client,
+                                                    std::string sandbox_id, bool stderr_stream);
+
+/**
+ * A Sandbox entrypoint's stdin over SandboxStdinWrite: each write carries the next index
+ * (from 1; retries reuse it, so the server applies it once); large writes are split.
+ * close() sends eof with the next index; FAILED_PRECONDITION (the Sandbox already
+ * finished) is ignored there.
+ */
+std::unique_ptr<ByteSink> make_sandbox_stdin_sink(std::shared_ptr<ClientState> client,
+                                                  std::string sandbox_id);
+
+}  // namespace modal::internal
+
+#endif  // MODAL_INTERNAL_SANDBOX_STDIO_H

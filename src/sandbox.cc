@@ -1,0 +1,437 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// Sandboxes: create/from_id/from_name/list and the Sandbox handle's lifecycle, tags,
+// tunnels, connect tokens and entrypoint stdio. Exec and readiness: src/sandbox_exec.cc.
+#include "modal/sandbox.h"
+
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include "internal/client_state.h"
+#include "internal/image_state.h"
+#include "internal/sandbox_params.h"
+#include "internal/sandbox_state.h"
+#include "internal/sandbox_stdio.h"
+#include "internal/secret_state.h"
+#include "modal/client.h"
+#include "modal/errors.h"
+
+namespace modal {
+
+using internal::ModalStub;
+using modal::client::GenericResult;
+
+namespace internal {
+
+/// The state behind a SandboxRange: one SandboxList request template and the page being
+/// consumed.
+struct SandboxListState {
+  std::shared_ptr<ClientState> client;
+  modal::client::SandboxListRequest request;  // before_timestamp advances
+  std::deque<std::string> page;               // ids not yet handed out
+  std::optional<Sandbox> current;
+  bool started = false;
+  bool exhausted = false;
+
+  /// Moves to the next Sandbox; false at the end.
+  bool advance() {
+    started = true;
+    while (page.empty()) {
+      if (exhausted) {
+        current.reset();
+        return false;
+      }
+      auto resp = client->call("SandboxList", &ModalStub::SandboxList, request);
+      if (resp.sandboxes().empty()) {
+        exhausted = true;
+        continue;
+      }
+      for (auto const& info : resp.sandboxes()) page.push_back(info.id());
+      request.set_before_timestamp(resp.sandboxes().rbegin()->created_at());
+    }
+    current = SandboxState::make(client, std::move(page.front()));
+    page.pop_front();
+    return true;
+  }
+};
+
+namespace {
+
+constexpr float kWaitPollSecs = 10;
+// Margin on top of a server-side long poll for the per-attempt deadline.
+constexpr auto kLongPollMargin = std::chrono::seconds(15);
+constexpr int kMaxTaskIdAttempts = 600;
+constexpr auto kTaskIdPollInterval = std::chrono::milliseconds(500);
+
+/// Exit code of a finished Sandbox's result; nullopt while running.
+std::optional<int> return_code(GenericResult const& result) {
+  switch (result.status()) {
+    case GenericResult::GENERIC_STATUS_UNSPECIFIED:
+      return std::nullopt;
+    case GenericResult::GENERIC_STATUS_TIMEOUT:
+      return 124;
+    case GenericResult::GENERIC_STATUS_TERMINATED:
+      return 137;
+    default:
+      return result.exitcode();
+  }
+}
+
+/// One SandboxWait long poll of `timeout_secs`; the exit code if finished.
+std::optional<int> wait_once(SandboxState& s, float timeout_secs) {
+  modal::client::SandboxWaitRequest req;
+  req.set_sandbox_id(s.sandbox_id);
+  req.set_timeout(timeout_secs);
+  CallOptions opts;
+  opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::duration<float>(timeout_secs)) +
+                 kLongPollMargin;
+  auto resp = s.client->call("SandboxWait", &ModalStub::SandboxWait, req, opts);
+  if (!resp.has_result()) return std::nullopt;
+  return return_code(resp.result());
+}
+
+int wait_until_finished(SandboxState& s) {
+  while (true) {
+    if (auto code = wait_once(s, kWaitPollSecs)) {
+      s.client->logger().debug("sandbox {} finished with exit code {}", s.sandbox_id, *code);
+      return *code;
+    }
+  }
+}
+
+google::protobuf::RepeatedPtrField<modal::client::SandboxTag> to_proto_tags(
+    std::map<std::string, std::string> const& tags) {
+  google::protobuf::RepeatedPtrField<modal::client::SandboxTag> out;
+  for (auto const& [k, v] : tags) {
+    auto* tag = out.Add();
+    tag->set_tag_name(k);
+    tag->set_tag_value(v);
+  }
+  return out;
+}
+
+std::string environment_or_default(ClientState const& client, std::string const& env) {
+  return env.empty() ? client.config().environment : env;
+}
+
+}  // namespace
+
+Sandbox SandboxState::make(std::shared_ptr<ClientState> client, std::string sandbox_id) {
+  auto state = std::make_shared<SandboxState>();
+  state->client = std::move(client);
+  state->sandbox_id = std::move(sandbox_id);
+  return Sandbox(std::move(state));
+}
+
+void SandboxState::ensure_attached() {
+  client->throw_if_closed();
+  std::lock_guard lock(mu);
+  if (detached) throw ClientClosedError("Unable to perform operation on a detached sandbox");
+}
+
+std::string SandboxState::get_task_id() {
+  {
+    std::lock_guard lock(mu);
+    if (!task_id.empty()) return task_id;
+  }
+  for (int attempt = 0; attempt < kMaxTaskIdAttempts; ++attempt) {
+    modal::client::SandboxGetTaskIdRequest req;
+    req.set_sandbox_id(sandbox_id);
+    auto resp = client->call("SandboxGetTaskId", &ModalStub::SandboxGetTaskId, req);
+    if (resp.has_task_result()) {
+      auto const code = return_code(resp.task_result());
+      throw ConflictError("Sandbox " + sandbox_id + " has already finished" +
+                              (code ? " with exit code " + std::to_string(*code) : std::string()) +
+                              "; no further operations are possible",
+                          StatusCode::kFailedPrecondition, "SandboxGetTaskId",
+                          resp.task_result().exception());
+    }
+    if (resp.has_task_id() && !resp.task_id().empty()) {
+      std::lock_guard lock(mu);
+      task_id = resp.task_id();
+      return task_id;
+    }
+    std::this_thread::sleep_for(kTaskIdPollInterval);
+  }
+  throw TimeoutError("timed out waiting for the task id of Sandbox " + sandbox_id);
+}
+
+}  // namespace internal
+
+// ---- Tunnel ------------------------------------------------------------------------
+
+std::string Tunnel::url() const {
+  if (port == 443) return "https://" + host;
+  return "https://" + host + ":" + std::to_string(port);
+}
+
+std::pair<std::string, int> Tunnel::tls_socket() const { return {host, port}; }
+
+std::pair<std::string, int> Tunnel::tcp_socket() const {
+  if (unencrypted_host.empty() || unencrypted_port == 0) {
+    throw InvalidError(
+        "this tunnel has no unencrypted TCP endpoint; expose the port with "
+        "unencrypted_ports to get one");
+  }
+  return {unencrypted_host, unencrypted_port};
+}
+
+// ---- Sandbox -----------------------------------------------------------------------
+
+std::string const& Sandbox::sandbox_id() const { return state_->sandbox_id; }
+
+int Sandbox::wait() const {
+  state_->ensure_attached();
+  return internal::wait_until_finished(*state_);
+}
+
+std::optional<int> Sandbox::poll() const {
+  state_->ensure_attached();
+  return internal::wait_once(*state_, 0);
+}
+
+std::optional<int> Sandbox::terminate(SandboxTerminateParams const& params) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  modal::client::SandboxTerminateRequest req;
+  req.set_sandbox_id(s.sandbox_id);
+  s.client->call("SandboxTerminate", &ModalStub::SandboxTerminate, req);
+  {
+    std::lock_guard lock(s.mu);
+    s.task_id.clear();
+  }
+  std::optional<int> code;
+  if (params.wait) code = internal::wait_until_finished(s);  // on failure: stays attached
+  detach();
+  return code;
+}
+
+void Sandbox::detach() const {
+  auto& s = *state_;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.detached) return;
+    s.detached = true;
+  }
+  s.close_router();
+}
+
+void Sandbox::set_tags(std::map<std::string, std::string> const& tags) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  for (auto const& [k, v] : tags) {
+    if (k.empty()) throw InvalidError("tag names must not be empty");
+  }
+  modal::client::SandboxTagsSetRequest req;
+  req.set_environment_name(s.client->config().environment);
+  req.set_sandbox_id(s.sandbox_id);
+  *req.mutable_tags() = internal::to_proto_tags(tags);
+  s.client->call("SandboxTagsSet", &ModalStub::SandboxTagsSet, req);
+}
+
+std::map<std::string, std::string> Sandbox::get_tags() const {
+  auto& s = *state_;
+  s.ensure_attached();
+  modal::client::SandboxTagsGetRequest req;
+  req.set_sandbox_id(s.sandbox_id);
+  auto resp = s.client->call("SandboxTagsGet", &ModalStub::SandboxTagsGet, req);
+  std::map<std::string, std::string> tags;
+  for (auto const& tag : resp.tags()) tags[tag.tag_name()] = tag.tag_value();
+  return tags;
+}
+
+std::map<int, Tunnel> Sandbox::tunnels(std::chrono::milliseconds timeout) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  {
+    std::lock_guard lock(s.mu);
+    if (s.tunnels) return *s.tunnels;
+  }
+  if (timeout.count() < 0) {
+    throw InvalidError("tunnels timeout must not be negative, got " +
+                       std::to_string(timeout.count()) + " ms");
+  }
+  modal::client::SandboxGetTunnelsRequest req;
+  req.set_sandbox_id(s.sandbox_id);
+  req.set_timeout(std::chrono::duration<float>(timeout).count());
+  internal::CallOptions opts;
+  opts.timeout = timeout + internal::kLongPollMargin;
+  auto resp = s.client->call("SandboxGetTunnels", &ModalStub::SandboxGetTunnels, req, opts);
+  if (resp.has_result() && resp.result().status() == GenericResult::GENERIC_STATUS_TIMEOUT) {
+    throw SandboxTimeoutError("the tunnels of Sandbox " + s.sandbox_id + " were not ready within " +
+                                  std::to_string(timeout.count()) + " ms",
+                              StatusCode::kDeadlineExceeded, "SandboxGetTunnels",
+                              resp.result().exception());
+  }
+  std::map<int, Tunnel> out;
+  for (auto const& t : resp.tunnels()) {
+    out[static_cast<int>(t.container_port())] =
+        Tunnel{.host = t.host(),
+               .port = static_cast<int>(t.port()),
+               .unencrypted_host = t.unencrypted_host(),
+               .unencrypted_port = static_cast<int>(t.unencrypted_port())};
+  }
+  std::lock_guard lock(s.mu);
+  s.tunnels = out;
+  return out;
+}
+
+SandboxConnectToken Sandbox::create_connect_token(
+    SandboxCreateConnectTokenParams const& params) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  int const port = params.port.value_or(8080);
+  if (port < 1 || port > 65535) {
+    throw InvalidError("create_connect_token expects a port in [1, 65535], got " +
+                       std::to_string(port));
+  }
+  modal::client::SandboxCreateConnectTokenRequest req;
+  req.set_sandbox_id(s.sandbox_id);
+  req.set_user_metadata(params.user_metadata);
+  req.set_port(static_cast<std::uint32_t>(port));
+  auto resp =
+      s.client->call("SandboxCreateConnectToken", &ModalStub::SandboxCreateConnectToken, req);
+  s.client->redactor().add(resp.token());
+  return SandboxConnectToken{.url = resp.url(), .token = resp.token()};
+}
+
+StreamReader Sandbox::stdout_stream() const {
+  auto& s = *state_;
+  s.ensure_attached();
+  std::lock_guard lock(s.mu);
+  if (!s.stdout_reader) {
+    s.stdout_reader.emplace(internal::make_sandbox_log_source(s.client, s.sandbox_id, false));
+  }
+  return *s.stdout_reader;
+}
+
+StreamReader Sandbox::stderr_stream() const {
+  auto& s = *state_;
+  s.ensure_attached();
+  std::lock_guard lock(s.mu);
+  if (!s.stderr_reader) {
+    s.stderr_reader.emplace(internal::make_sandbox_log_source(s.client, s.sandbox_id, true));
+  }
+  return *s.stderr_reader;
+}
+
+StreamWriter Sandbox::stdin_stream() const {
+  auto& s = *state_;
+  s.ensure_attached();
+  std::lock_guard lock(s.mu);
+  if (!s.stdin_writer) {
+    s.stdin_writer.emplace(internal::make_sandbox_stdin_sink(s.client, s.sandbox_id));
+  }
+  return *s.stdin_writer;
+}
+
+// ---- SandboxRange ------------------------------------------------------------------
+
+SandboxRange::iterator::iterator(std::shared_ptr<internal::SandboxListState> state)
+    : state_(std::move(state)) {}
+
+SandboxRange::iterator::reference SandboxRange::iterator::operator*() const {
+  return *state_->current;
+}
+
+SandboxRange::iterator& SandboxRange::iterator::operator++() {
+  if (!state_->advance()) state_.reset();
+  return *this;
+}
+
+SandboxRange::iterator SandboxRange::begin() {
+  if (!state_->started) {
+    if (!state_->advance()) return end();
+  } else if (!state_->current) {
+    return end();
+  }
+  return iterator(state_);
+}
+
+// ---- SandboxService ----------------------------------------------------------------
+
+Sandbox SandboxService::create(App const& app, Image const& image,
+                               SandboxCreateParams const& params) const {
+  state_->throw_if_closed();
+  if (app.app_id.empty())
+    throw InvalidError("the App has no id; get it with client.apps().from_name(...)");
+  internal::validate_sandbox_params(params);
+
+  internal::SandboxCreateIds ids;
+  ids.app_id = app.app_id;
+  ids.image_id = internal::ImageState::ensure_built(image, app);
+  for (auto const& secret : params.secrets) {
+    ids.secret_ids.push_back(internal::SecretState::ensure_id(secret));
+  }
+  if (!params.env.empty()) {
+    // Environment variables travel as an ephemeral Secret (as from_map Secrets do).
+    modal::client::SecretGetOrCreateRequest secret_req;
+    secret_req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
+    secret_req.set_environment_name(internal::environment_or_default(*state_, app.environment));
+    for (auto const& [k, v] : params.env) (*secret_req.mutable_env_dict())[k] = v;
+    auto secret = state_->call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, secret_req);
+    ids.secret_ids.push_back(secret.secret_id());
+  }
+  for (auto const& [path, mount] : params.cloud_bucket_mounts) {
+    if (mount.params.secret) {
+      ids.bucket_secret_ids[path] = internal::SecretState::ensure_id(*mount.params.secret);
+    }
+  }
+
+  auto const req = internal::build_sandbox_create_request(params, ids);
+  modal::client::SandboxCreateResponse resp;
+  auto status = state_->try_call("SandboxCreate", &ModalStub::SandboxCreate, req, &resp);
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      internal::throw_rpc_error(
+          status, "SandboxCreate",
+          "a running Sandbox named '" + params.name + "' already exists in App '" + app.name + "'");
+    }
+    internal::throw_rpc_error(status, "SandboxCreate");
+  }
+  state_->logger().debug("created sandbox {}", resp.sandbox_id());
+  return internal::SandboxState::make(state_, resp.sandbox_id());
+}
+
+Sandbox SandboxService::from_id(std::string const& sandbox_id) const {
+  state_->throw_if_closed();
+  if (sandbox_id.empty()) throw InvalidError("Sandbox id must not be empty");
+  return internal::SandboxState::make(state_, sandbox_id);
+}
+
+Sandbox SandboxService::from_name(std::string const& app_name, std::string const& name,
+                                  SandboxFromNameParams const& params) const {
+  if (app_name.empty()) throw InvalidError("App name must not be empty");
+  if (name.empty()) throw InvalidError("Sandbox name must not be empty");
+  modal::client::SandboxGetFromNameRequest req;
+  req.set_sandbox_name(name);
+  req.set_app_name(app_name);
+  req.set_environment_name(internal::environment_or_default(*state_, params.environment));
+  modal::client::SandboxGetFromNameResponse resp;
+  auto status = state_->try_call("SandboxGetFromName", &ModalStub::SandboxGetFromName, req, &resp);
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      internal::throw_rpc_error(
+          status, "SandboxGetFromName",
+          "Sandbox with name '" + name + "' not found in App '" + app_name + "'");
+    }
+    internal::throw_rpc_error(status, "SandboxGetFromName");
+  }
+  return internal::SandboxState::make(state_, resp.sandbox_id());
+}
+
+SandboxRange SandboxService::list(SandboxListParams const& params) const {
+  state_->throw_if_closed();
+  auto state = std::make_shared<internal::SandboxListState>();
+  state->client = state_;
+  state->request.set_app_id(params.app_id);
+  state->request.set_before_timestamp(0);
+  state->request.set_environment_name(
+      internal::environment_or_default(*state_, params.environment));
+  state->request.set_include_finished(false);
+  *state->request.mutable_tags() = internal::to_proto_tags(params.tags);
+  return SandboxRange(std::move(state));
+}
+
+}  // namespace modal

@@ -1,0 +1,140 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// The entrypoint's stdin, stdout and stderr (SandboxStdinWrite, SandboxGetLogs).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sandbox_test_util.h"
+
+namespace modal::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_F(SandboxTest, StdinIsEchoedByCat) {
+  auto sb = create({.command = {"cat"}});
+  auto in = sb.stdin_stream();
+  in.write("hello\n");
+  in.write("");  // nothing is sent
+  in.write("world");
+  in.close();
+  in.close();  // idempotent
+  EXPECT_EQ(sb.stdout_stream().read_all(), "hello\nworld");
+  EXPECT_EQ(sb.wait(), 0);
+  // Index 1 and 2 for the data, 3 for EOF.
+  EXPECT_EQ(emu().received_calls("SandboxStdinWrite").size(), 3u);
+  EXPECT_THROW(in.write("late"), InvalidError);
+}
+
+TEST_F(SandboxTest, StdoutAndStderrAreSeparate) {
+  auto sb = create({.command = {"sh", "-c", "echo out; echo err >&2; echo out2"}});
+  EXPECT_EQ(sb.stderr_stream().read_all(), "err\n");
+  EXPECT_EQ(sb.stdout_stream().read_all(), "out\nout2\n");
+  EXPECT_EQ(sb.wait(), 0);
+}
+
+TEST_F(SandboxTest, CopiesOfAStreamShareOnePosition) {
+  auto sb = create({.command = {"sh", "-c", "echo one; echo two; echo three"}});
+  auto first = sb.stdout_stream();
+  auto second = sb.stdout_stream();
+  EXPECT_EQ(first.read_line(), "one");
+  EXPECT_EQ(second.read_line(), "two");
+  std::vector<std::string> rest;
+  for (auto const& line : first.lines()) rest.push_back(line);
+  EXPECT_EQ(rest, std::vector<std::string>{"three"});
+}
+
+TEST_F(SandboxTest, LargeOutputArrivesByteExact) {
+  auto sb = create({.command = {"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'a'; echo END"}});
+  auto const out = sb.stdout_stream().read_all();
+  ASSERT_EQ(out.size(), 3000004u);
+  EXPECT_EQ(out.find_first_not_of('a'), 3000000u);
+  EXPECT_EQ(out.substr(3000000), "END\n");
+}
+
+TEST_F(SandboxTest, LargeStdinIsSplitAndDeliveredOnce) {
+  auto sb = create({.command = {"sh", "-c", "wc -c"}});
+  auto in = sb.stdin_stream();
+  in.write(std::string(2500000, 'z'));  // 3 messages of at most 1 MiB
+  in.close();
+  EXPECT_EQ(sb.stdout_stream().read_all(), "2500000\n");
+  EXPECT_EQ(emu().received_calls("SandboxStdinWrite").size(), 4u);
+}
+
+TEST_F(SandboxTest, MultibyteUtf8SurvivesAndInvalidBytesAreReplaced) {
+  // 3000 × "héllo ✓\n" crosses many 64 KiB chunk boundaries mid-character.
+  auto sb = create({.command = {"sh", "-c",
+                                "i=0; while [ $i -lt 3000 ]; do printf 'h\\303\\251llo "
+                                "\\342\\234\\223\\n'; i=$((i+1)); done; printf 'x\\377y\\n'"}});
+  auto const out = sb.stdout_stream().read_all();
+  std::string expected;
+  for (int i = 0; i < 3000; ++i) expected += "h\xC3\xA9llo \xE2\x9C\x93\n";
+  // TaskLogs.data is a proto string: the emulator replaces bytes that are not UTF-8.
+  expected += "x\xEF\xBF\xBDy\n";
+  EXPECT_EQ(out, expected);
+}
+
+TEST_F(SandboxTest, OutputCanBeReadAfterTheSandboxFinished) {
+  auto sb = create({.command = {"sh", "-c", "echo done; exit 3"}});
+  EXPECT_EQ(sb.wait(), 3);
+  EXPECT_EQ(sb.stdout_stream().read_all(), "done\n");
+  EXPECT_EQ(sb.stderr_stream().read_all(), "");
+}
+
+TEST_F(SandboxTest, StdinOfAFinishedSandbox) {
+  auto sb = create({.command = {"true"}});
+  EXPECT_EQ(sb.wait(), 0);
+  auto in = sb.stdin_stream();
+  EXPECT_THROW(in.write("too late"), ConflictError);
+  EXPECT_NO_THROW(in.close());  // EOF to a finished Sandbox is not an error
+}
+
+TEST_F(SandboxTest, ReadBlocksUntilOutputArrives) {
+  auto sb = create({.command = {"sh", "-c", "read x; echo got $x"}});
+  std::thread writer([sb] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto in = sb.stdin_stream();
+    in.write("ping\n");
+  });
+  EXPECT_EQ(sb.stdout_stream().read_line(), "got ping");
+  writer.join();
+  EXPECT_EQ(sb.wait(), 0);
+}
+
+class SandboxStreamBreakTest : public SandboxTest {
+ protected:
+  emulator::EmulatorOptions emulator_options() override {
+    emulator::EmulatorOptions o;
+    o.stream_break_after = 1;  // every SandboxGetLogs stream fails after one message
+    return o;
+  }
+};
+
+TEST_F(SandboxStreamBreakTest, LogsResumeFromTheLastEntryWithoutLossOrRepeats) {
+  auto sb =
+      create({.command = {"sh", "-c", "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.05; done"}});
+  std::string const expected = "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n";
+  EXPECT_EQ(sb.stdout_stream().read_all(), expected);
+  auto const log_calls = emu().received_calls("SandboxGetLogs");
+  EXPECT_GE(log_calls.size(), 6u);
+  auto const broken = std::count_if(log_calls.begin(), log_calls.end(),
+                                    [](auto const& call) { return call.code == 14; });
+  EXPECT_GE(broken, 5);
+}
+
+TEST_F(SandboxStreamBreakTest, InjectedFaultsOnReconnectAreRetried) {
+  auto sb = create({.command = {"sh", "-c", "echo a; sleep 0.2; echo b"}});
+  emu().inject_fault("SandboxGetLogs", {.count = 3, .code = 14});
+  EXPECT_EQ(sb.stdout_stream().read_all(), "a\nb\n");
+}
+
+TEST_F(SandboxTest, PersistentLogFailureSurfacesAsAnError) {
+  auto sb = create({.command = {"sh", "-c", "echo a"}});
+  emu().inject_fault("SandboxGetLogs", {.count = 100, .code = 14, .message = "logs are down"});
+  EXPECT_THAT([&] { sb.stdout_stream().read_all(); },
+              ::testing::ThrowsMessage<ConnectionError>(HasSubstr("logs are down")));
+  emu().clear_faults();
+  sb.terminate();
+}
+
+}  // namespace
+}  // namespace modal::testing

@@ -1,0 +1,100 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_TESTS_INTEGRATION_SANDBOX_TEST_UTIL_H
+#define MODAL_TESTS_INTEGRATION_SANDBOX_TEST_UTIL_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "fixture.h"
+
+namespace modal::testing {
+
+/// EmulatorTest plus an App, an Image and fast client retries for Sandbox tests.
+class SandboxTest : public EmulatorTest {
+ public:
+  void SetUp() override {
+    EmulatorTest::SetUp();
+    client_ = std::make_unique<Client>(fast_options());
+    app_ = client_->apps().from_name("sandbox-tests", {.create_if_missing = true});
+  }
+  void TearDown() override {
+    client_.reset();
+    EmulatorTest::TearDown();
+  }
+
+  ClientOptions fast_options() const {
+    auto o = client_options();
+    o.retry.initial_delay = std::chrono::milliseconds(1);
+    o.retry.max_delay = std::chrono::milliseconds(4);
+    return o;
+  }
+
+  Client& c() { return *client_; }
+  App const& app() const { return app_; }
+  Image image() { return client_->images().from_registry("alpine:3.21"); }
+  Sandbox create(SandboxCreateParams const& params = {}) {
+    return client_->sandboxes().create(app_, image(), params);
+  }
+
+  std::unique_ptr<Client> client_;
+  App app_;
+};
+
+/// A loopback TCP port that was free a moment ago.
+inline int free_port() {
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// Connects to host:port and reads until EOF (at most `timeout`); "" if it cannot connect.
+inline std::string tcp_read_all(std::string const& host, int port,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  timeval tv{};
+  tv.tv_sec = static_cast<long>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<long>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+/// Polls `pred` every 10 ms until it holds or `timeout` passes.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+}  // namespace modal::testing
+
+#endif  // MODAL_TESTS_INTEGRATION_SANDBOX_TEST_UTIL_H
