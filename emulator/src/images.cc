@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "call_scope.h"
 #include "control_plane.h"
@@ -89,9 +89,9 @@ grpc::Status ControlPlane::ImageGetOrCreate(grpc::ServerContext* ctx,
   if (image.has_image_registry_config() && !image.image_registry_config().secret_id().empty()) {
     registry_secret = state.find_secret(image.image_registry_config().secret_id());
     if (registry_secret == nullptr) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("Secret '", image.image_registry_config().secret_id(),
-                                       "' not found"));
+      return grpc::Status(
+          grpc::StatusCode::NOT_FOUND,
+          absl::StrCat("Secret '", image.image_registry_config().secret_id(), "' not found"));
     }
   }
 
@@ -131,7 +131,8 @@ grpc::Status ControlPlane::ImageGetOrCreate(grpc::ServerContext* ctx,
     rec.status = GenericResult::GENERIC_STATUS_FAILURE;
     rec.exception = absl::StrCat("Failed to pull image '", rec.tag,
                                  "': manifest unknown (modal-emulator fails every registry tag "
-                                 "containing '", kFailingTagMarker, "')");
+                                 "containing '",
+                                 kFailingTagMarker, "')");
   } else if (registry_secret != nullptr &&
              image.image_registry_config().registry_auth_type() ==
                  modal::client::REGISTRY_AUTH_TYPE_STATIC_CREDS &&
@@ -139,8 +140,7 @@ grpc::Status ControlPlane::ImageGetOrCreate(grpc::ServerContext* ctx,
               registry_secret->env.count("REGISTRY_PASSWORD") == 0)) {
     rec.build_log.push_back(absl::StrCat("Pulling ", rec.tag, " with registry credentials ..."));
     rec.status = GenericResult::GENERIC_STATUS_FAILURE;
-    rec.exception =
-        "Registry secret must contain the keys REGISTRY_USERNAME and REGISTRY_PASSWORD";
+    rec.exception = "Registry secret must contain the keys REGISTRY_USERNAME and REGISTRY_PASSWORD";
   } else {
     if (!rec.tag.empty()) {
       rec.build_log.push_back(absl::StrCat(

@@ -55,8 +55,8 @@ GenericResult to_generic_result(runtime::SandboxResult const& r) {
 
 // A closed log buffer holding `text` (for sandboxes whose entrypoint never started).
 std::shared_ptr<runtime::OutputBuffer> closed_buffer(std::string_view text) {
-  auto buf = std::make_shared<runtime::OutputBuffer>(runtime::OutputBufferOptions{
-      size_t{1} << 20, runtime::OverflowPolicy::kDropOldest, 0});
+  auto buf = std::make_shared<runtime::OutputBuffer>(
+      runtime::OutputBufferOptions{size_t{1} << 20, runtime::OverflowPolicy::kDropOldest, 0});
   if (!text.empty()) buf->write(text);
   buf->close();
   return buf;
@@ -67,8 +67,8 @@ std::shared_ptr<runtime::OutputBuffer> closed_buffer(std::string_view text) {
 // ---- SandboxRecord ---------------------------------------------------------------
 
 SandboxRecord::SandboxRecord(std::string id_, std::string task_id_, std::string app_id_,
-                             std::string app_name_, std::string environment_,
-                             std::string name_, std::string image_id_, double created_at_,
+                             std::string app_name_, std::string environment_, std::string name_,
+                             std::string image_id_, double created_at_,
                              modal::client::Sandbox definition_)
     : id(std::move(id_)),
       task_id(std::move(task_id_)),
@@ -193,6 +193,11 @@ absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLa
     if (!name.empty()) {
       auto it = names_.find(name_key);
       if (it != names_.end()) {
+        // A finished holder may not have released its name yet (its callback is running).
+        auto holder = by_id_.find(it->second);
+        if (holder != by_id_.end() && holder->second->finished()) it = names_.end();
+      }
+      if (it != names_.end()) {
         return absl::AlreadyExistsError(absl::StrCat(
             "Sandbox with name '", name, "' already exists in App '",
             launch.app_name.empty() ? launch.app_id : launch.app_name, "' (", it->second, ")"));
@@ -239,8 +244,8 @@ absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLa
   }
 
   auto rec = std::make_shared<SandboxRecord>(id, task_id, launch.app_id, launch.app_name,
-                                             launch.environment, name, launch.image_id,
-                                             created_at, std::move(launch.definition));
+                                             launch.environment, name, launch.image_id, created_at,
+                                             std::move(launch.definition));
   rec->tags_ = std::move(launch.tags);
 
   runtime::Runtime* rt = runtime();
@@ -294,8 +299,8 @@ absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLa
 
   std::weak_ptr<SandboxRecord> weak = rec;
   rec->runtime_->on_finished([weak, release_name](runtime::SandboxResult const& r) {
+    release_name();  // first: whoever sees the result may reuse the name at once
     if (auto locked = weak.lock()) locked->mark_finished(to_generic_result(r));
-    release_name();
   });
   if (rec->definition.has_readiness_probe()) {
     start_prober(rec);
@@ -322,9 +327,9 @@ void SandboxRegistry::start_prober(std::shared_ptr<SandboxRecord> const& rec) {
     while (!stop.stop_requested() && !sb->finished()) {
       bool ok = false;
       if (probe.has_tcp_port()) {
-        ok = runtime::tcp_port_open(static_cast<int>(probe.tcp_port()),
-                                    std::min<std::chrono::milliseconds>(
-                                        interval, std::chrono::milliseconds(1000)));
+        ok = runtime::tcp_port_open(
+            static_cast<int>(probe.tcp_port()),
+            std::min<std::chrono::milliseconds>(interval, std::chrono::milliseconds(1000)));
       } else if (probe.has_exec_command()) {
         std::vector<std::string> argv(probe.exec_command().argv().begin(),
                                       probe.exec_command().argv().end());

@@ -20,7 +20,7 @@
 // ready_at(). A sandbox without a probe is ready as soon as it has started (ready_at() ==
 // started_at()). Wait for it with
 //
-//     SandboxRecord::ReadyWait r = rec->wait_until_ready(deadline, [&] { return ctx->IsCancelled(); });
+//     auto r = rec->wait_until_ready(deadline, [&] { return ctx->IsCancelled(); });
 //
 // which returns kReady (then rec->ready_at() is set), kFinished (the sandbox finished
 // before becoming ready), kTimeout (deadline passed) or kCancelled (the predicate returned
@@ -68,8 +68,8 @@ class SandboxRecord {
   modal::client::Sandbox const definition;
 
   SandboxRecord(std::string id, std::string task_id, std::string app_id, std::string app_name,
-                std::string environment, std::string name, std::string image_id,
-                double created_at, modal::client::Sandbox definition);
+                std::string environment, std::string name, std::string image_id, double created_at,
+                modal::client::Sandbox definition);
   ~SandboxRecord();
   SandboxRecord(SandboxRecord const&) = delete;
   SandboxRecord& operator=(SandboxRecord const&) = delete;
@@ -166,8 +166,7 @@ class SandboxRegistry {
   std::shared_ptr<SandboxRecord> find(std::string_view sandbox_id) const;
   std::shared_ptr<SandboxRecord> find_by_task(std::string_view task_id) const;
   /// The running sandbox named `name` in App `app_id`, or nullptr.
-  std::shared_ptr<SandboxRecord> find_by_name(std::string_view app_id,
-                                              std::string_view name) const;
+  std::shared_ptr<SandboxRecord> find_by_name(std::string_view app_id, std::string_view name) const;
   /// Every sandbox, newest first.
   std::vector<std::shared_ptr<SandboxRecord>> list() const;
 

@@ -46,8 +46,8 @@ grpc::Status sandbox_not_found(std::string const& id) {
 bool valid_object_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -230,14 +230,14 @@ grpc::Status ControlPlane::SandboxCreate(grpc::ServerContext* ctx,
   }
   for (auto const& m : def.volume_mounts()) {
     if (m.mount_path().empty() || m.mount_path().front() != '/') {
-      return invalid(absl::StrCat("volume mount path must be absolute, got '", m.mount_path(),
-                                  "'"));
+      return invalid(
+          absl::StrCat("volume mount path must be absolute, got '", m.mount_path(), "'"));
     }
   }
   for (auto const& m : def.cloud_bucket_mounts()) {
     if (m.mount_path().empty() || m.mount_path().front() != '/') {
-      return invalid(absl::StrCat("cloud bucket mount path must be absolute, got '",
-                                  m.mount_path(), "'"));
+      return invalid(
+          absl::StrCat("cloud bucket mount path must be absolute, got '", m.mount_path(), "'"));
     }
   }
 
@@ -280,8 +280,7 @@ grpc::Status ControlPlane::SandboxCreate(grpc::ServerContext* ctx,
                             absl::StrCat("Secret '", m.credentials_secret_id(), "' not found"));
       }
     }
-    if (def.has_proxy_id() && !def.proxy_id().empty() &&
-        state.proxies.count(def.proxy_id()) == 0) {
+    if (def.has_proxy_id() && !def.proxy_id().empty() && state.proxies.count(def.proxy_id()) == 0) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           absl::StrCat("Proxy '", def.proxy_id(), "' not found"));
     }
@@ -508,9 +507,9 @@ grpc::Status ControlPlane::SandboxCreateConnectToken(
   return grpc::Status::OK;
 }
 
-grpc::Status ControlPlane::SandboxGetLogs(grpc::ServerContext* ctx,
-                                          modal::client::SandboxGetLogsRequest const* req,
-                                          grpc::ServerWriter<modal::client::TaskLogsBatch>* writer) {
+grpc::Status ControlPlane::SandboxGetLogs(
+    grpc::ServerContext* ctx, modal::client::SandboxGetLogsRequest const* req,
+    grpc::ServerWriter<modal::client::TaskLogsBatch>* writer) {
   CallScope scope(core_, ctx, "SandboxGetLogs", Plane::kControl);
   if (!scope.ok()) return scope.status();
   auto rec = core_.sandboxes().find(req->sandbox_id());

@@ -69,8 +69,8 @@ grpc::Status ControlPlane::VolumeGetOrCreate(grpc::ServerContext* ctx,
       break;
     default:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ",
-                                       static_cast<int>(type), " for VolumeGetOrCreate"));
+                          absl::StrCat("Unsupported object_creation_type ", static_cast<int>(type),
+                                       " for VolumeGetOrCreate"));
   }
   resp->set_volume_id(rec->id);
   resp->set_version(modal::client::VOLUME_FS_VERSION_V2);
