@@ -13,13 +13,12 @@ ScopedEnvironment::ScopedEnvironment(std::initializer_list<Entry> entries) {
 }
 
 ScopedEnvironment::~ScopedEnvironment() {
-  // Restore in reverse order of first change; each name was saved once, so order only
-  // matters for readability of the code, not for the result.
-  for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-    if (it->second) {
-      ::setenv(it->first.c_str(), it->second->c_str(), 1);
+  // Each name was saved once, with its value before the first change.
+  for (auto const& [name, value] : saved_) {
+    if (value) {
+      ::setenv(name.c_str(), value->c_str(), 1);
     } else {
-      ::unsetenv(it->first.c_str());
+      ::unsetenv(name.c_str());
     }
   }
 }

@@ -1,10 +1,10 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "testing_util/temp_file.h"
 
-#include <stdlib.h>  // mkdtemp, mkstemps
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>  // mkdtemp, mkstemps (POSIX)
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -66,7 +66,7 @@ std::filesystem::path TempDir::operator/(std::filesystem::path const& relative) 
 
 std::filesystem::path TempDir::write_file(std::filesystem::path const& relative,
                                           std::string_view content) const {
-  auto const target = path_ / relative;
+  auto target = path_ / relative;
   std::filesystem::create_directories(target.parent_path());
   testing_util::write_file(target, content);
   return target;
