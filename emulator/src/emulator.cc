@@ -57,6 +57,7 @@ class Emulator::Impl {
   ~Impl() { shutdown(); }
 
   Core& core() { return core_; }
+  Router& router() { return router_; }
 
   void shutdown() {
     std::call_once(shutdown_once_, [this] {
@@ -112,6 +113,12 @@ std::vector<ReceivedCall> Emulator::received_calls(std::string_view method) cons
 }
 
 void Emulator::clear_received_calls() { impl_->core().clear_received_calls(); }
+
+void Emulator::break_stdio_every(std::uint64_t bytes) {
+  impl_->router().set_stdio_break_every(bytes);
+}
+
+void Emulator::expire_router_tokens() { impl_->router().expire_tokens(); }
 
 void Emulator::shutdown() { impl_->shutdown(); }
 

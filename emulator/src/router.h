@@ -5,24 +5,84 @@
 // The emulator's modal.task_command_router.TaskCommandRouter service, served on the same
 // port as ModalClient. Add RPCs exactly as described at the top of control_plane.h, with
 //     CallScope scope(core_, ctx, "TaskExecStart", Plane::kRouter);
-//     if (!scope.ok()) return scope.status();
-//     if (auto st = scope.check_task(req->task_id()); !st.ok()) return st;
+//     if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+// (authorize() = scope.ok(), scope.check_task() and the token revocation of
+// expire_tokens()).
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
 
 #include <grpcpp/grpcpp.h>
 
 #include "core.h"
+#include "exec_registry.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
 
 namespace modal::emulator {
+
+class CallScope;
 
 class Router final : public modal::task_command_router::TaskCommandRouter::Service {
  public:
   explicit Router(Core& core) : core_(core) {}
 
   Core& core() { return core_; }
+  ExecRegistry& execs() { return execs_; }
+
+  // router_exec.cc
+  grpc::Status TaskExecStart(grpc::ServerContext* ctx,
+                             modal::task_command_router::TaskExecStartRequest const* req,
+                             modal::task_command_router::TaskExecStartResponse* resp) override;
+  grpc::Status TaskExecStdioRead(
+      grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdioReadRequest const* req,
+      grpc::ServerWriter<modal::task_command_router::TaskExecStdioReadResponse>* writer) override;
+  grpc::Status TaskExecStdinWrite(
+      grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdinWriteRequest const* req,
+      modal::task_command_router::TaskExecStdinWriteResponse* resp) override;
+  grpc::Status TaskExecStdinStatus(
+      grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdinStatusRequest const* req,
+      modal::task_command_router::TaskExecStdinStatusResponse* resp) override;
+  grpc::Status TaskExecWait(grpc::ServerContext* ctx,
+                            modal::task_command_router::TaskExecWaitRequest const* req,
+                            modal::task_command_router::TaskExecWaitResponse* resp) override;
+  grpc::Status TaskExecPoll(grpc::ServerContext* ctx,
+                            modal::task_command_router::TaskExecPollRequest const* req,
+                            modal::task_command_router::TaskExecPollResponse* resp) override;
+
+  // router_ready.cc
+  grpc::Status SandboxWaitUntilReady(
+      grpc::ServerContext* ctx,
+      modal::task_command_router::SandboxWaitUntilReadyTcrRequest const* req,
+      modal::task_command_router::SandboxWaitUntilReadyTcrResponse* resp) override;
+
+  // ---- fault injection (Emulator::break_stdio_every / expire_router_tokens) ----
+  /// Every TaskExecStdioRead stream fails with UNAVAILABLE after sending this many bytes
+  /// (0 = never).
+  void set_stdio_break_every(std::uint64_t bytes) { stdio_break_every_.store(bytes); }
+  std::uint64_t stdio_break_every() const { return stdio_break_every_.load(); }
+  /// Every router JWT presented so far is rejected from now on (UNAUTHENTICATED), also on
+  /// streams already open, as if it had expired. Clients must fetch a new one.
+  void expire_tokens();
+
+  /// The router's common checks after CallScope: scope status, the JWT's task, revocation.
+  grpc::Status authorize(CallScope const& scope, grpc::ServerContext const* ctx,
+                         std::string_view task_id);
+  /// Whether the bearer JWT of `ctx` is still accepted (not expired, not revoked); checked
+  /// again while streaming.
+  bool token_still_valid(grpc::ServerContext const* ctx) const;
 
  private:
   Core& core_;
+  ExecRegistry execs_;
+  std::atomic<std::uint64_t> stdio_break_every_{0};
+
+  mutable std::mutex tokens_mu_;
+  std::set<std::string, std::less<>> seen_tokens_;
+  std::set<std::string, std::less<>> revoked_tokens_;
 };
 
 }  // namespace modal::emulator

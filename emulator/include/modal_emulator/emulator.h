@@ -3,6 +3,7 @@
 #define MODAL_EMULATOR_EMULATOR_H
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +94,13 @@ class Emulator {
   /// Calls received so far (all methods when `method` is empty), oldest first.
   std::vector<ReceivedCall> received_calls(std::string_view method = {}) const;
   void clear_received_calls();
+
+  /// Exec fault injection: every TaskExecStdioRead stream fails with UNAVAILABLE after
+  /// sending `bytes` bytes (0 = never), so clients must resume at their offset.
+  void break_stdio_every(std::uint64_t bytes);
+  /// Every router JWT in use is rejected from now on (UNAUTHENTICATED), on new calls and
+  /// on streams already open, as if it had expired; clients must fetch a new one.
+  void expire_router_tokens();
 
   /// Stops serving and kills all sandboxes. Idempotent; the destructor calls it.
   void shutdown();

@@ -1,0 +1,291 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// TaskExecStart, TaskExecStdioRead, TaskExecStdinWrite, TaskExecStdinStatus, TaskExecWait,
+// TaskExecPoll: commands run in a sandbox through the task command router.
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "call_scope.h"
+#include "exec_registry.h"
+#include "router.h"
+#include "runtime/sandbox.h"
+#include "sandbox_registry.h"
+
+namespace modal::emulator {
+namespace {
+
+namespace tcr = modal::task_command_router;
+using Clock = std::chrono::steady_clock;
+
+/// Largest TaskExecStdioRead payload: large enough for ~GiB/s with few messages, and the
+/// whole message stays within gRPC's default 4 MiB receive limit for clients that keep it.
+constexpr std::size_t kMaxStdioChunk = (std::size_t{4} << 20) - 1024;
+/// Blocking waits are cut into slices this long to notice cancellation and shutdown.
+constexpr auto kSlice = std::chrono::milliseconds(100);
+/// Bound on bytes an exec's output keeps unacknowledged before the process is paused.
+constexpr std::size_t kOutputCapacity = std::size_t{8} << 20;
+
+std::string bearer_token(grpc::ServerContext const* ctx) {
+  std::string header = metadata_value(ctx, "authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() >= kBearer.size()) header.erase(0, kBearer.size());
+  return header;
+}
+
+grpc::Status exec_not_found(std::string const& task_id, std::string const& exec_id) {
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      absl::StrCat("Exec '", exec_id, "' not found in task '", task_id, "'"));
+}
+
+grpc::Status to_grpc(absl::Status const& st) {
+  return grpc::Status(static_cast<grpc::StatusCode>(st.code()), std::string(st.message()));
+}
+
+template <typename Resp>
+void set_exit_status(runtime::ExitStatus const& st, Resp* resp) {
+  if (st.signal != 0) {
+    resp->set_signal(st.signal);
+  } else {
+    resp->set_code(st.code);
+  }
+}
+
+}  // namespace
+
+// ---- authorization / token revocation ----
+
+grpc::Status Router::authorize(CallScope const& scope, grpc::ServerContext const* ctx,
+                               std::string_view task_id) {
+  if (!scope.ok()) return scope.status();
+  if (auto st = scope.check_task(task_id); !st.ok()) return st;
+  std::string token = bearer_token(ctx);
+  std::lock_guard lock(tokens_mu_);
+  if (revoked_tokens_.count(token) != 0) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
+  }
+  seen_tokens_.insert(std::move(token));
+  return grpc::Status::OK;
+}
+
+bool Router::token_still_valid(grpc::ServerContext const* ctx) const {
+  std::string const token = bearer_token(ctx);
+  if (core_.verify_router_token(token).verdict != TokenIssuer::Verdict::kValid) return false;
+  std::lock_guard lock(tokens_mu_);
+  return revoked_tokens_.count(token) == 0;
+}
+
+void Router::expire_tokens() {
+  std::lock_guard lock(tokens_mu_);
+  revoked_tokens_.merge(seen_tokens_);
+  seen_tokens_.clear();
+}
+
+// ---- TaskExecStart ----
+
+grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartRequest const* req,
+                                   tcr::TaskExecStartResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "TaskExecStart", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  if (req->exec_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "exec_id is required");
+  }
+  if (req->command_args().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "command_args must not be empty");
+  }
+  if (!req->container_id().empty()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("Container '", req->container_id(), "' not found"));
+  }
+  auto rec = core_.sandboxes().find_by_task(req->task_id());
+  if (rec == nullptr) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("Task '", req->task_id(), "' not found"));
+  }
+
+  // Environment: secrets in order, then the request's variables (which win).
+  std::map<std::string, std::string> env;
+  {
+    State& state = core_.state();
+    std::lock_guard lock(state.mu);
+    for (auto const& id : req->secret_ids()) {
+      auto const* secret = state.find_secret(id);
+      if (secret == nullptr) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("Secret '", id, "' not found"));
+      }
+      for (auto const& [k, v] : secret->env) env[k] = v;
+    }
+  }
+  for (auto const& [k, v] : req->env()) env[k] = v;
+
+  runtime::ProcessSpec spec;
+  spec.argv.assign(req->command_args().begin(), req->command_args().end());
+  spec.env = std::move(env);
+  if (req->has_workdir()) spec.workdir = req->workdir();
+  if (req->has_pty_info() && req->pty_info().enabled()) {
+    runtime::PtyOptions pty;
+    auto const& info = req->pty_info();
+    if (info.winsz_rows() > 0) pty.rows = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_rows(), 65535));
+    if (info.winsz_cols() > 0) pty.cols = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_cols(), 65535));
+    if (!info.env_term().empty()) pty.term = info.env_term();
+    pty.colorterm = info.env_colorterm();
+    spec.pty = pty;
+  }
+  spec.stdout_mode = req->stdout_config() == tcr::TASK_EXEC_STDOUT_CONFIG_PIPE
+                         ? runtime::StdioMode::kPipe
+                         : runtime::StdioMode::kDevNull;
+  switch (req->stderr_config()) {
+    case tcr::TASK_EXEC_STDERR_CONFIG_PIPE: spec.stderr_mode = runtime::StdioMode::kPipe; break;
+    case tcr::TASK_EXEC_STDERR_CONFIG_STDOUT:
+      spec.stderr_mode = runtime::StdioMode::kMergeWithStdout;
+      break;
+    default: spec.stderr_mode = runtime::StdioMode::kDevNull; break;
+  }
+  if (req->has_timeout_secs() && req->timeout_secs() > 0) {
+    spec.timeout = std::chrono::seconds(req->timeout_secs());
+  }
+  spec.output_options.capacity = kOutputCapacity;
+  spec.output_options.overflow = runtime::OverflowPolicy::kBackPressure;
+
+  std::string const task_id = req->task_id();
+  std::string const exec_id = req->exec_id();
+  std::string const program = spec.argv.front();
+  auto started = execs_.get_or_start(
+      task_id, exec_id, [&]() -> absl::StatusOr<std::shared_ptr<ExecRecord>> {
+        auto sb = rec->runtime();
+        if (sb == nullptr || rec->finished() || sb->finished()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("Sandbox '", rec->id, "' has finished; cannot exec in it"));
+        }
+        auto process = sb->exec(std::move(spec));
+        if (process.ok()) {
+          return std::make_shared<ExecRecord>(task_id, exec_id, *std::move(process));
+        }
+        // As in a container: a command that cannot run is a failed process, not an RPC error.
+        if (process.status().code() == absl::StatusCode::kNotFound) {
+          return std::make_shared<ExecRecord>(
+              task_id, exec_id, 127,
+              absl::StrCat("exec: \"", program, "\": executable file not found in $PATH\n"));
+        }
+        return process.status();
+      });
+  if (!started.ok()) return to_grpc(started.status());
+  core_.log(absl::StrCat("TaskExecStart: exec ", exec_id, " (", program, ") in task ", task_id));
+  return grpc::Status::OK;
+}
+
+// ---- TaskExecStdioRead ----
+
+grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
+                                       tcr::TaskExecStdioReadRequest const* req,
+                                       grpc::ServerWriter<tcr::TaskExecStdioReadResponse>* writer) {
+  CallScope scope(core_, ctx, "TaskExecStdioRead", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto exec = execs_.find(req->task_id(), req->exec_id());
+  if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  bool const err_stream =
+      req->file_descriptor() == tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR;
+  runtime::OutputBuffer& buffer = exec->output(err_stream);
+
+  std::uint64_t offset = req->offset();
+  std::uint64_t const break_every = stdio_break_every();
+  std::uint64_t sent = 0;
+  tcr::TaskExecStdioReadResponse msg;
+  std::string* data = msg.mutable_data();
+  data->reserve(kMaxStdioChunk);
+  for (;;) {
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (core_.shutting_down()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+    }
+    if (!token_still_valid(ctx)) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
+    }
+    std::size_t max = kMaxStdioChunk;
+    if (break_every > 0) {
+      if (sent >= break_every) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            absl::StrCat("injected stdio stream break after ", sent, " bytes"));
+      }
+      max = static_cast<std::size_t>(std::min<std::uint64_t>(max, break_every - sent));
+    }
+    data->clear();
+    auto r = buffer.read_into(offset, max, data, runtime::Clock::now() + kSlice);
+    if (!r.ok()) return to_grpc(r.status());
+    if (r->size > 0) {
+      offset = r->offset + r->size;
+      sent += r->size;
+      if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    }
+    if (r->eof) return grpc::Status::OK;
+  }
+}
+
+// ---- stdin ----
+
+grpc::Status Router::TaskExecStdinWrite(grpc::ServerContext* ctx,
+                                        tcr::TaskExecStdinWriteRequest const* req,
+                                        tcr::TaskExecStdinWriteResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "TaskExecStdinWrite", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto exec = execs_.find(req->task_id(), req->exec_id());
+  if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  for (;;) {
+    // A retry at the same offset continues where a timed-out attempt stopped.
+    auto r = exec->input().write(req->offset(), req->data(), req->eof(), runtime::Clock::now() + kSlice);
+    if (r.ok()) return grpc::Status::OK;
+    if (r.status().code() != absl::StatusCode::kDeadlineExceeded) return to_grpc(r.status());
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (core_.shutting_down()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+    }
+  }
+}
+
+grpc::Status Router::TaskExecStdinStatus(grpc::ServerContext* ctx,
+                                         tcr::TaskExecStdinStatusRequest const* req,
+                                         tcr::TaskExecStdinStatusResponse* resp) {
+  CallScope scope(core_, ctx, "TaskExecStdinStatus", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto exec = execs_.find(req->task_id(), req->exec_id());
+  if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  auto const st = exec->input().status();
+  resp->set_num_bytes_written(st.accepted);
+  resp->set_closed(st.eof);
+  return grpc::Status::OK;
+}
+
+// ---- exit status ----
+
+grpc::Status Router::TaskExecWait(grpc::ServerContext* ctx, tcr::TaskExecWaitRequest const* req,
+                                  tcr::TaskExecWaitResponse* resp) {
+  CallScope scope(core_, ctx, "TaskExecWait", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto exec = execs_.find(req->task_id(), req->exec_id());
+  if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  for (;;) {
+    if (auto st = exec->wait(runtime::Clock::now() + kSlice)) {
+      set_exit_status(*st, resp);
+      return grpc::Status::OK;
+    }
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (core_.shutting_down()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+    }
+  }
+}
+
+grpc::Status Router::TaskExecPoll(grpc::ServerContext* ctx, tcr::TaskExecPollRequest const* req,
+                                  tcr::TaskExecPollResponse* resp) {
+  CallScope scope(core_, ctx, "TaskExecPoll", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto exec = execs_.find(req->task_id(), req->exec_id());
+  if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  if (auto st = exec->poll()) set_exit_status(*st, resp);
+  return grpc::Status::OK;
+}
+
+}  // namespace modal::emulator
