@@ -1,0 +1,155 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// Exec benchmarks against a modal-emulator child process on loopback (so the client's
+// CPU time is the client's alone):
+//   BM_ExecRoundTrip       exec `true` → wait on a warm Sandbox
+//   BM_StdoutThroughput/N  N concurrent execs of `head -c BYTES /dev/zero`, each read to
+//                          the end (BYTES = MODAL_BENCH_BYTES, default 1 GiB)
+// Counters: bytes_per_second, client_cpu_s_per_GiB (user + system CPU of this process
+// per GiB streamed). See docs/performance.md.
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "modal/modal.h"
+
+extern char** environ;
+
+namespace {
+
+std::uint64_t bench_bytes() {
+  if (char const* v = std::getenv("MODAL_BENCH_BYTES")) return std::strtoull(v, nullptr, 10);
+  return std::uint64_t{1} << 30;
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+/// A modal-emulator child process on an ephemeral loopback port.
+class EmulatorProcess {
+ public:
+  EmulatorProcess() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("modal-exec-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    auto const port_file = (dir_ / "port").string();
+    std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file", port_file};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+      throw std::runtime_error("cannot start " + args[0]);
+    }
+    for (int i = 0; i < 500 && port_ == 0; ++i) {
+      std::ifstream in(port_file);
+      if (!(in >> port_)) {
+        port_ = 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    if (port_ == 0) throw std::runtime_error("modal-emulator did not start");
+  }
+  ~EmulatorProcess() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct World {
+  std::unique_ptr<EmulatorProcess> emulator;
+  std::unique_ptr<modal::Client> client;
+  std::unique_ptr<modal::Sandbox> sandbox;
+};
+World* world = nullptr;
+
+void BM_ExecRoundTrip(benchmark::State& state) {
+  auto& sb = *world->sandbox;
+  sb.exec({"true"}).wait();  // warm: router session and connection exist
+  for (auto _ : state) {
+    auto p = sb.exec({"true"});
+    if (p.wait() != 0) state.SkipWithError("true failed");
+  }
+}
+BENCHMARK(BM_ExecRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_StdoutThroughput(benchmark::State& state) {
+  auto& sb = *world->sandbox;
+  int const readers = static_cast<int>(state.range(0));
+  std::uint64_t const bytes = bench_bytes();
+  std::uint64_t total = 0;
+  double cpu = 0;
+  for (auto _ : state) {
+    std::atomic<std::uint64_t> got{0};
+    double const cpu0 = cpu_seconds();
+    std::vector<std::thread> threads;
+    for (int r = 0; r < readers; ++r) {
+      threads.emplace_back([&] {
+        auto p = sb.exec({"head", "-c", std::to_string(bytes), "/dev/zero"});
+        auto out = p.stdout_stream();
+        std::uint64_t n = 0;
+        while (auto chunk = out.read_chunk()) n += chunk->size();
+        p.wait();
+        got += n;
+      });
+    }
+    for (auto& t : threads) t.join();
+    cpu += cpu_seconds() - cpu0;
+    if (got.load() != bytes * readers) state.SkipWithError("short read");
+    total += got.load();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(total));
+  state.counters["client_cpu_s_per_GiB"] =
+      total == 0 ? 0.0 : cpu / (static_cast<double>(total) / (1u << 30));
+}
+BENCHMARK(BM_StdoutThroughput)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  World w;
+  w.emulator = std::make_unique<EmulatorProcess>();
+  modal::ClientOptions o;
+  o.server_url = w.emulator->url();
+  o.token_id = "ak-emulator";
+  o.token_secret = "as-emulator";
+  o.config_path = "/nonexistent/modal-bench.toml";
+  w.client = std::make_unique<modal::Client>(o);
+  auto app = w.client->apps().from_name("exec-bench", {.create_if_missing = true});
+  w.sandbox = std::make_unique<modal::Sandbox>(
+      w.client->sandboxes().create(app, w.client->images().from_registry("alpine:3.21")));
+  world = &w;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  w.sandbox->terminate();
+  world = nullptr;
+  return 0;
+}
