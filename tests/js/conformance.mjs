@@ -31,4 +31,57 @@ test("secrets.delete removes a Secret", async () => {
   await modal.secrets.delete("js-conformance", { allowMissing: true });
 });
 
+test("sandboxes: create, exec with stdio and exit code, tags, fromName, list, terminate", async () => {
+  const app = await modal.apps.fromName("js-conformance-sb", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  const sb = await modal.sandboxes.create(app, image, {
+    command: ["sh", "-c", "echo from-entrypoint; sleep 60"],
+    name: "js-named",
+    timeoutMs: 120_000,
+  });
+  assert.match(sb.sandboxId, /^sb-[0-9A-Za-z]{22}$/);
+
+  const p = await sb.exec(["sh", "-c", "echo hello; echo oops >&2; exit 3"]);
+  assert.equal(await p.stdout.readText(), "hello\n");
+  assert.equal(await p.stderr.readText(), "oops\n");
+  assert.equal(await p.wait(), 3);
+
+  const cat = await sb.exec(["cat"]);
+  await cat.stdin.writeText("through stdin");
+  await cat.stdin.close();
+  assert.equal(await cat.stdout.readText(), "through stdin");
+  assert.equal(await cat.wait(), 0);
+
+  const secret = await modal.secrets.fromObject({ JS_SECRET: "s3cr3t" });
+  const env = await sb.exec(["sh", "-c", "echo $JS_SECRET $PLAIN"], {
+    secrets: [secret],
+    env: { PLAIN: "plain" },
+  });
+  assert.equal(await env.stdout.readText(), "s3cr3t plain\n");
+
+  await sb.setTags({ team: "js" });
+  assert.deepEqual(await sb.getTags(), { team: "js" });
+  const byName = await modal.sandboxes.fromName("js-conformance-sb", "js-named");
+  assert.equal(byName.sandboxId, sb.sandboxId);
+  const listed = [];
+  for await (const s of modal.sandboxes.list({ appId: app.appId, tags: { team: "js" } })) {
+    listed.push(s.sandboxId);
+  }
+  assert.deepEqual(listed, [sb.sandboxId]);
+
+  assert.equal(await sb.poll(), null);
+  await sb.terminate();
+  assert.equal(await sb.wait(), 137);
+});
+
+test("sandboxes: entrypoint exit code and output", async () => {
+  const app = await modal.apps.fromName("js-conformance-sb", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  const sb = await modal.sandboxes.create(app, image, {
+    command: ["sh", "-c", "echo done; exit 7"],
+  });
+  assert.equal(await sb.wait(), 7);
+  assert.equal(await sb.stdout.readText(), "done\n");
+});
+
 test.after(() => modal.close());
