@@ -107,9 +107,12 @@ show_emulator_log() {
   fi
 }
 
+# Stops the emulator. Anything unexpected (it died during the run, it needed SIGKILL, it
+# exited with an error on SIGTERM) is reported on stderr with the "with-emulator.sh: "
+# prefix, which the example tests treat as a failure; the exit status stays CMD's.
 stop_emulator() {
   [[ -n "${emulator_pid}" ]] || return 0
-  local pid="${emulator_pid}"
+  local pid="${emulator_pid}" status=0
   emulator_pid=""
   if kill -0 "${pid}" 2>/dev/null; then
     kill -TERM "${pid}" 2>/dev/null || true
@@ -120,11 +123,21 @@ stop_emulator() {
     if kill -0 "${pid}" 2>/dev/null; then
       echo "with-emulator.sh: modal-emulator (pid ${pid}) ignored SIGTERM for ${grace}s; killing it" >&2
       kill -KILL "${pid}" 2>/dev/null || true
+      wait "${pid}" 2>/dev/null || true
+    else
+      wait "${pid}" 2>/dev/null || status=$?
+      if [[ ${status} -ne 0 ]]; then
+        echo "with-emulator.sh: modal-emulator exited with status ${status} on SIGTERM" >&2
+        show_emulator_log
+      fi
     fi
+  else
+    wait "${pid}" 2>/dev/null || status=$?
+    echo "with-emulator.sh: modal-emulator exited by itself (status ${status}) while the command ran" >&2
+    show_emulator_log
   fi
   # The emulator runs in its own session (setsid): kill whatever it left in its group.
   kill -KILL -- "-${pid}" 2>/dev/null || true
-  wait "${pid}" 2>/dev/null || true
 }
 
 cleanup() {

@@ -9,6 +9,8 @@
 #                    silent    never write the port file
 #                    stubborn  ignore SIGTERM (needs SIGKILL)
 #                    partial   write an incomplete port file first, the real one 0.3 s later
+#                    crash     exit 9 on its own 0.2 s after listening
+#                    failstop  exit 4 on SIGTERM
 set -euo pipefail
 mode="${FAKE_EMULATOR_MODE:-normal}"
 record="${FAKE_EMULATOR_RECORD:-}"
@@ -31,7 +33,13 @@ case "${mode}" in
   *) echo "127.0.0.1:${port}" >"${port_file}" ;;
 esac
 echo "modal-emulator listening on 127.0.0.1:${port}"
-if [[ "${mode}" == stubborn ]]; then
+if [[ "${mode}" == crash ]]; then
+  sleep 0.2
+  echo "fake emulator: crashing on purpose" >&2
+  exit 9
+elif [[ "${mode}" == failstop ]]; then
+  trap 'exit 4' TERM
+elif [[ "${mode}" == stubborn ]]; then
   trap '' TERM
 else
   trap '[[ -n "${record}" ]] && touch "${record}/stopped"; exit 0' TERM

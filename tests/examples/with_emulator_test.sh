@@ -142,6 +142,31 @@ case_optional_args_file() {
   expect_eq "$(tail -n 2 "${rec}/args" | tr '\n' ' ')" "--secret s:K=v " "args from the present file"
 }
 
+case_emulator_crash_is_reported() {
+  local err rc
+  err="$(FAKE_EMULATOR_MODE=crash "${with_emulator}" --emulator "${fake}" -- sleep 0.6 2>&1)"
+  rc=$?
+  expect_eq "${rc}" 0 "exit code (the command's)"
+  grep -q 'with-emulator.sh: modal-emulator exited by itself (status 9)' <<<"${err}" ||
+    fail "crash not reported: ${err}"
+  grep -q 'crashing on purpose' <<<"${err}" || fail "emulator log not shown: ${err}"
+}
+
+case_failed_shutdown_is_reported() {
+  local err rc
+  err="$(FAKE_EMULATOR_MODE=failstop "${with_emulator}" --emulator "${fake}" -- true 2>&1)"
+  rc=$?
+  expect_eq "${rc}" 0 "exit code (the command's)"
+  grep -q 'with-emulator.sh: modal-emulator exited with status 4 on SIGTERM' <<<"${err}" ||
+    fail "failed shutdown not reported: ${err}"
+}
+
+case_clean_run_is_quiet() {
+  local err
+  err="$("${with_emulator}" --emulator "${fake}" -- true 2>&1 >/dev/null)"
+  expect_eq "${err}" "" "stderr of a clean run"
+}
+
 case_usage_errors() {
   "${with_emulator}" --emulator "${fake}" 2>/dev/null
   expect_eq "$?" 2 "no command"
@@ -155,7 +180,8 @@ case_usage_errors() {
 
 all_cases=(environment_and_exit_code success_is_zero stdin_is_passed_through
   emulator_dies_at_startup emulator_never_listens partial_port_file
-  stubborn_emulator_is_killed sigterm_stops_everything optional_args_file usage_errors)
+  stubborn_emulator_is_killed sigterm_stops_everything optional_args_file
+  emulator_crash_is_reported failed_shutdown_is_reported clean_run_is_quiet usage_errors)
 cases=("$@")
 [[ ${#cases[@]} -gt 0 ]] || cases=("${all_cases[@]}")
 for current in "${cases[@]}"; do
