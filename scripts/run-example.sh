@@ -20,8 +20,7 @@ list_examples() {
   local dir
   for dir in "${repo_root}"/examples/*/; do
     [[ -f "${dir}main.cc" ]] && basename "${dir}"
-  done
-  return 0
+  done | LC_ALL=C sort
 }
 
 name="${1:-}"
