@@ -39,7 +39,8 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
   exit 1
 fi
 
-readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly repo_root
 readonly js_dir="${repo_root}/tests/js"
 want_js=0
 [[ -f "${js_dir}/package-lock.json" && "${MODAL_BOOTSTRAP_SKIP_JS:-0}" != 1 ]] && want_js=1

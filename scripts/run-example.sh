@@ -12,7 +12,8 @@
 # Exit status: the example's; 2 for an unknown example.
 set -euo pipefail
 
-readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly repo_root
 build_dir="${MODAL_BUILD_DIR:-${repo_root}/build}"
 jobs="${MODAL_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
@@ -33,7 +34,7 @@ if [[ -z "${name}" || ! "${name}" =~ ^[A-Za-z0-9_-]+$ || ! -f "${repo_root}/exam
   examples="$(list_examples)"
   if [[ -n "${examples}" ]]; then
     echo "Available examples:" >&2
-    sed 's/^/  /' <<<"${examples}" >&2
+    while IFS= read -r example; do echo "  ${example}"; done <<<"${examples}" >&2
   else
     echo "There are no examples yet (examples/NAME/main.cc)." >&2
   fi

@@ -14,7 +14,8 @@
 #   MODAL_TEST_TIMEOUT    seconds, for tests that set no TIMEOUT themselves (default: 300)
 set -euo pipefail
 
-readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly repo_root
 build_dir="${MODAL_BUILD_DIR:-${repo_root}/build}"
 jobs="${MODAL_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 timeout="${MODAL_TEST_TIMEOUT:-300}"

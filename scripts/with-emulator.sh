@@ -27,10 +27,13 @@
 #   interferes), MODAL_PROFILE and MODAL_ENVIRONMENT unset, and MODAL_EMULATOR_ADDRESS=127.0.0.1:PORT.
 # The emulator is stopped on every exit path. Exit status: CMD's; 2 for usage errors;
 # 125 when the emulator could not be started.
+# shellcheck disable=SC2317  # cleanup functions are called from traps
 set -euo pipefail
 
-readonly script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly repo_root="$(cd "${script_dir}/.." && pwd)"
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly script_dir
+repo_root="$(cd "${script_dir}/.." && pwd)"
+readonly repo_root
 
 # Prints the comment block at the top of this file, from its third line.
 usage() { awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
