@@ -27,6 +27,7 @@
 #   interferes), MODAL_PROFILE and MODAL_ENVIRONMENT unset, and MODAL_EMULATOR_ADDRESS=127.0.0.1:PORT.
 # The emulator is stopped on every exit path. Exit status: CMD's; 2 for usage errors;
 # 125 when the emulator could not be started.
+
 # shellcheck disable=SC2317  # cleanup functions are called from traps
 set -euo pipefail
 

@@ -3,6 +3,7 @@
 #
 # Tests scripts/with-emulator.sh against tests/examples/fake_emulator.sh.
 # Usage: with_emulator_test.sh [CASE...]   (default: all cases)
+
 # shellcheck disable=SC2016  # the single-quoted scripts expand in the child
 set -uo pipefail
 
