@@ -13,6 +13,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cli.h"
 #include "core.h"
 #include "jwt.h"
 
@@ -186,6 +187,21 @@ TEST_F(SandboxRegistryTest, ShutdownKillsEverySandboxAndWakesWaiters) {
   EXPECT_TRUE(other->runtime()->finished());
   auto const after = core_.sandboxes().create(launch({"sleep", "30"}));
   EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(EmulatorCliTest, ProxyFlagSeedsProxies) {
+  auto cl = parse_command_line({"--proxy", "egress", "--proxy=other"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->options.proxies, (std::vector<std::string>{"egress", "other"}));
+  EXPECT_FALSE(parse_command_line({"--proxy", ""}).ok());
+  EXPECT_THAT(usage(), HasSubstr("--proxy NAME"));
+
+  Core core(cl->options);
+  std::lock_guard lock(core.state().mu);
+  ASSERT_EQ(core.state().proxies.size(), 2u);
+  auto const it = core.state().proxies_by_name.find({"main", "egress"});
+  ASSERT_NE(it, core.state().proxies_by_name.end());
+  EXPECT_EQ(core.state().proxies.at(it->second).name, "egress");
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ struct InvalidCase {
   std::string message;
 };
 
+void PrintTo(InvalidCase const& c, std::ostream* os) { *os << c.name; }
+
 class SandboxParamsValidationTest : public SandboxTest,
                                     public ::testing::WithParamInterface<InvalidCase> {};
 

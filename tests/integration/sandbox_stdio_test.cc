@@ -100,6 +100,16 @@ TEST_F(SandboxTest, ReadBlocksUntilOutputArrives) {
   EXPECT_EQ(sb.wait(), 0);
 }
 
+TEST_F(SandboxTest, PtyEntrypointWritesEverythingToStdout) {
+  auto sb = create({.command = {"sh", "-c", "tty; echo to-stderr >&2; echo $TERM"}, .pty = true});
+  auto const out = sb.stdout_stream().read_all();
+  EXPECT_THAT(out, HasSubstr("/dev/pts/"));
+  EXPECT_THAT(out, HasSubstr("to-stderr"));
+  EXPECT_THAT(out, HasSubstr("xterm-256color"));
+  EXPECT_EQ(sb.stderr_stream().read_all(), "");
+  EXPECT_EQ(sb.wait(), 0);
+}
+
 class SandboxStreamBreakTest : public SandboxTest {
  protected:
   emulator::EmulatorOptions emulator_options() override {
