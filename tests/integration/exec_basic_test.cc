@@ -77,14 +77,18 @@ TEST_F(ExecBasicTest, ReadChunksLinesAndIstream) {
 }
 
 TEST_F(ExecBasicTest, StdinWriterAndOstreamReachTheProcess) {
-  auto p = sb().exec({"cat"});
-  auto in = p.stdin_stream();
+  modal::Sandbox sb = this->sb();
+  //! [exec-stdin]
+  modal::ContainerProcess p = sb.exec({"cat"});
+  modal::StreamWriter in = p.stdin_stream();
   in.write("first line\n");
-  in.ostream() << "second " << 2 << std::endl;
-  in.close();
+  in.ostream() << "second " << 2 << std::endl;  // buffered; std::endl / flush() sends
+  in.close();                                     // EOF; later writes throw InvalidError
+  std::string echoed = p.stdout_stream().read_all();
+  //! [exec-stdin]
+  EXPECT_EQ(echoed, "first line\nsecond 2\n");
   in.close();  // idempotent
   EXPECT_THROW(in.write("late"), InvalidError);
-  EXPECT_EQ(p.stdout_stream().read_all(), "first line\nsecond 2\n");
   EXPECT_EQ(p.wait(), 0);
 }
 
