@@ -1,6 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "modal_emulator/emulator.h"
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -22,12 +24,26 @@ constexpr int kMaxMessageBytes = 100 * 1024 * 1024;
 // In-flight calls (long polls) get this long to finish before the server cancels them.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(200);
 
+// Exec output is streamed in messages of ~4 MiB, and gRPC serializes each into freshly
+// allocated slices. With glibc's default thresholds the freed MiB-sized blocks go back to
+// the kernel (heap trimming, munmap) and are faulted in again for the next message, which
+// costs about ten times the copy itself. Keep freed memory for reuse instead (exec
+// throughput, see docs/performance.md).
+void tune_allocator_for_streaming() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+  });
+}
+
 }  // namespace
 
 class Emulator::Impl {
  public:
   explicit Impl(EmulatorOptions options)
       : core_(std::move(options)), control_plane_(core_), router_(core_) {
+    tune_allocator_for_streaming();
     grpc::ServerBuilder builder;
     std::string const& host = core_.options().host;
     bool const v6 = host.find(':') != std::string::npos && host.front() != '[';
