@@ -122,6 +122,18 @@ TEST_F(SandboxTest, ImageArgumentsAreChecked) {
   EXPECT_THROW(c().images().from_registry("alpine").build(App{}), InvalidError);
 }
 
+TEST_F(SandboxTest, BuilderVersionComesFromTheEnvironmentUnlessConfigured) {
+  c().images().from_registry("busybox:1").build(app());
+  EXPECT_EQ(emu().received_calls("EnvironmentGetOrCreate").size(), 1u);
+  emu().clear_received_calls();
+  auto o = fast_options();
+  o.image_builder_version = "2025.06";
+  Client configured(o);
+  configured.images().from_registry("busybox:2").build(app());
+  EXPECT_TRUE(emu().received_calls("EnvironmentGetOrCreate").empty());
+  EXPECT_EQ(emu().received_calls("ImageGetOrCreate").size(), 1u);
+}
+
 class ImageStreamBreakTest : public SandboxTest {
  protected:
   emulator::EmulatorOptions emulator_options() override {
