@@ -91,9 +91,13 @@ bool ExecOutput::next(std::string& out) {
   start_locked();
   for (;;) {
     if (!queue_.empty()) {
-      out.swap(queue_.front());
+      out.swap(queue_.front());  // `out` may hand back the caller's previous buffer
+      std::string previous = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= out.size();
+      if (previous.capacity() >= kRecycleMin && spares_.size() < kMaxSpares) {
+        spares_.push_back(std::move(previous));
+      }
       lock.unlock();
       cv_.notify_all();  // room for the pump
       return true;
@@ -163,7 +167,16 @@ void ExecOutput::pump() {
     auto reader = router_->stub().TaskExecStdioRead(&ctx, req);
     tcr::TaskExecStdioReadResponse msg;
     bool stopped = false;
-    while (reader->Read(&msg)) {
+    for (;;) {
+      {
+        // Parse into a buffer the reader handed back: no fresh allocation per message.
+        std::lock_guard lock(mu_);
+        if (!spares_.empty() && msg.data().capacity() < kRecycleMin) {
+          msg.mutable_data()->swap(spares_.back());
+          spares_.pop_back();
+        }
+      }
+      if (!reader->Read(&msg)) break;
       std::string* data = msg.mutable_data();
       if (data->empty()) continue;
       {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "internal/router_client.h"
 #include "internal/streams.h"
@@ -65,6 +66,10 @@ class ExecOutput {
   static constexpr auto kStallAfter = std::chrono::milliseconds(50);
   /// While a reader is attached the pump queues at most this many bytes.
   static constexpr std::size_t kQueueLimit = std::size_t{8} << 20;
+  /// Buffers handed back by the reader (StreamReader::read, read_line, istream) are
+  /// reused for the next messages when at least this large.
+  static constexpr std::size_t kRecycleMin = std::size_t{64} << 10;
+  static constexpr std::size_t kMaxSpares = 2;
 
  private:
   void start_locked();
@@ -81,6 +86,7 @@ class ExecOutput {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  std::vector<std::string> spares_;  // recycled buffers for the pump
   std::size_t queued_bytes_ = 0;
   std::uint64_t received_ = 0;  // stream offset of the next byte to fetch
   bool started_ = false;

@@ -81,6 +81,26 @@ TEST_F(ExecFaultsTest, SixtyFourMiBIntactWhileTheStreamBreaksEveryMiB) {
   EXPECT_LE(broken, 64);
 }
 
+TEST_F(ExecFaultsTest, ReadIntoSmallBuffersIsByteExactAcrossBreaks) {
+  // read() hands the stream's buffers back for reuse: they must never leak stale bytes.
+  ASSERT_EQ(sb().exec({"sh", "-c", "head -c 16777216 /dev/urandom > /tmp/blob"}).wait(), 0);
+  auto sum = sb().exec({"sha256sum", "/tmp/blob"});
+  std::string const expected = sum.stdout_stream().read_all().substr(0, 64);
+  emu().break_stdio_every(3 << 20);
+  auto p = sb().exec({"cat", "/tmp/blob"});
+  auto out = p.stdout_stream();
+  Sha256 sha;
+  std::size_t total = 0;
+  std::vector<char> buf(100000);
+  while (auto n = out.read(buf)) {
+    sha.update(std::string_view(buf.data(), n));
+    total += n;
+  }
+  EXPECT_EQ(total, std::size_t{16} << 20);
+  EXPECT_EQ(sha.hex(), expected);
+  EXPECT_EQ(p.wait(), 0);
+}
+
 TEST_F(ExecFaultsTest, SixteenMiBOfStdinEchoedByteExactDespiteFailingWrites) {
   std::string const input = random_bytes(std::size_t{16} << 20, 7);
   auto p = sb().exec({"cat"});
