@@ -99,6 +99,22 @@ class EmulatorProcess {
   int port_ = 0;
 };
 
+/// Total duration and count of the client's attempts per RPC (from the CallObserver).
+struct RpcTimes {
+  std::atomic<std::int64_t> start_us{0}, start_n{0}, wait_us{0}, wait_n{0};
+  void record(modal::CallInfo const& call) {
+    if (call.method.ends_with("/TaskExecStart")) {
+      start_us += call.duration.count();
+      ++start_n;
+    } else if (call.method.ends_with("/TaskExecWait")) {
+      wait_us += call.duration.count();
+      ++wait_n;
+    }
+  }
+  void reset() { start_us = start_n = wait_us = wait_n = 0; }
+};
+RpcTimes rpc_times;
+
 struct World {
   std::unique_ptr<EmulatorProcess> emulator;
   std::unique_ptr<modal::Client> client;
@@ -109,10 +125,15 @@ World* world = nullptr;
 void BM_ExecRoundTrip(benchmark::State& state) {
   auto& sb = *world->sandbox;
   sb.exec({"true"}).wait();  // warm: router session and connection exist
+  rpc_times.reset();
   for (auto _ : state) {
     auto p = sb.exec({"true"});
     if (p.wait() != 0) state.SkipWithError("true failed");
   }
+  // Where the round trip goes: the two RPCs as the client saw them.
+  auto avg = [](std::int64_t total, std::int64_t n) { return n ? static_cast<double>(total) / n : 0.0; };
+  state.counters["TaskExecStart_us"] = avg(rpc_times.start_us, rpc_times.start_n);
+  state.counters["TaskExecWait_us"] = avg(rpc_times.wait_us, rpc_times.wait_n);
 }
 BENCHMARK(BM_ExecRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
@@ -164,6 +185,7 @@ int main(int argc, char** argv) {
   o.token_id = "ak-emulator";
   o.token_secret = "as-emulator";
   o.config_path = "/nonexistent/modal-bench.toml";
+  o.call_observer = [](modal::CallInfo const& call) { rpc_times.record(call); };
   w.client = std::make_unique<modal::Client>(o);
   auto app = w.client->apps().from_name("exec-bench", {.create_if_missing = true});
   w.sandbox = std::make_unique<modal::Sandbox>(
