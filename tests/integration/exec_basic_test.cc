@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exec_test_util.h"
+#include "internal/router_client.h"
 
 namespace modal::testing {
 namespace {
@@ -286,6 +287,21 @@ TEST_F(ExecReadyTest, WaitUntilReadyRetriesTransientFailures) {
   emu().inject_fault("SandboxWaitUntilReady", f);
   sb().wait_until_ready(std::chrono::seconds(10));
   EXPECT_EQ(attempts("SandboxWaitUntilReady").size(), 4u);
+}
+
+TEST(RouterTargetTest, RouterUrlsMustBeHttps) {
+  using internal::router_target;
+  EXPECT_EQ(router_target("https://router.modal.example"), "router.modal.example:443");
+  EXPECT_EQ(router_target("https://127.0.0.1:8443"), "127.0.0.1:8443");
+  EXPECT_EQ(router_target("HTTPS://host:9/some/path?x=1"), "host:9");
+  EXPECT_EQ(router_target("https://[::1]:5000"), "[::1]:5000");
+  EXPECT_EQ(router_target("https://[::1]"), "[::1]:443");
+  EXPECT_THROW(router_target("http://127.0.0.1:8443"), Error);
+  EXPECT_THROW(router_target("127.0.0.1:8443"), Error);
+  EXPECT_THROW(router_target("https://"), Error);
+  EXPECT_THROW(router_target("https://host:0"), Error);
+  EXPECT_THROW(router_target("https://host:70000"), Error);
+  EXPECT_THROW(router_target("https://host:12ab"), Error);
 }
 
 TEST_F(ExecBasicTest, ASandboxWithoutProbeIsReady) {
