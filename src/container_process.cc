@@ -67,6 +67,16 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<RouterClient> route
   // A reader blocked on one stream lets the other one be fetched meanwhile.
   if (s->out) s->out->set_stall_hook([werr] { drain_unread(werr, {}); });
   if (s->err) s->err->set_stall_hook([wout] { drain_unread(wout, {}); });
+  if (deadline) {
+    // A stream that ends after the deadline: killed by the timeout, or finished in time?
+    std::weak_ptr<ContainerProcessState> const ws = s;
+    auto check = [ws] {
+      auto state = ws.lock();
+      return state == nullptr || state->killed_by_timeout();
+    };
+    if (s->out) s->out->set_timeout_check(check);
+    if (s->err) s->err->set_timeout_check(check);
+  }
   s->stdout_reader.emplace(s->out ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->out))
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
   s->stderr_reader.emplace(s->err ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->err))
@@ -76,10 +86,29 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<RouterClient> route
   return ContainerProcess(std::move(s));
 }
 
+bool ContainerProcessState::killed_by_timeout() {
+  {
+    std::lock_guard lock(mu);
+    if (exit_code) return *exit_code == 128 + SIGKILL && timed_out;
+  }
+  try {
+    wait();
+    return false;
+  } catch (ExecTimeoutError const&) {
+    return true;
+  }
+}
+
 int ContainerProcessState::wait() {
   {
     std::lock_guard lock(mu);
-    if (exit_code) return *exit_code;
+    if (exit_code) {
+      if (timed_out) {
+        throw ExecTimeoutError("exec " + exec_id + " was killed by its timeout",
+                               StatusCode::kDeadlineExceeded, "TaskExecWait");
+      }
+      return *exit_code;
+    }
   }
   auto timeout_error = [this] {
     return ExecTimeoutError("deadline exceeded while waiting for exec " + exec_id,
@@ -96,12 +125,20 @@ int ContainerProcessState::wait() {
   int retries = 0;
   bool auth_retried = false;
   int attempt = 0;
+  bool grace_used = false;
   for (;;) {
-    if (deadline && Clock::now() >= *deadline) throw timeout_error();
+    auto attempt_deadline = Clock::now() + kWaitAttemptTimeout;
+    if (deadline && Clock::now() >= *deadline) {
+      // Past the deadline: the server kills the command about now. Ask once more, briefly,
+      // to tell a command that finished in time from one the timeout killed.
+      if (grace_used) throw timeout_error();
+      grace_used = true;
+      attempt_deadline = Clock::now() + ExecOutput::kTimeoutGrace;
+    } else if (deadline) {
+      attempt_deadline = std::min(attempt_deadline, *deadline);
+    }
     auto call = router->new_call();
     auto& ctx = call->context();
-    auto attempt_deadline = Clock::now() + kWaitAttemptTimeout;
-    if (deadline) attempt_deadline = std::min(attempt_deadline, *deadline);
     ctx.set_deadline(to_system(attempt_deadline));
     tcr::TaskExecWaitResponse resp;
     auto const start = Clock::now();
@@ -115,12 +152,15 @@ int ContainerProcessState::wait() {
       auto code = exit_code_of(resp);
       if (!code) throw InvalidError("TaskExecWait returned no exit status", StatusCode::kInternal, "TaskExecWait");
       // Killed by the exec timeout: the server kills no earlier than our deadline.
-      if (deadline && Clock::now() >= *deadline && resp.exit_status_case() == tcr::TaskExecWaitResponse::kSignal &&
-          resp.signal() == SIGKILL) {
-        throw timeout_error();
+      bool const killed = deadline && Clock::now() >= *deadline &&
+                          resp.exit_status_case() == tcr::TaskExecWaitResponse::kSignal &&
+                          resp.signal() == SIGKILL;
+      {
+        std::lock_guard lock(mu);
+        exit_code = *code;
+        timed_out = killed;
       }
-      std::lock_guard lock(mu);
-      exit_code = *code;
+      if (killed) throw timeout_error();
       return *code;
     }
     auto const err_code = status.error_code();
@@ -134,10 +174,10 @@ int ContainerProcessState::wait() {
       router->throw_error(status, "TaskExecWait");
     }
     router->client().throw_if_closed();
-    if (deadline && Clock::now() >= *deadline) throw timeout_error();
     if (err_code == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= attempt_deadline) {
-      continue;  // the long poll ran its course; ask again
+      continue;  // the long poll ran its course (or the exec deadline came): ask again
     }
+    if (deadline && Clock::now() >= *deadline && grace_used) throw timeout_error();
     if (!is_retryable(err_code) || retries >= kWaitMaxRetries) {
       router->throw_error(status, "TaskExecWait");
     }
@@ -165,6 +205,9 @@ std::optional<int> ContainerProcessState::poll() {
   if (code) {
     std::lock_guard lock(mu);
     exit_code = *code;
+    timed_out = deadline && Clock::now() >= *deadline &&
+                resp.exit_status_case() == tcr::TaskExecPollResponse::kSignal &&
+                resp.signal() == SIGKILL;
   }
   return code;
 }

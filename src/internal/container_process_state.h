@@ -29,6 +29,7 @@ struct ContainerProcessState {
 
   std::mutex mu;
   std::optional<int> exit_code;  // guarded by mu; cached once known
+  bool timed_out = false;        // guarded by mu; the exec timeout killed it
 
   ~ContainerProcessState();
 
@@ -40,8 +41,12 @@ struct ContainerProcessState {
   /// Starts fetching every piped output nobody reads yet (a caller is blocked).
   static void drain_unread(std::weak_ptr<ExecOutput> const& a, std::weak_ptr<ExecOutput> const& b);
 
+  /// wait(); throws ExecTimeoutError if the exec timeout killed the command.
   int wait();
+  /// The exit code if known (poll() does not throw ExecTimeoutError; it reports 137).
   std::optional<int> poll();
+  /// After the deadline: whether the timeout killed the command (waits briefly for it).
+  bool killed_by_timeout();
 };
 
 }  // namespace modal::internal

@@ -156,7 +156,11 @@ void ExecOutput::pump() {
       return;
     }
     auto& ctx = call->context();
-    if (deadline_) ctx.set_deadline(to_system(*deadline_));
+    if (deadline_) {
+      // Past the deadline (a stream opened late), give the server a moment to finish a
+      // command that already ended instead of failing at once.
+      ctx.set_deadline(to_system(std::max(*deadline_, Clock::now() + kTimeoutGrace)));
+    }
     {
       std::lock_guard lock(mu_);
       if (stop_) return;
@@ -208,8 +212,18 @@ void ExecOutput::pump() {
     auto const code = status.error_code();
     bool const past_deadline = deadline_ && Clock::now() >= *deadline_;
     if (status.ok()) {
-      // The stream ended. If the exec deadline has passed, the end is the timeout's kill.
+      // The stream ended. Past the deadline, it may have ended because the timeout killed
+      // the command: then the reader gets ExecTimeoutError instead of a short EOF.
+      bool timed_out = false;
       if (past_deadline) {
+        try {
+          timed_out = !timeout_check_ || timeout_check_();
+        } catch (...) {
+          fail(std::current_exception());
+          return;
+        }
+      }
+      if (timed_out) {
         fail(timeout_error());
       } else {
         {

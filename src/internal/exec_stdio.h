@@ -55,6 +55,12 @@ class ExecOutput {
 
   /// Called (without locks) each time next() has waited `stall_after` without data.
   void set_stall_hook(StallHook hook) { stall_hook_ = std::move(hook); }
+  /// Asked when the stream ends after the exec deadline: whether the command was killed
+  /// by its timeout (then reads fail with ExecTimeoutError). Unset: assume it was.
+  void set_timeout_check(std::function<bool()> check) { timeout_check_ = std::move(check); }
+
+  /// How long a stream opened after the deadline may still take to deliver what is left.
+  static constexpr auto kTimeoutGrace = std::chrono::seconds(2);
 
   /// Replaces `out` with the next chunk; false at the end. @throws modal::Error.
   bool next(std::string& out);
@@ -82,6 +88,7 @@ class ExecOutput {
   modal::task_command_router::TaskExecStdioFileDescriptor const fd_;
   ExecDeadline const deadline_;
   StallHook stall_hook_;
+  std::function<bool()> timeout_check_;
 
   std::mutex mu_;
   std::condition_variable cv_;

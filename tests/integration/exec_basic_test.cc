@@ -142,9 +142,13 @@ TEST_F(ExecBasicTest, InvalidArgumentsFailLocally) {
 }
 
 TEST_F(ExecBasicTest, TimeoutBecomesExecTimeoutError) {
+  // Finishes long before its timeout; read and waited for only after the deadline below.
+  auto early = sb().exec({"echo", "in time"}, {.timeout = std::chrono::seconds(1)});
+
   auto const t0 = Clock::now();
   auto p = sb().exec({"sleep", "30"}, {.timeout = std::chrono::seconds(1)});
   EXPECT_THROW(p.wait(), ExecTimeoutError);
+  EXPECT_THROW(p.wait(), ExecTimeoutError);  // remembered
   EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(950));
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
 
@@ -164,6 +168,10 @@ TEST_F(ExecBasicTest, TimeoutBecomesExecTimeoutError) {
   auto fast = sb().exec({"echo", "quick"}, {.timeout = std::chrono::seconds(5)});
   EXPECT_EQ(fast.stdout_stream().read_all(), "quick\n");
   EXPECT_EQ(fast.wait(), 0);
+  // Even when its output and exit code are fetched after its deadline.
+  ASSERT_GT(Clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_EQ(early.stdout_stream().read_all(), "in time\n");
+  EXPECT_EQ(early.wait(), 0);
 }
 
 TEST_F(ExecBasicTest, PollReportsRunningThenTheExitCode) {
