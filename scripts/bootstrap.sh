@@ -21,6 +21,9 @@ packages=(
   libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # commands the tests and examples run inside sandboxes (python3 servers, git for the
+  # agent example) and the docs snippet checks
+  python3 git
   # unshare (sandbox isolation in the emulator runtime)
   util-linux
 )

@@ -11,9 +11,26 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// A Sandbox running tests/integration/sandbox_test_server.cc on `port`, once listening.
+// A tiny TCP server: listens on 127.0.0.1:PORT, prints "listening on PORT", and answers
+// every connection with GREETING and a newline. It is passed inline: a Sandbox has its
+// own /tmp, so files of a checkout or build tree under /tmp are not visible inside it.
+constexpr char kServer[] = R"(
+import socket, sys
+port, greeting = int(sys.argv[1]), sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(16)
+print("listening on %d" % port, flush=True)
+while True:
+    c, _ = s.accept()
+    c.sendall((greeting + "\n").encode())
+    c.close()
+)";
+
+// A Sandbox running kServer on `port`, once listening.
 Sandbox start_server(SandboxTest& t, int port, SandboxCreateParams params) {
-  params.command = {MODAL_SANDBOX_TEST_SERVER, std::to_string(port), "hello from the sandbox"};
+  params.command = {"python3", "-c", kServer, std::to_string(port), "hello from the sandbox"};
   auto sb = t.c().sandboxes().create(t.app(), t.image(), params);
   auto const line = sb.stdout_stream().read_line();
   EXPECT_EQ(line, "listening on " + std::to_string(port));
