@@ -127,15 +127,6 @@ GenericResult join_build(internal::ClientState& client, std::string const& image
   throw RemoteError(message, StatusCode::kUnknown, "ImageJoinStreaming", result.exception());
 }
 
-std::string image_builder_version(internal::ClientState& client, App const& app) {
-  auto const& configured = client.config().image_builder_version;
-  if (!configured.empty()) return configured;
-  modal::client::EnvironmentGetOrCreateRequest req;
-  req.set_deployment_name(app.environment.empty() ? client.config().environment : app.environment);
-  auto resp = client.call("EnvironmentGetOrCreate", &ModalStub::EnvironmentGetOrCreate, req);
-  return resp.metadata().settings().image_builder_version();
-}
-
 }  // namespace
 
 std::string Image::image_id() const {
@@ -174,7 +165,7 @@ std::string internal::ImageState::ensure_built(Image const& image, App const& ap
     registry->set_registry_auth_type(modal::client::REGISTRY_AUTH_TYPE_STATIC_CREDS);
     registry->set_secret_id(SecretState::ensure_id(*s.secret));
   }
-  req.set_builder_version(image_builder_version(client, app));
+  req.set_builder_version(client.image_builder_version(app.environment));
   req.set_force_build(false);
   auto resp = client.call("ImageGetOrCreate", &ModalStub::ImageGetOrCreate, req);
   std::string const& id = resp.image_id();

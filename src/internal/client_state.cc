@@ -14,6 +14,7 @@ constexpr char kService[] = "modal.client.ModalClient";
 constexpr char kClientTypeLibmodalGo[] = "9";  // modal.client.ClientType CLIENT_TYPE_LIBMODAL_GO
 constexpr char kClientVersion[] = "1.0.0";     // the Python SDK version we behave like
 constexpr auto kAuthTokenAttemptTimeout = std::chrono::seconds(5);
+constexpr auto kEnvironmentLookupTimeout = std::chrono::seconds(30);
 
 std::string read_file(char const* path) {
   std::ifstream in(path, std::ios::binary);
@@ -191,6 +192,21 @@ grpc::Status ClientState::invoke(std::string_view method, CallOptions const& opt
     if (!status.ok()) throw_if_closed();
     return status;
   });
+}
+
+std::string ClientState::image_builder_version(std::string const& environment) {
+  if (!config_.image_builder_version.empty()) return config_.image_builder_version;
+  auto const name = environment.empty() ? config_.environment : environment;
+  std::lock_guard lock(environments_mu_);
+  if (auto it = builder_versions_.find(name); it != builder_versions_.end()) return it->second;
+  modal::client::EnvironmentGetOrCreateRequest req;
+  req.set_deployment_name(name);
+  CallOptions opts;
+  opts.timeout = kEnvironmentLookupTimeout;
+  auto resp = call("EnvironmentGetOrCreate", &ModalStub::EnvironmentGetOrCreate, req, opts);
+  auto version = resp.metadata().settings().image_builder_version();
+  builder_versions_.emplace(name, version);
+  return version;
 }
 
 void ClientState::close() {

@@ -100,6 +100,11 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void observe(std::string_view service, std::string_view method, grpc::Status const& status,
                std::chrono::steady_clock::duration elapsed, int attempt);
 
+  /// The image builder version for `environment` ("" = the client's): the configured one,
+  /// else the environment's setting from EnvironmentGetOrCreate, looked up once per
+  /// environment name and cached for the client's lifetime. @throws modal::Error.
+  std::string image_builder_version(std::string const& environment);
+
   void close();
   bool closed() const { return closed_.load(); }
   /// @throws ClientClosedError if closed.
@@ -126,6 +131,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   std::map<std::pair<std::string, bool>, std::shared_ptr<grpc::Channel>> channels_;
   std::shared_ptr<ModalStub> stub_;
   Sleeper sleeper_;
+
+  std::mutex environments_mu_;  // one lookup at a time; held across the RPC
+  std::map<std::string, std::string> builder_versions_;  // environment name → version
 };
 
 }  // namespace modal::internal

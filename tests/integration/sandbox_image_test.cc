@@ -124,7 +124,10 @@ TEST_F(SandboxTest, ImageArgumentsAreChecked) {
 
 TEST_F(SandboxTest, BuilderVersionComesFromTheEnvironmentUnlessConfigured) {
   c().images().from_registry("busybox:1").build(app());
+  c().images().from_registry("busybox:1.1").build(app());
+  // Looked up once per environment and cached by the client.
   EXPECT_EQ(emu().received_calls("EnvironmentGetOrCreate").size(), 1u);
+  EXPECT_EQ(emu().received_calls("ImageGetOrCreate").size(), 2u);
   emu().clear_received_calls();
   auto o = fast_options();
   o.image_builder_version = "2025.06";
