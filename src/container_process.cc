@@ -29,9 +29,12 @@ std::chrono::system_clock::time_point to_system(Clock::time_point t) {
 template <typename Resp>
 std::optional<int> exit_code_of(Resp const& resp) {
   switch (resp.exit_status_case()) {
-    case Resp::kCode: return resp.code();
-    case Resp::kSignal: return 128 + resp.signal();
-    default: return std::nullopt;
+    case Resp::kCode:
+      return resp.code();
+    case Resp::kSignal:
+      return 128 + resp.signal();
+    default:
+      return std::nullopt;
   }
 }
 
@@ -81,8 +84,8 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<RouterClient> route
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
   s->stderr_reader.emplace(s->err ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->err))
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
-  s->stdin_writer.emplace(std::make_unique<ExecStdinSink>(
-      router, exec_id, [wout, werr] { drain_unread(wout, werr); }));
+  s->stdin_writer.emplace(
+      std::make_unique<ExecStdinSink>(router, exec_id, [wout, werr] { drain_unread(wout, werr); }));
   return ContainerProcess(std::move(s));
 }
 
@@ -150,7 +153,9 @@ int ContainerProcessState::wait() {
     router->observe("TaskExecWait", status, Clock::now() - start, attempt++);
     if (status.ok()) {
       auto code = exit_code_of(resp);
-      if (!code) throw InvalidError("TaskExecWait returned no exit status", StatusCode::kInternal, "TaskExecWait");
+      if (!code)
+        throw InvalidError("TaskExecWait returned no exit status", StatusCode::kInternal,
+                           "TaskExecWait");
       // Killed by the exec timeout: the server kills no earlier than our deadline.
       bool const killed = deadline && Clock::now() >= *deadline &&
                           resp.exit_status_case() == tcr::TaskExecWaitResponse::kSignal &&

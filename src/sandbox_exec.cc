@@ -29,7 +29,8 @@ constexpr std::size_t kMaxArgBytes = std::size_t{1} << 16;
 RouterAccess fetch_router_access(ClientState& client, std::string const& task_id) {
   modal::client::TaskGetCommandRouterAccessRequest req;
   req.set_task_id(task_id);
-  auto resp = client.call("TaskGetCommandRouterAccess", &ModalStub::TaskGetCommandRouterAccess, req);
+  auto resp =
+      client.call("TaskGetCommandRouterAccess", &ModalStub::TaskGetCommandRouterAccess, req);
   return RouterAccess{resp.url(), resp.jwt()};
 }
 
@@ -47,7 +48,8 @@ void validate_exec(std::vector<std::string> const& argv, SandboxExecParams const
   }
   if (params.timeout) {
     auto const ms = params.timeout->count();
-    if (ms < 0) throw InvalidError("timeout must be non-negative, got " + std::to_string(ms) + " ms");
+    if (ms < 0)
+      throw InvalidError("timeout must be non-negative, got " + std::to_string(ms) + " ms");
     if (ms % 1000 != 0) {
       throw InvalidError("timeout must be a whole number of seconds, got " + std::to_string(ms) +
                          " ms");
@@ -112,7 +114,8 @@ void SandboxState::close_router() {
 
 }  // namespace internal
 
-ContainerProcess Sandbox::exec(std::vector<std::string> argv, SandboxExecParams const& params) const {
+ContainerProcess Sandbox::exec(std::vector<std::string> argv,
+                               SandboxExecParams const& params) const {
   auto& s = *state_;
   internal::validate_exec(argv, params);
   s.ensure_attached();

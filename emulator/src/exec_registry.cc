@@ -28,9 +28,7 @@ runtime::OutputBuffer& ExecRecord::output(bool stderr_stream) const {
   return stderr_stream ? *err_ : *out_;
 }
 
-runtime::InputSink& ExecRecord::input() const {
-  return process_ ? process_->stdin_sink() : *in_;
-}
+runtime::InputSink& ExecRecord::input() const { return process_ ? process_->stdin_sink() : *in_; }
 
 std::optional<runtime::ExitStatus> ExecRecord::wait(runtime::Deadline deadline) const {
   if (!process_) return fixed_status_;

@@ -114,7 +114,8 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
     for (auto const& id : req->secret_ids()) {
       auto const* secret = state.find_secret(id);
       if (secret == nullptr) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("Secret '", id, "' not found"));
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            absl::StrCat("Secret '", id, "' not found"));
       }
       for (auto const& [k, v] : secret->env) env[k] = v;
     }
@@ -128,8 +129,10 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
   if (req->has_pty_info() && req->pty_info().enabled()) {
     runtime::PtyOptions pty;
     auto const& info = req->pty_info();
-    if (info.winsz_rows() > 0) pty.rows = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_rows(), 65535));
-    if (info.winsz_cols() > 0) pty.cols = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_cols(), 65535));
+    if (info.winsz_rows() > 0)
+      pty.rows = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_rows(), 65535));
+    if (info.winsz_cols() > 0)
+      pty.cols = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_cols(), 65535));
     if (!info.env_term().empty()) pty.term = info.env_term();
     pty.colorterm = info.env_colorterm();
     spec.pty = pty;
@@ -138,11 +141,15 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
                          ? runtime::StdioMode::kPipe
                          : runtime::StdioMode::kDevNull;
   switch (req->stderr_config()) {
-    case tcr::TASK_EXEC_STDERR_CONFIG_PIPE: spec.stderr_mode = runtime::StdioMode::kPipe; break;
+    case tcr::TASK_EXEC_STDERR_CONFIG_PIPE:
+      spec.stderr_mode = runtime::StdioMode::kPipe;
+      break;
     case tcr::TASK_EXEC_STDERR_CONFIG_STDOUT:
       spec.stderr_mode = runtime::StdioMode::kMergeWithStdout;
       break;
-    default: spec.stderr_mode = runtime::StdioMode::kDevNull; break;
+    default:
+      spec.stderr_mode = runtime::StdioMode::kDevNull;
+      break;
   }
   if (req->has_timeout_secs() && req->timeout_secs() > 0) {
     spec.timeout = std::chrono::seconds(req->timeout_secs());
@@ -153,8 +160,8 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
   std::string const task_id = req->task_id();
   std::string const exec_id = req->exec_id();
   std::string const program = spec.argv.front();
-  auto started = execs_.get_or_start(
-      task_id, exec_id, [&]() -> absl::StatusOr<std::shared_ptr<ExecRecord>> {
+  auto started =
+      execs_.get_or_start(task_id, exec_id, [&]() -> absl::StatusOr<std::shared_ptr<ExecRecord>> {
         auto sb = rec->runtime();
         if (sb == nullptr || rec->finished() || sb->finished()) {
           return absl::FailedPreconditionError(
@@ -186,8 +193,7 @@ grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
   auto exec = execs_.find(req->task_id(), req->exec_id());
   if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
-  bool const err_stream =
-      req->file_descriptor() == tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR;
+  bool const err_stream = req->file_descriptor() == tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR;
   runtime::OutputBuffer& buffer = exec->output(err_stream);
 
   std::uint64_t offset = req->offset();
@@ -235,7 +241,8 @@ grpc::Status Router::TaskExecStdinWrite(grpc::ServerContext* ctx,
   if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
   for (;;) {
     // A retry at the same offset continues where a timed-out attempt stopped.
-    auto r = exec->input().write(req->offset(), req->data(), req->eof(), runtime::Clock::now() + kSlice);
+    auto r =
+        exec->input().write(req->offset(), req->data(), req->eof(), runtime::Clock::now() + kSlice);
     if (r.ok()) return grpc::Status::OK;
     if (r.status().code() != absl::StatusCode::kDeadlineExceeded) return to_grpc(r.status());
     if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");

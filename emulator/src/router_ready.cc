@@ -26,9 +26,9 @@ grpc::Status Router::SandboxWaitUntilReady(grpc::ServerContext* ctx,
   if (timeout <= 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout must be positive");
   }
-  auto const deadline = runtime::Clock::now() +
-                        std::chrono::duration_cast<runtime::Clock::duration>(
-                            std::chrono::duration<double>(std::min(timeout, 86400.0)));
+  auto const deadline =
+      runtime::Clock::now() + std::chrono::duration_cast<runtime::Clock::duration>(
+                                  std::chrono::duration<double>(std::min(timeout, 86400.0)));
   switch (rec->wait_until_ready(deadline, [ctx] { return ctx->IsCancelled(); })) {
     case SandboxRecord::ReadyWait::kReady:
       resp->set_ready_at(rec->ready_at().value_or(rec->started_at()));
@@ -37,8 +37,9 @@ grpc::Status Router::SandboxWaitUntilReady(grpc::ServerContext* ctx,
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           absl::StrCat("Sandbox '", rec->id, "' finished before becoming ready"));
     case SandboxRecord::ReadyWait::kTimeout:
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          absl::StrCat("Sandbox '", rec->id, "' was not ready within ", timeout, "s"));
+      return grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          absl::StrCat("Sandbox '", rec->id, "' was not ready within ", timeout, "s"));
     case SandboxRecord::ReadyWait::kCancelled:
       break;
   }

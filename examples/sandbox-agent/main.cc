@@ -36,7 +36,8 @@ Options parse(int argc, char** argv) {
       o.agent.assign(argv + i + 1, argv + argc);
       break;
     } else {
-      throw modal::InvalidError("usage: example-sandbox-agent [--setup CMD] [--repo URL] [-- AGENT...]");
+      throw modal::InvalidError(
+          "usage: example-sandbox-agent [--setup CMD] [--repo URL] [-- AGENT...]");
     }
   }
   if (o.agent.empty()) throw modal::InvalidError("the agent command must not be empty");
@@ -48,7 +49,8 @@ void run(modal::Sandbox const& sb, std::vector<std::string> argv, std::string co
   modal::ContainerProcess p = sb.exec(std::move(argv));
   std::string err = p.stderr_stream().read_all();
   if (int code = p.wait(); code != 0) {
-    throw modal::ExecutionError(what + " failed with exit code " + std::to_string(code) + ": " + err);
+    throw modal::ExecutionError(what + " failed with exit code " + std::to_string(code) + ": " +
+                                err);
   }
 }
 
@@ -85,11 +87,9 @@ int main(int argc, char** argv) try {
 
   //! [agent-exec]
   std::cout << "\nRunning the agent: " << options.agent.front() << "\n";
-  modal::ContainerProcess agent = sb.exec(options.agent, {
-                                                             .workdir = repo_dir,
-                                                             .secrets = {secret},
-                                                             .pty = true,  // Claude Code needs a terminal
-                                                         });
+  // A PTY is important: Claude Code requires a terminal.
+  modal::ContainerProcess agent =
+      sb.exec(options.agent, {.workdir = repo_dir, .secrets = {secret}, .pty = true});
   int const code = agent.wait();
   std::cout << "\nAgent output:\n\n" << agent.stdout_stream().read_all() << "\n";
   std::cout << "Agent exit code: " << code << "\n";

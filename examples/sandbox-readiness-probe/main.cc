@@ -26,7 +26,8 @@ int main() try {
 
   auto const start = std::chrono::steady_clock::now();
   sb.wait_until_ready(std::chrono::minutes(1));  // throws TimeoutError if never ready
-  auto const waited = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  auto const waited =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
   std::cout << "Sandbox is ready (waited " << waited.count() << " ms)\n";
   //! [readiness-probe]
 
@@ -35,7 +36,8 @@ int main() try {
 
   // A probe that never passes: wait_until_ready gives up after its timeout.
   modal::Sandbox never = client.sandboxes().create(
-      app, image, {.readiness_probe = modal::Probe::exec({"false"}, {.interval = milliseconds(100)})});
+      app, image,
+      {.readiness_probe = modal::Probe::exec({"false"}, {.interval = milliseconds(100)})});
   try {
     never.wait_until_ready(milliseconds(500));
   } catch (modal::TimeoutError const& e) {

@@ -19,10 +19,10 @@ int main() try {
   modal::Secret ephemeral = client.secrets().from_map({{"d", "123"}});
 
   // The Sandbox's entrypoint sees both Secrets as environment variables.
-  modal::Sandbox sb = client.sandboxes().create(
-      app, image,
-      {.command = {"sh", "-lc", "printenv | grep -E '^c|d=' | sort"},
-       .secrets = {secret, ephemeral}});
+  modal::Sandbox sb =
+      client.sandboxes().create(app, image,
+                                {.command = {"sh", "-lc", "printenv | grep -E '^c|d=' | sort"},
+                                 .secrets = {secret, ephemeral}});
   std::cout << "Sandbox created: " << sb.sandbox_id() << "\n";
   std::cout << "Sandbox environment variables from Secrets:\n" << sb.stdout_stream().read_all();
   //! [secrets]

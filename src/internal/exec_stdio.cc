@@ -128,7 +128,8 @@ bool ExecOutput::wait_backoff(std::chrono::nanoseconds d) {
   auto const until = Clock::now() + d;
   std::unique_lock lock(mu_);
   while (!stop_ && !router_->closed() && Clock::now() < until) {
-    cv_.wait_for(lock, std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
+    cv_.wait_for(lock,
+                 std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
   }
   return !stop_ && !router_->closed();
 }
@@ -245,9 +246,9 @@ void ExecOutput::pump() {
       continue;
     }
     if (router_->closed() && code == grpc::StatusCode::CANCELLED) {
-      fail(std::make_exception_ptr(ClientClosedError(
-          "Unable to perform operation on a detached sandbox", StatusCode::kCancelled,
-          "TaskExecStdioRead")));
+      fail(std::make_exception_ptr(
+          ClientClosedError("Unable to perform operation on a detached sandbox",
+                            StatusCode::kCancelled, "TaskExecStdioRead")));
       return;
     }
     if (past_deadline) {
@@ -259,15 +260,15 @@ void ExecOutput::pump() {
         fail(timeout_error());
         return;
       }
-      router_->client().logger().debug("TaskExecStdioRead ({} of exec {}) broke at offset {} "
-                                        "with code {} ({}); reopening",
-                                        fd_name(fd_), exec_id_, received_, static_cast<int>(code),
-                                        status.error_message());
+      router_->client().logger().debug(
+          "TaskExecStdioRead ({} of exec {}) broke at offset {} "
+          "with code {} ({}); reopening",
+          fd_name(fd_), exec_id_, received_, static_cast<int>(code), status.error_message());
       if (!wait_backoff(delay)) {
         if (router_->closed()) {
-          fail(std::make_exception_ptr(ClientClosedError(
-              "Unable to perform operation on a detached sandbox", StatusCode::kCancelled,
-              "TaskExecStdioRead")));
+          fail(std::make_exception_ptr(
+              ClientClosedError("Unable to perform operation on a detached sandbox",
+                                StatusCode::kCancelled, "TaskExecStdioRead")));
         }
         return;
       }

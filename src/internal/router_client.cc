@@ -63,7 +63,8 @@ std::string router_target(std::string const& url) {
   }
   int port = 443;
   if (!port_text.empty()) {
-    auto const [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    auto const [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || end != port_text.data() + port_text.size()) port = 0;
   }
   if (port <= 0 || port > 65535) {
@@ -167,7 +168,8 @@ void RouterClient::refresh_if_expiring() {
     auto access = fetch_();
     std::lock_guard lock(mu_);
     if (access.url != url_) {
-      client_->logger().warn("task {}: the command router URL changed during the session", task_id_);
+      client_->logger().warn("task {}: the command router URL changed during the session",
+                             task_id_);
     }
     store_jwt_locked(std::move(access.jwt));
   } catch (Error const& e) {
@@ -228,8 +230,8 @@ grpc::Status RouterClient::run(std::string_view method, RouterRetryPolicy const&
       auto call = new_call();
       auto& ctx = call->context();
       if (policy.deadline) {
-        auto const remaining =
-            std::max<Clock::duration>(*policy.deadline - Clock::now(), std::chrono::milliseconds(1));
+        auto const remaining = std::max<Clock::duration>(*policy.deadline - Clock::now(),
+                                                         std::chrono::milliseconds(1));
         ctx.set_deadline(to_system(Clock::now() + remaining));
       } else if (policy.attempt_timeout) {
         ctx.set_deadline(std::chrono::system_clock::now() + *policy.attempt_timeout);

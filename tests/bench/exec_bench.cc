@@ -49,11 +49,12 @@ double cpu_seconds() {
 class EmulatorProcess {
  public:
   EmulatorProcess() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("modal-exec-bench-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("modal-exec-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     auto const port_file = (dir_ / "port").string();
-    std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file", port_file};
+    std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file",
+                                     port_file};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -131,7 +132,9 @@ void BM_ExecRoundTrip(benchmark::State& state) {
     if (p.wait() != 0) state.SkipWithError("true failed");
   }
   // Where the round trip goes: the two RPCs as the client saw them.
-  auto avg = [](std::int64_t total, std::int64_t n) { return n ? static_cast<double>(total) / n : 0.0; };
+  auto avg = [](std::int64_t total, std::int64_t n) {
+    return n ? static_cast<double>(total) / n : 0.0;
+  };
   state.counters["TaskExecStart_us"] = avg(rpc_times.start_us, rpc_times.start_n);
   state.counters["TaskExecWait_us"] = avg(rpc_times.wait_us, rpc_times.wait_n);
 }

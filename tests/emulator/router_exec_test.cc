@@ -36,8 +36,8 @@ TEST_F(RouterExecTest, AccessNamesTheEmulatorPortOverHttpsWithATaskJwt) {
   EXPECT_EQ(access_.url(), "https://" + emu_->address());
   auto const payload = jwt_payload(access_.jwt());
   EXPECT_EQ(payload.at("sub"), task_id_);
-  double const now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  double const now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(payload.at("exp").get<double>(), now + 3600, 60);
   EXPECT_EQ(router_access("ta-doesnotexist").error_code(), grpc::StatusCode::NOT_FOUND);
 }
@@ -133,8 +133,8 @@ TEST_F(RouterExecTest, UnreadOutputPausesTheProcessInsteadOfGrowingMemory) {
 TEST_F(RouterExecTest, StdinOffsetsAreAppliedExactlyOnce) {
   start_ok("cat", {"cat"});
   ASSERT_TRUE(write_stdin("cat", 0, "abc").ok());
-  ASSERT_TRUE(write_stdin("cat", 0, "abc").ok());     // retried: skipped
-  ASSERT_TRUE(write_stdin("cat", 1, "bcdef").ok());   // overlapping: only "def" is new
+  ASSERT_TRUE(write_stdin("cat", 0, "abc").ok());    // retried: skipped
+  ASSERT_TRUE(write_stdin("cat", 1, "bcdef").ok());  // overlapping: only "def" is new
   EXPECT_EQ(write_stdin("cat", 10, "x").error_code(), grpc::StatusCode::OUT_OF_RANGE);  // gap
   tcr::TaskExecStdinStatusRequest sreq;
   sreq.set_task_id(task_id_);
@@ -280,8 +280,8 @@ TEST_F(RouterReadyTest, WaitsForTheProbe) {
   start_ok("touch", {"touch", "/tmp/ready"});
   EXPECT_EQ(wait("touch"), 0);
   ASSERT_TRUE(wait_ready(10, &resp).ok());
-  double const now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  double const now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(resp.ready_at(), now, 10);
   EXPECT_EQ(wait_ready(0, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "emulator_test_util.h"
 #include "modal_emulator/emulator.h"

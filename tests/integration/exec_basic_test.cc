@@ -48,8 +48,9 @@ TEST_F(ExecBasicTest, ExecIdsAreFreshUuids) {
   auto a = sb().exec({"true"});
   auto b = sb().exec({"true"});
   EXPECT_NE(a.exec_id(), b.exec_id());
-  EXPECT_THAT(a.exec_id(), ::testing::MatchesRegex(
-                               "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_THAT(a.exec_id(),
+              ::testing::MatchesRegex(
+                  "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
 }
 
 TEST_F(ExecBasicTest, ReadChunksLinesAndIstream) {
@@ -84,7 +85,7 @@ TEST_F(ExecBasicTest, StdinWriterAndOstreamReachTheProcess) {
   modal::StreamWriter in = p.stdin_stream();
   in.write("first line\n");
   in.ostream() << "second " << 2 << std::endl;  // buffered; std::endl / flush() sends
-  in.close();                                     // EOF; later writes throw InvalidError
+  in.close();                                   // EOF; later writes throw InvalidError
   std::string echoed = p.stdout_stream().read_all();
   //! [exec-stdin]
   EXPECT_EQ(echoed, "first line\nsecond 2\n");
@@ -94,9 +95,9 @@ TEST_F(ExecBasicTest, StdinWriterAndOstreamReachTheProcess) {
 }
 
 TEST_F(ExecBasicTest, IgnoredStreamsReadEmptyWithoutRpcs) {
-  auto p = sb().exec({"sh", "-c", "echo out; echo err >&2"},
-                     {.stdout_behavior = StdioBehavior::kIgnore,
-                      .stderr_behavior = StdioBehavior::kIgnore});
+  auto p = sb().exec(
+      {"sh", "-c", "echo out; echo err >&2"},
+      {.stdout_behavior = StdioBehavior::kIgnore, .stderr_behavior = StdioBehavior::kIgnore});
   EXPECT_EQ(p.wait(), 0);
   EXPECT_EQ(p.stdout_stream().read_all(), "");
   EXPECT_EQ(p.stderr_stream().read_all(), "");
@@ -183,8 +184,8 @@ TEST_F(ExecBasicTest, PollReportsRunningThenTheExitCode) {
 }
 
 TEST_F(ExecBasicTest, StdoutAndStderrFromTwoThreads) {
-  auto p = sb().exec({"sh", "-c",
-                      "i=0; while [ $i -lt 2000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"});
+  auto p = sb().exec(
+      {"sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"});
   std::string out;
   std::string err;
   std::thread t([&] { err = p.stderr_stream().read_all(); });
@@ -270,7 +271,8 @@ class ExecReadyTest : public ExecTest {
  protected:
   SandboxCreateParams create_params() override {
     SandboxCreateParams p;
-    p.readiness_probe = Probe::exec({"test", "-f", "/tmp/ready"}, {.interval = std::chrono::milliseconds(20)});
+    p.readiness_probe =
+        Probe::exec({"test", "-f", "/tmp/ready"}, {.interval = std::chrono::milliseconds(20)});
     return p;
   }
 };

@@ -58,12 +58,12 @@ class ExecExamplesTest : public EmulatorTest {
 
 TEST_F(ExecExamplesTest, SandboxAgentRunsWithAStandInAgent) {
   // A local repository outside /tmp (Sandboxes have a private /tmp).
-  auto const repo = std::filesystem::path(MODAL_TEST_WORK_DIR) /
-                    ("agent-repo-" + std::to_string(::getpid()));
+  auto const repo =
+      std::filesystem::path(MODAL_TEST_WORK_DIR) / ("agent-repo-" + std::to_string(::getpid()));
   std::filesystem::remove_all(repo);
   std::filesystem::create_directories(repo);
-  auto const git = "git -C " + quote(repo.string()) +
-                   " -c user.email=test@example.com -c user.name=test ";
+  auto const git =
+      "git -C " + quote(repo.string()) + " -c user.email=test@example.com -c user.name=test ";
   ASSERT_EQ(run("git init -q " + quote(repo.string())).first, 0);
   ASSERT_EQ(run("echo 'stand-in repository' > " + quote((repo / "README").string())).first, 0);
   ASSERT_EQ(run(git + "add README").first, 0);
@@ -84,8 +84,8 @@ TEST_F(ExecExamplesTest, SandboxAgentRunsWithAStandInAgent) {
 }
 
 TEST_F(ExecExamplesTest, SandboxAgentFailsWhenTheAgentFails) {
-  auto [code, out] = run(std::string(MODAL_EXAMPLE_SANDBOX_AGENT) +
-                         " --setup 'echo broken >&2; exit 3' -- true");
+  auto [code, out] =
+      run(std::string(MODAL_EXAMPLE_SANDBOX_AGENT) + " --setup 'echo broken >&2; exit 3' -- true");
   EXPECT_NE(code, 0);
   EXPECT_THAT(out, HasSubstr("Setup failed with exit code 3: broken"));
 }

@@ -125,7 +125,8 @@ TEST_F(ExecFaultsTest, SixteenMiBOfStdinEchoedByteExactDespiteFailingWrites) {
 }
 
 TEST_F(ExecFaultsTest, JwtExpiryInTheMiddleOfALongRead) {
-  auto p = sb().exec({"sh", "-c", "head -c 1048576 /dev/zero; sleep 0.3; head -c 1048576 /dev/zero"});
+  auto p =
+      sb().exec({"sh", "-c", "head -c 1048576 /dev/zero; sleep 0.3; head -c 1048576 /dev/zero"});
   auto out = p.stdout_stream();
   std::size_t total = 0;
   while (total < (std::size_t{1} << 20)) total += out.read_chunk().value().size();
