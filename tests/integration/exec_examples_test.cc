@@ -8,7 +8,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include "fixture.h"
@@ -57,24 +56,18 @@ class ExecExamplesTest : public EmulatorTest {
 };
 
 TEST_F(ExecExamplesTest, SandboxAgentRunsWithAStandInAgent) {
-  // A local repository outside /tmp (Sandboxes have a private /tmp).
-  auto const repo =
-      std::filesystem::path(MODAL_TEST_WORK_DIR) / ("agent-repo-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(repo);
-  std::filesystem::create_directories(repo);
-  auto const git =
-      "git -C " + quote(repo.string()) + " -c user.email=test@example.com -c user.name=test ";
-  ASSERT_EQ(run("git init -q " + quote(repo.string())).first, 0);
-  ASSERT_EQ(run("echo 'stand-in repository' > " + quote((repo / "README").string())).first, 0);
-  ASSERT_EQ(run(git + "add README").first, 0);
-  ASSERT_EQ(run(git + "commit -q -m initial").first, 0);
+  // The stand-in repository is made inside the Sandbox by the setup command: a Sandbox
+  // sees its own private /tmp, so nothing of the host's build tree is assumed visible.
+  std::string const setup =
+      "git init -q /tmp/origin && echo 'stand-in repository' > /tmp/origin/README && "
+      "git -C /tmp/origin -c user.email=test@example.com -c user.name=test add README && "
+      "git -C /tmp/origin -c user.email=test@example.com -c user.name=test commit -q -m initial";
 
   std::string const agent =
       "test -t 1 && echo \"stand-in agent in $(basename \"$(pwd)\"): $(cat README), "
       "key of ${#ANTHROPIC_API_KEY} characters\"";
-  auto [code, out] = run(std::string(MODAL_EXAMPLE_SANDBOX_AGENT) + " --setup true --repo " +
-                         quote(repo.string()) + " -- sh -c " + quote(agent));
-  std::filesystem::remove_all(repo);
+  auto [code, out] = run(std::string(MODAL_EXAMPLE_SANDBOX_AGENT) + " --setup " + quote(setup) +
+                         " --repo /tmp/origin -- sh -c " + quote(agent));
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("Started Sandbox: sb-"));
   EXPECT_THAT(out, HasSubstr("/repo."));
