@@ -17,6 +17,8 @@ packages=(
   cmake g++ ninja-build pkg-config
   # gRPC + protobuf (+ abseil, which gRPC's CMake package needs)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # OpenSSL (already a dependency of gRPC): SHA-256 in the exec integrity tests
+  libssl-dev
   # SDK dependencies
   libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
   # tests and benchmarks
