@@ -57,17 +57,19 @@ class ExecExamplesTest : public EmulatorTest {
 
 TEST_F(ExecExamplesTest, SandboxAgentRunsWithAStandInAgent) {
   // The stand-in repository is made inside the Sandbox by the setup command: a Sandbox
-  // sees its own private /tmp, so nothing of the host's build tree is assumed visible.
+  // sees its own private /tmp, so nothing of the host's build tree is assumed visible. It
+  // lives in the Sandbox's working directory (relative paths), which is private to the
+  // Sandbox also when the emulator runs without namespaces.
   std::string const setup =
-      "git init -q /tmp/origin && echo 'stand-in repository' > /tmp/origin/README && "
-      "git -C /tmp/origin -c user.email=test@example.com -c user.name=test add README && "
-      "git -C /tmp/origin -c user.email=test@example.com -c user.name=test commit -q -m initial";
+      "git init -q origin && echo 'stand-in repository' > origin/README && "
+      "git -C origin -c user.email=test@example.com -c user.name=test add README && "
+      "git -C origin -c user.email=test@example.com -c user.name=test commit -q -m initial";
 
   std::string const agent =
       "test -t 1 && echo \"stand-in agent in $(basename \"$(pwd)\"): $(cat README), "
       "key of ${#ANTHROPIC_API_KEY} characters\"";
   auto [code, out] = run(std::string(MODAL_EXAMPLE_SANDBOX_AGENT) + " --setup " + quote(setup) +
-                         " --repo /tmp/origin -- sh -c " + quote(agent));
+                         " --repo origin -- sh -c " + quote(agent));
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("Started Sandbox: sb-"));
   EXPECT_THAT(out, HasSubstr("/repo."));
