@@ -65,11 +65,11 @@ TEST_F(RouterExecTest, ASignalIsReportedAsSignal) {
 }
 
 TEST_F(RouterExecTest, StartIsIdempotentPerExecId) {
-  auto req = start_request("once", {"sh", "-c", "echo x >> /tmp/started"});
+  auto req = start_request("once", {"sh", "-c", "echo x >> started"});
   ASSERT_TRUE(start(req).ok());
   ASSERT_TRUE(start(req).ok());  // a retry of the same exec
   EXPECT_EQ(wait("once"), 0);
-  start_ok("count", {"cat", "/tmp/started"});
+  start_ok("count", {"cat", "started"});
   EXPECT_EQ(wait("count"), 0);
   EXPECT_EQ(read("count").data, "x\n");
 }
@@ -260,7 +260,7 @@ class RouterReadyTest : public RouterTest {
     auto* probe = def.mutable_readiness_probe();
     probe->mutable_exec_command()->add_argv("test");
     probe->mutable_exec_command()->add_argv("-f");
-    probe->mutable_exec_command()->add_argv("/tmp/ready");
+    probe->mutable_exec_command()->add_argv("ready");
     probe->set_interval_ms(20);
     return def;
   }
@@ -277,7 +277,7 @@ TEST_F(RouterReadyTest, WaitsForTheProbe) {
   auto const t0 = Clock::now();
   EXPECT_EQ(wait_ready(0.3f, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(250));
-  start_ok("touch", {"touch", "/tmp/ready"});
+  start_ok("touch", {"touch", "ready"});
   EXPECT_EQ(wait("touch"), 0);
   ASSERT_TRUE(wait_ready(10, &resp).ok());
   double const now =

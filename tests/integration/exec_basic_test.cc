@@ -272,7 +272,7 @@ class ExecReadyTest : public ExecTest {
   SandboxCreateParams create_params() override {
     SandboxCreateParams p;
     p.readiness_probe =
-        Probe::exec({"test", "-f", "/tmp/ready"}, {.interval = std::chrono::milliseconds(20)});
+        Probe::exec({"test", "-f", "ready"}, {.interval = std::chrono::milliseconds(20)});
     return p;
   }
 };
@@ -283,14 +283,14 @@ TEST_F(ExecReadyTest, WaitUntilReadyFollowsTheProbe) {
   auto const waited = Clock::now() - t0;
   EXPECT_GE(waited, std::chrono::milliseconds(290));
   EXPECT_LT(waited, std::chrono::seconds(3));
-  EXPECT_EQ(sb().exec({"touch", "/tmp/ready"}).wait(), 0);
+  EXPECT_EQ(sb().exec({"touch", "ready"}).wait(), 0);
   sb().wait_until_ready(std::chrono::seconds(10));
   EXPECT_THROW(sb().wait_until_ready(std::chrono::milliseconds(0)), InvalidError);
   EXPECT_THROW(sb().wait_until_ready(std::chrono::milliseconds(-5)), InvalidError);
 }
 
 TEST_F(ExecReadyTest, WaitUntilReadyRetriesTransientFailures) {
-  EXPECT_EQ(sb().exec({"touch", "/tmp/ready"}).wait(), 0);
+  EXPECT_EQ(sb().exec({"touch", "ready"}).wait(), 0);
   emulator::Fault f;
   f.count = 3;
   f.code = 14;

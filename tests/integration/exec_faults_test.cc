@@ -57,13 +57,13 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 using ExecFaultsTest = ExecTest;
 
 TEST_F(ExecFaultsTest, SixtyFourMiBIntactWhileTheStreamBreaksEveryMiB) {
-  ASSERT_EQ(sb().exec({"sh", "-c", "head -c 67108864 /dev/urandom > /tmp/blob"}).wait(), 0);
-  auto sum = sb().exec({"sha256sum", "/tmp/blob"});
+  ASSERT_EQ(sb().exec({"sh", "-c", "head -c 67108864 /dev/urandom > blob"}).wait(), 0);
+  auto sum = sb().exec({"sha256sum", "blob"});
   std::string const expected = sum.stdout_stream().read_all().substr(0, 64);
   ASSERT_EQ(sum.wait(), 0);
 
   emu().break_stdio_every(1 << 20);
-  auto p = sb().exec({"cat", "/tmp/blob"});
+  auto p = sb().exec({"cat", "blob"});
   Sha256 sha;
   std::size_t total = 0;
   auto out = p.stdout_stream();
@@ -83,11 +83,11 @@ TEST_F(ExecFaultsTest, SixtyFourMiBIntactWhileTheStreamBreaksEveryMiB) {
 
 TEST_F(ExecFaultsTest, ReadIntoSmallBuffersIsByteExactAcrossBreaks) {
   // read() hands the stream's buffers back for reuse: they must never leak stale bytes.
-  ASSERT_EQ(sb().exec({"sh", "-c", "head -c 16777216 /dev/urandom > /tmp/blob"}).wait(), 0);
-  auto sum = sb().exec({"sha256sum", "/tmp/blob"});
+  ASSERT_EQ(sb().exec({"sh", "-c", "head -c 16777216 /dev/urandom > blob"}).wait(), 0);
+  auto sum = sb().exec({"sha256sum", "blob"});
   std::string const expected = sum.stdout_stream().read_all().substr(0, 64);
   emu().break_stdio_every(3 << 20);
-  auto p = sb().exec({"cat", "/tmp/blob"});
+  auto p = sb().exec({"cat", "blob"});
   auto out = p.stdout_stream();
   Sha256 sha;
   std::size_t total = 0;
@@ -165,11 +165,11 @@ TEST_F(ExecFaultsTest, TransientRouterFailuresAreRetried) {
   f.code = 13;  // INTERNAL
   emu().inject_fault("TaskExecWait", f);
   emu().inject_fault("TaskExecStdioRead", f);
-  auto p = sb().exec({"sh", "-c", "echo once >> /tmp/log; echo ran"});
+  auto p = sb().exec({"sh", "-c", "echo once >> log; echo ran"});
   EXPECT_EQ(p.stdout_stream().read_all(), "ran\n");
   EXPECT_EQ(p.wait(), 0);
   EXPECT_EQ(attempts("TaskExecStart").size(), 4u);
-  EXPECT_EQ(sb().exec({"cat", "/tmp/log"}).stdout_stream().read_all(), "once\n");
+  EXPECT_EQ(sb().exec({"cat", "log"}).stdout_stream().read_all(), "once\n");
 }
 
 TEST_F(ExecFaultsTest, NonTransientRouterFailuresSurface) {
