@@ -84,7 +84,8 @@ grpc::Status CallScope::authenticate_router(grpc::ServerContext const* ctx) {
 
 grpc::Status CallScope::check_task(std::string_view task_id) const {
   if (task_id == router_task_id_) return grpc::Status::OK;
-  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+  // A router JWT is only valid for its own task: anything else is unauthenticated.
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                       absl::StrCat("Router JWT is for task '", router_task_id_,
                                    "', not for task '", std::string(task_id), "'"));
 }

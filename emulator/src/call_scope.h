@@ -40,7 +40,7 @@ class CallScope {
   /// Router plane: the task id the bearer JWT was minted for (empty on the control plane).
   /// Handlers compare it with the request's task_id (see check_task).
   std::string const& router_task_id() const { return router_task_id_; }
-  /// Router plane: OK if the bearer JWT was minted for `task_id`, else PERMISSION_DENIED.
+  /// Router plane: OK if the bearer JWT was minted for `task_id`, else UNAUTHENTICATED.
   grpc::Status check_task(std::string_view task_id) const;
 
   Core& core() const { return core_; }

@@ -107,7 +107,7 @@ TEST_F(RouterAuthTest, MissingOrForeignTokenIsUnauthenticated) {
 
 TEST_F(RouterAuthTest, TokenForAnotherTaskIsDenied) {
   auto st = poll("ta-2", "Bearer " + core_.issue_router_token("ta-1"));
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(RouterAuthTest, ExpiredTokenIsUnauthenticated) {

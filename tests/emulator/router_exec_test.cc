@@ -205,7 +205,7 @@ TEST_F(RouterExecTest, UnknownExecsAndTasks) {
   EXPECT_EQ(read("missing").status.error_code(), grpc::StatusCode::NOT_FOUND);
   auto req = start_request("x", {"true"});
   req.set_task_id("ta-other");
-  EXPECT_EQ(start(req).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(start(req).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(RouterExecTest, RouterCallsNeedTheJwt) {
