@@ -411,8 +411,15 @@ TEST_F(NamespaceTest, PrivateTmpPerSandbox) {
 TEST_F(NamespaceTest, ExecsShareThePidNamespace) {
   auto sb = runtime_.create_sandbox(SandboxSpec{});
   ASSERT_TRUE(sb.ok());
-  // PID 1 is the sandbox's init (the idle placeholder) and /proc is private.
-  std::string const cmdline = run(**sb, "tr '\\0' ' ' < /proc/1/cmdline");
+  // PID 1 is the sandbox's init (the idle placeholder) and /proc is private. The init may
+  // not have exec'd its program yet when the sandbox is returned: poll (bounded) for it.
+  std::string cmdline;
+  auto const give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    cmdline = run(**sb, "tr '\\0' ' ' < /proc/1/cmdline");
+    if (cmdline.find("sleep infinity") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < give_up);
   EXPECT_NE(cmdline.find("sleep infinity"), std::string::npos) << cmdline;
   std::string const pid = run(**sb, "echo $$");
   int inner = 0;
