@@ -19,8 +19,7 @@ grpc::Status ControlPlane::AppGetOrCreate(grpc::ServerContext* ctx,
   std::lock_guard<std::mutex> lock(state.mu);
   auto const* env = state.find_environment(req->environment_name());
   if (env == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Environment '", req->environment_name(), "' not found"));
+    return environment_not_found(req->environment_name());
   }
   auto const type = req->object_creation_type();
   auto const create = [&](bool ephemeral) -> AppRecord& {

@@ -90,4 +90,9 @@ grpc::Status CallScope::check_task(std::string_view task_id) const {
                                    "', not for task '", std::string(task_id), "'"));
 }
 
+grpc::Status environment_not_found(std::string_view requested) {
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      "Environment '" + std::string(requested) + "' not found");
+}
+
 }  // namespace modal::emulator

@@ -62,6 +62,10 @@ std::string metadata_value(grpc::ServerContext const* ctx, std::string_view key)
 /// Whether the client sent the metadata key at all.
 bool has_metadata(grpc::ServerContext const* ctx, std::string_view key);
 
+/// NOT_FOUND "Environment '<name>' not found", the answer of every RPC naming an
+/// environment that does not exist.
+grpc::Status environment_not_found(std::string_view requested);
+
 }  // namespace modal::emulator
 
 #endif  // MODAL_EMULATOR_SRC_CALL_SCOPE_H

@@ -20,8 +20,7 @@ grpc::Status ControlPlane::EnvironmentGetOrCreate(
   switch (type) {
     case modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED:
       if (env == nullptr) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            absl::StrCat("Environment '", name, "' not found"));
+        return environment_not_found(name);
       }
       break;
     case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:

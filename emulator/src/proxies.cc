@@ -18,8 +18,7 @@ grpc::Status ControlPlane::ProxyGet(grpc::ServerContext* ctx,
   std::lock_guard<std::mutex> lock(state.mu);
   auto const* env = state.find_environment(req->environment_name());
   if (env == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Environment '", req->environment_name(), "' not found"));
+    return environment_not_found(req->environment_name());
   }
   auto it = state.proxies_by_name.find({env->name, req->name()});
   if (it == state.proxies_by_name.end()) {

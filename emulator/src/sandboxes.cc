@@ -361,8 +361,7 @@ grpc::Status ControlPlane::SandboxGetFromName(grpc::ServerContext* ctx,
     std::lock_guard<std::mutex> lock(state.mu);
     auto const* env = state.find_environment(req->environment_name());
     if (env == nullptr) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("Environment '", req->environment_name(), "' not found"));
+      return environment_not_found(req->environment_name());
     }
     auto it = state.apps_by_name.find({env->name, req->app_name()});
     if (it == state.apps_by_name.end()) {
@@ -393,8 +392,7 @@ grpc::Status ControlPlane::SandboxList(grpc::ServerContext* ctx,
     std::lock_guard<std::mutex> lock(state.mu);
     auto const* env = state.find_environment(req->environment_name());
     if (env == nullptr) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("Environment '", req->environment_name(), "' not found"));
+      return environment_not_found(req->environment_name());
     }
     env_name = env->name;
     if (!req->app_id().empty() && state.find_app(req->app_id()) == nullptr) {

@@ -32,8 +32,7 @@ grpc::Status ControlPlane::SecretGetOrCreate(grpc::ServerContext* ctx,
   std::lock_guard<std::mutex> lock(state.mu);
   auto const* env = state.find_environment(req->environment_name());
   if (env == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Environment '", req->environment_name(), "' not found"));
+    return environment_not_found(req->environment_name());
   }
   std::string const& name = req->deployment_name();
   auto const create = [&](bool anonymous) -> SecretRecord& {
