@@ -1,13 +1,10 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // AppGetOrCreate.
-#include "absl/strings/str_cat.h"
 #include "call_scope.h"
 #include "control_plane.h"
 #include "ids.h"
 
 namespace modal::emulator {
-
-using modal::client::ObjectCreationType;
 
 grpc::Status ControlPlane::AppGetOrCreate(grpc::ServerContext* ctx,
                                           modal::client::AppGetOrCreateRequest const* req,
@@ -21,7 +18,6 @@ grpc::Status ControlPlane::AppGetOrCreate(grpc::ServerContext* ctx,
   if (env == nullptr) {
     return environment_not_found(req->environment_name());
   }
-  auto const type = req->object_creation_type();
   auto const create = [&](bool ephemeral) -> AppRecord& {
     AppRecord rec;
     rec.id = new_id("ap");
@@ -34,45 +30,26 @@ grpc::Status ControlPlane::AppGetOrCreate(grpc::ServerContext* ctx,
     return state.apps[id] = std::move(rec);
   };
 
-  if (type == modal::client::OBJECT_CREATION_TYPE_EPHEMERAL ||
-      type == modal::client::OBJECT_CREATION_TYPE_ANONYMOUS_OWNED_BY_APP) {
-    resp->set_app_id(create(/*ephemeral=*/true).id);
-    return grpc::Status::OK;
+  auto existing = state.apps_by_name.find({env->name, req->app_name()});
+  Creation what;
+  if (auto st = decide_creation(req->object_creation_type(), existing != state.apps_by_name.end(),
+                                "App", req->app_name(), "App name", "AppGetOrCreate", &what);
+      !st.ok()) {
+    return st;
   }
-  NameKey const key{env->name, req->app_name()};
-  auto existing = state.apps_by_name.find(key);
-  switch (type) {
-    case modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED:
-      if (existing == state.apps_by_name.end()) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            absl::StrCat("App '", req->app_name(), "' not found"));
-      }
+  switch (what) {
+    case Creation::kUseExisting:
       resp->set_app_id(existing->second);
-      return grpc::Status::OK;
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS:
-      if (req->app_name().empty()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "App name must not be empty");
-      }
-      if (existing != state.apps_by_name.end()) {
-        if (type == modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS) {
-          return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                              absl::StrCat("App '", req->app_name(), "' already exists"));
-        }
-        if (type == modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING) {
-          resp->set_app_id(existing->second);
-          return grpc::Status::OK;
-        }
-      }
-      // Missing, or overwrite: a new App now owns the name.
+      break;
+    case Creation::kCreateAnonymous:
+      resp->set_app_id(create(/*ephemeral=*/true).id);
+      break;
+    case Creation::kCreateNamed:
+    case Creation::kOverwrite:  // a new App now owns the name
       resp->set_app_id(create(/*ephemeral=*/false).id);
-      return grpc::Status::OK;
-    default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ",
-                                       static_cast<int>(type), " for AppGetOrCreate"));
+      break;
   }
+  return grpc::Status::OK;
 }
 
 }  // namespace modal::emulator

@@ -66,6 +66,23 @@ bool has_metadata(grpc::ServerContext const* ctx, std::string_view key);
 /// environment that does not exist.
 grpc::Status environment_not_found(std::string_view requested);
 
+/// What a *GetOrCreate request does with a named object, from its object_creation_type
+/// and whether the name is already bound (shared by Apps, Secrets and Volumes).
+enum class Creation {
+  kUseExisting,      // UNSPECIFIED or CREATE_IF_MISSING, and the name exists
+  kCreateNamed,      // a CREATE_* type and the name is free
+  kCreateAnonymous,  // EPHEMERAL or ANONYMOUS_OWNED_BY_APP: no name is bound
+  kOverwrite,        // CREATE_OVERWRITE_IF_EXISTS and the name exists
+};
+
+/// Decides `*out`, or fails: NOT_FOUND "<kind> '<name>' not found" (lookup of a free
+/// name), INVALID_ARGUMENT "<name_field> must not be empty" (creating without a name),
+/// ALREADY_EXISTS "<kind> '<name>' already exists" (CREATE_FAIL_IF_EXISTS), and
+/// INVALID_ARGUMENT "Unsupported object_creation_type N for <rpc>".
+grpc::Status decide_creation(int object_creation_type, bool exists, std::string_view kind,
+                             std::string_view name, std::string_view name_field,
+                             std::string_view rpc, Creation* out);
+
 }  // namespace modal::emulator
 
 #endif  // MODAL_EMULATOR_SRC_CALL_SCOPE_H

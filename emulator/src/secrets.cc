@@ -47,49 +47,31 @@ grpc::Status ControlPlane::SecretGetOrCreate(grpc::ServerContext* ctx,
     return state.secrets[id] = std::move(rec);
   };
 
+  auto existing = state.secrets_by_name.find({env->name, name});
+  Creation what;
+  if (auto st =
+          decide_creation(req->object_creation_type(), existing != state.secrets_by_name.end(),
+                          "Secret", name, "Secret deployment_name", "SecretGetOrCreate", &what);
+      !st.ok()) {
+    return st;
+  }
   SecretRecord* rec = nullptr;
-  auto const type = req->object_creation_type();
-  switch (type) {
-    case modal::client::OBJECT_CREATION_TYPE_EPHEMERAL:
-    case modal::client::OBJECT_CREATION_TYPE_ANONYMOUS_OWNED_BY_APP:
+  switch (what) {
+    case Creation::kUseExisting:
+      rec = state.find_secret(existing->second);
+      break;
+    case Creation::kCreateAnonymous:
       rec = &create(/*anonymous=*/true);
       break;
-    case modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED: {
-      auto it = state.secrets_by_name.find({env->name, name});
-      if (it == state.secrets_by_name.end()) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            absl::StrCat("Secret '", name, "' not found"));
-      }
-      rec = state.find_secret(it->second);
+    case Creation::kCreateNamed:
+      rec = &create(/*anonymous=*/false);
       break;
-    }
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS: {
-      if (name.empty()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "Secret deployment_name must not be empty");
-      }
-      auto it = state.secrets_by_name.find({env->name, name});
-      if (it == state.secrets_by_name.end()) {
-        rec = &create(/*anonymous=*/false);
-      } else if (type == modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS) {
-        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                            absl::StrCat("Secret '", name, "' already exists"));
-      } else {
-        rec = state.find_secret(it->second);
-        if (type == modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS) {
-          rec->env.clear();
-          rec->env.insert(req->env_dict().begin(), req->env_dict().end());
-          rec->created_at = unix_now();
-        }
-      }
+    case Creation::kOverwrite:  // the Secret keeps its id; its keys are replaced
+      rec = state.find_secret(existing->second);
+      rec->env.clear();
+      rec->env.insert(req->env_dict().begin(), req->env_dict().end());
+      rec->created_at = unix_now();
       break;
-    }
-    default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ",
-                                       static_cast<int>(type), " for SecretGetOrCreate"));
   }
 
   // Modal's server answers FAILED_PRECONDITION "Secret is missing key(s): ..." (the JS SDK

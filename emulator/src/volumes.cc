@@ -1,7 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // VolumeGetOrCreate. Volumes are records only: sandboxes that mount them see the request
 // recorded in their definition, and nothing is mounted yet.
-#include "absl/strings/str_cat.h"
 #include "call_scope.h"
 #include "control_plane.h"
 #include "ids.h"
@@ -33,43 +32,26 @@ grpc::Status ControlPlane::VolumeGetOrCreate(grpc::ServerContext* ctx,
     return state.volumes[id] = std::move(rec);
   };
 
+  auto existing = state.volumes_by_name.find({env->name, name});
+  Creation what;
+  if (auto st =
+          decide_creation(req->object_creation_type(), existing != state.volumes_by_name.end(),
+                          "Volume", name, "Volume deployment_name", "VolumeGetOrCreate", &what);
+      !st.ok()) {
+    return st;
+  }
   VolumeRecord* rec = nullptr;
-  auto const type = req->object_creation_type();
-  NameKey const key{env->name, name};
-  auto existing = state.volumes_by_name.find(key);
-  switch (type) {
-    case modal::client::OBJECT_CREATION_TYPE_EPHEMERAL:
-    case modal::client::OBJECT_CREATION_TYPE_ANONYMOUS_OWNED_BY_APP:
-      rec = &create(/*anonymous=*/true);
-      break;
-    case modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED:
-      if (existing == state.volumes_by_name.end()) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            absl::StrCat("Volume '", name, "' not found"));
-      }
+  switch (what) {
+    case Creation::kUseExisting:
       rec = &state.volumes.at(existing->second);
       break;
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS:
-      if (name.empty()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "Volume deployment_name must not be empty");
-      }
-      if (existing == state.volumes_by_name.end() ||
-          type == modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS) {
-        rec = &create(/*anonymous=*/false);
-      } else if (type == modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS) {
-        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                            absl::StrCat("Volume '", name, "' already exists"));
-      } else {
-        rec = &state.volumes.at(existing->second);
-      }
+    case Creation::kCreateAnonymous:
+      rec = &create(/*anonymous=*/true);
       break;
-    default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ", static_cast<int>(type),
-                                       " for VolumeGetOrCreate"));
+    case Creation::kCreateNamed:
+    case Creation::kOverwrite:  // a new Volume now owns the name
+      rec = &create(/*anonymous=*/false);
+      break;
   }
   resp->set_volume_id(rec->id);
   resp->set_version(modal::client::VOLUME_FS_VERSION_V2);
