@@ -10,11 +10,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "call_log.h"
-#include "call_scope.h"
-#include "core.h"
-#include "jwt.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
+#include "server/call_log.h"
+#include "server/call_scope.h"
+#include "server/core.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 namespace {

@@ -1,7 +1,7 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // The emulator's SandboxRegistry without a server: readiness probes, names, failed
 // entrypoints, shutdown.
-#include "sandbox_registry.h"
+#include "store/sandbox_registry.h"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -13,9 +13,9 @@
 #include <chrono>
 #include <thread>
 
-#include "cli.h"
-#include "core.h"
-#include "jwt.h"
+#include "server/cli.h"
+#include "server/core.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 namespace {

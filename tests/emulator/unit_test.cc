@@ -12,11 +12,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cli.h"
-#include "core.h"
-#include "ids.h"
-#include "jwt.h"
 #include "modal_proto/api.pb.h"
+#include "server/cli.h"
+#include "server/core.h"
+#include "server/ids.h"
+#include "server/jwt.h"
 #include "testing_util/temp_file.h"
 
 namespace modal::emulator {
@@ -198,11 +198,10 @@ TEST(CommandLineTest, Defaults) {
 }
 
 TEST(CommandLineTest, AllFlags) {
-  auto cl = parse_command_line({"--host", "0.0.0.0", "--port=8123", "--token-id", "ak-1",
-                                "--token-secret=as-1", "--auth-token-lifetime", "1",
-                                "--router-token-lifetime=30", "--secret", "db:USER=u,PASS=p=q",
-                                "--secret=empty:", "--secret", "db:HOST=h", "--port-file",
-                                "/tmp/p", "--verbose"});
+  auto cl = parse_command_line(
+      {"--host", "0.0.0.0", "--port=8123", "--token-id", "ak-1", "--token-secret=as-1",
+       "--auth-token-lifetime", "1", "--router-token-lifetime=30", "--secret", "db:USER=u,PASS=p=q",
+       "--secret=empty:", "--secret", "db:HOST=h", "--port-file", "/tmp/p", "--verbose"});
   ASSERT_TRUE(cl.ok()) << cl.status();
   EXPECT_EQ(cl->options.host, "0.0.0.0");
   EXPECT_EQ(cl->options.port, 8123);
@@ -221,9 +220,9 @@ TEST(CommandLineTest, Help) {
   auto cl = parse_command_line({"--help"});
   ASSERT_TRUE(cl.ok());
   EXPECT_TRUE(cl->help);
-  for (char const* flag : {"--host", "--port", "--token-id", "--token-secret",
-                           "--auth-token-lifetime", "--router-token-lifetime", "--secret",
-                           "--port-file", "--verbose", "--help"}) {
+  for (char const* flag :
+       {"--host", "--port", "--token-id", "--token-secret", "--auth-token-lifetime",
+        "--router-token-lifetime", "--secret", "--port-file", "--verbose", "--help"}) {
     EXPECT_THAT(usage(), HasSubstr(flag));
   }
 }

@@ -23,7 +23,7 @@
 namespace modal::emulator::runtime {
 
 namespace internal {
-class Core;
+class Engine;
 }  // namespace internal
 
 /// Where a process's stdout/stderr goes.
@@ -94,8 +94,7 @@ class Process {
 
   /// The exit status once the process has exited and been reaped (output may still be
   /// draining), or nullopt at the deadline / stop request.
-  std::optional<ExitStatus> wait(Deadline deadline = kNoDeadline,
-                                 std::stop_token stop = {}) const;
+  std::optional<ExitStatus> wait(Deadline deadline = kNoDeadline, std::stop_token stop = {}) const;
   std::optional<ExitStatus> poll() const;
   bool running() const { return !poll().has_value(); }
 
@@ -107,7 +106,7 @@ class Process {
   void on_exit(std::function<void(ExitStatus const&)> callback);
 
  private:
-  friend class internal::Core;
+  friend class internal::Engine;
   Process(pid_t pid, std::shared_ptr<OutputBuffer> out, std::shared_ptr<OutputBuffer> err,
           std::shared_ptr<InputSink> in, bool pty);
 

@@ -3,33 +3,33 @@
 
 #include <utility>
 
-#include "runtime/core.h"
+#include "runtime/engine.h"
 
 namespace modal::emulator::runtime {
 
 Runtime::Runtime(RuntimeOptions options)
-    : core_(std::make_shared<internal::Core>(std::move(options))) {}
+    : engine_(std::make_shared<internal::Engine>(std::move(options))) {}
 
 Runtime::~Runtime() { shutdown(); }
 
 absl::StatusOr<std::shared_ptr<Sandbox>> Runtime::create_sandbox(SandboxSpec spec) {
-  return core_->create_sandbox(std::move(spec));
+  return engine_->create_sandbox(std::move(spec));
 }
 
 absl::StatusOr<std::shared_ptr<Process>> Runtime::start_process(ProcessSpec spec) {
-  return core_->launch(std::move(spec), internal::Core::Launch{});
+  return engine_->launch(std::move(spec), internal::Engine::Launch{});
 }
 
-void Runtime::shutdown() { core_->shutdown(); }
+void Runtime::shutdown() { engine_->shutdown(); }
 
 std::optional<bool> Runtime::namespaces_available() const {
-  return core_->namespaces_available();
+  return engine_->namespaces_available();
 }
 
-std::string const& Runtime::state_dir() const { return core_->state_dir(); }
+std::string const& Runtime::state_dir() const { return engine_->state_dir(); }
 
-size_t Runtime::running_process_count() const { return core_->running_process_count(); }
+size_t Runtime::running_process_count() const { return engine_->running_process_count(); }
 
-size_t Runtime::running_sandbox_count() const { return core_->running_sandbox_count(); }
+size_t Runtime::running_sandbox_count() const { return engine_->running_sandbox_count(); }
 
 }  // namespace modal::emulator::runtime

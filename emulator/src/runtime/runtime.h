@@ -20,7 +20,7 @@ class logger;
 namespace modal::emulator::runtime {
 
 namespace internal {
-class Core;
+class Engine;
 }  // namespace internal
 
 enum class Isolation {
@@ -96,7 +96,7 @@ class Runtime {
   size_t running_sandbox_count() const;
 
  private:
-  std::shared_ptr<internal::Core> core_;
+  std::shared_ptr<internal::Engine> engine_;
 };
 
 }  // namespace modal::emulator::runtime

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/core.h"
+#include "runtime/engine.h"
 
 namespace modal::emulator::runtime {
 namespace {
@@ -22,11 +22,11 @@ int64_t now_ns() {
 
 }  // namespace
 
-Sandbox::Sandbox(std::weak_ptr<internal::Core> core, std::string id, bool isolated,
+Sandbox::Sandbox(std::weak_ptr<internal::Engine> engine, std::string id, bool isolated,
                  std::string state_dir, std::string host_tmp_dir, std::string workdir,
                  std::map<std::string, std::string> env, std::shared_ptr<Process> entrypoint,
                  std::shared_ptr<std::atomic<int64_t>> last_activity)
-    : core_(std::move(core)),
+    : engine_(std::move(engine)),
       id_(std::move(id)),
       isolated_(isolated),
       state_dir_(std::move(state_dir)),
@@ -49,14 +49,14 @@ absl::Status Sandbox::write_stdin(uint64_t index, std::string_view data, bool eo
 }
 
 absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
-  auto core = core_.lock();
-  if (!core) return absl::FailedPreconditionError("the process runtime is shut down");
+  auto engine = engine_.lock();
+  if (!engine) return absl::FailedPreconditionError("the process runtime is shut down");
   std::map<std::string, std::string> env = env_;
   for (auto& [key, value] : spec.env) env[key] = std::move(value);
   spec.env = std::move(env);
   if (spec.workdir.empty()) spec.workdir = workdir_;
 
-  internal::Core::Launch how;
+  internal::Engine::Launch how;
   auto finished_error = [&] {
     return absl::FailedPreconditionError(absl::StrCat("sandbox ", id_, " has finished"));
   };
@@ -71,7 +71,7 @@ absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
     }
   }
   internal::SpawnResult raw;
-  auto launched = core->launch(std::move(spec), how, &raw);
+  auto launched = engine->launch(std::move(spec), how, &raw);
   if (how.mnt_ns_fd >= 0) ::close(how.mnt_ns_fd);
   if (how.pid_ns_fd >= 0) ::close(how.pid_ns_fd);
   if (!launched.ok()) {
@@ -151,10 +151,10 @@ void Sandbox::finish(ExitStatus const& status) {
   if (pid_fd >= 0) ::close(pid_fd);
   std::error_code ec;
   std::filesystem::remove_all(state_dir_, ec);
-  if (auto core = core_.lock()) {
-    if (lifetime_timer != 0) core->loop().cancel_timer(lifetime_timer);
-    if (idle_timer != 0) core->loop().cancel_timer(idle_timer);
-    core->sandbox_finished(this);
+  if (auto engine = engine_.lock()) {
+    if (lifetime_timer != 0) engine->loop().cancel_timer(lifetime_timer);
+    if (idle_timer != 0) engine->loop().cancel_timer(idle_timer);
+    engine->sandbox_finished(this);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -166,8 +166,8 @@ void Sandbox::finish(ExitStatus const& status) {
 }
 
 void Sandbox::check_idle() {
-  auto core = core_.lock();
-  if (!core) return;
+  auto engine = engine_.lock();
+  if (!engine) return;
   Deadline next;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -189,7 +189,7 @@ void Sandbox::check_idle() {
     return;
   }
   // The timer only holds a weak reference (the registry owns running sandboxes).
-  uint64_t const timer = core->loop().add_timer(next, [weak = weak_from_this()] {
+  uint64_t const timer = engine->loop().add_timer(next, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->check_idle();
   });
   std::lock_guard<std::mutex> lock(mu_);

@@ -131,8 +131,8 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   void on_finished(std::function<void(SandboxResult const&)> callback);
 
  private:
-  friend class internal::Core;
-  Sandbox(std::weak_ptr<internal::Core> core, std::string id, bool isolated,
+  friend class internal::Engine;
+  Sandbox(std::weak_ptr<internal::Engine> engine, std::string id, bool isolated,
           std::string state_dir, std::string host_tmp_dir, std::string workdir,
           std::map<std::string, std::string> env, std::shared_ptr<Process> entrypoint,
           std::shared_ptr<std::atomic<int64_t>> last_activity);
@@ -140,7 +140,7 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   void finish(ExitStatus const& status);
   void check_idle();
 
-  std::weak_ptr<internal::Core> const core_;
+  std::weak_ptr<internal::Engine> const engine_;
   std::string const id_;
   bool const isolated_;
   std::string const state_dir_;

@@ -21,10 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "call_scope.h"
-#include "control_plane.h"
-#include "ids.h"
-#include "jwt.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "server/ids.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 namespace {

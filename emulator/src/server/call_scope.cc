@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "call_scope.h"
+#include "server/call_scope.h"
 
 #include <utility>
 

@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "router.h"
-#include "sandbox_registry.h"
+#include "router/router.h"
+#include "server/call_scope.h"
+#include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "ids.h"
+#include "server/ids.h"
 
 #include <random>
 

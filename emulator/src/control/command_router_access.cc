@@ -1,9 +1,9 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // TaskGetCommandRouterAccess: where a task's command router is and a JWT to call it.
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "control_plane.h"
-#include "sandbox_registry.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 

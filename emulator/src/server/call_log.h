@@ -6,7 +6,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
-#include "core.h"
+#include "server/core.h"
 
 namespace modal::emulator {
 

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "sandbox_registry.h"
+#include "store/sandbox_registry.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,10 +7,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core.h"
-#include "ids.h"
-#include "jwt.h"
 #include "runtime/probes.h"
+#include "server/core.h"
+#include "server/ids.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 namespace {

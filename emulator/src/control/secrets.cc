@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "call_scope.h"
-#include "control_plane.h"
-#include "ids.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "server/ids.h"
 
 namespace modal::emulator {
 namespace {

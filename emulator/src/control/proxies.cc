@@ -3,8 +3,8 @@
 // `--proxy NAME`), in environment "main"; a Sandbox may reference them by id. Traffic is
 // not actually routed through anything: sandboxes use the host's network.
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "control_plane.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
 
 namespace modal::emulator {
 

@@ -42,8 +42,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "core.h"
 #include "modal_proto/api.grpc.pb.h"
+#include "server/core.h"
 
 namespace modal::emulator {
 
@@ -52,8 +52,7 @@ class ControlPlane final : public modal::client::ModalClient::Service {
   explicit ControlPlane(Core& core) : core_(core) {}
 
   // auth.cc
-  grpc::Status AuthTokenGet(grpc::ServerContext* ctx,
-                            modal::client::AuthTokenGetRequest const* req,
+  grpc::Status AuthTokenGet(grpc::ServerContext* ctx, modal::client::AuthTokenGetRequest const* req,
                             modal::client::AuthTokenGetResponse* resp) override;
 
   // apps.cc
@@ -70,18 +69,16 @@ class ControlPlane final : public modal::client::ModalClient::Service {
   grpc::Status SecretGetOrCreate(grpc::ServerContext* ctx,
                                  modal::client::SecretGetOrCreateRequest const* req,
                                  modal::client::SecretGetOrCreateResponse* resp) override;
-  grpc::Status SecretDelete(grpc::ServerContext* ctx,
-                            modal::client::SecretDeleteRequest const* req,
+  grpc::Status SecretDelete(grpc::ServerContext* ctx, modal::client::SecretDeleteRequest const* req,
                             google::protobuf::Empty* resp) override;
 
   // images.cc
   grpc::Status ImageGetOrCreate(grpc::ServerContext* ctx,
                                 modal::client::ImageGetOrCreateRequest const* req,
                                 modal::client::ImageGetOrCreateResponse* resp) override;
-  grpc::Status ImageJoinStreaming(grpc::ServerContext* ctx,
-                                  modal::client::ImageJoinStreamingRequest const* req,
-                                  grpc::ServerWriter<modal::client::ImageJoinStreamingResponse>*
-                                      writer) override;
+  grpc::Status ImageJoinStreaming(
+      grpc::ServerContext* ctx, modal::client::ImageJoinStreamingRequest const* req,
+      grpc::ServerWriter<modal::client::ImageJoinStreamingResponse>* writer) override;
 
   // volumes.cc
   grpc::Status VolumeGetOrCreate(grpc::ServerContext* ctx,
@@ -89,8 +86,7 @@ class ControlPlane final : public modal::client::ModalClient::Service {
                                  modal::client::VolumeGetOrCreateResponse* resp) override;
 
   // proxies.cc
-  grpc::Status ProxyGet(grpc::ServerContext* ctx,
-                        modal::client::ProxyGetRequest const* req,
+  grpc::Status ProxyGet(grpc::ServerContext* ctx, modal::client::ProxyGetRequest const* req,
                         modal::client::ProxyGetResponse* resp) override;
 
   // sandboxes.cc
@@ -100,8 +96,7 @@ class ControlPlane final : public modal::client::ModalClient::Service {
   grpc::Status SandboxGetTaskId(grpc::ServerContext* ctx,
                                 modal::client::SandboxGetTaskIdRequest const* req,
                                 modal::client::SandboxGetTaskIdResponse* resp) override;
-  grpc::Status SandboxWait(grpc::ServerContext* ctx,
-                           modal::client::SandboxWaitRequest const* req,
+  grpc::Status SandboxWait(grpc::ServerContext* ctx, modal::client::SandboxWaitRequest const* req,
                            modal::client::SandboxWaitResponse* resp) override;
   grpc::Status SandboxTerminate(grpc::ServerContext* ctx,
                                 modal::client::SandboxTerminateRequest const* req,
@@ -109,8 +104,7 @@ class ControlPlane final : public modal::client::ModalClient::Service {
   grpc::Status SandboxGetFromName(grpc::ServerContext* ctx,
                                   modal::client::SandboxGetFromNameRequest const* req,
                                   modal::client::SandboxGetFromNameResponse* resp) override;
-  grpc::Status SandboxList(grpc::ServerContext* ctx,
-                           modal::client::SandboxListRequest const* req,
+  grpc::Status SandboxList(grpc::ServerContext* ctx, modal::client::SandboxListRequest const* req,
                            modal::client::SandboxListResponse* resp) override;
   grpc::Status SandboxTagsGet(grpc::ServerContext* ctx,
                               modal::client::SandboxTagsGetRequest const* req,

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "jwt.h"
+#include "server/jwt.h"
 
 #include <cmath>
 #include <utility>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
-#include "ids.h"
+#include "server/ids.h"
 
 namespace modal::emulator {
 namespace {
@@ -26,8 +26,7 @@ std::string b64url(std::string const& raw) {
 }  // namespace
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 TokenIssuer::TokenIssuer(std::string issuer) : issuer_(std::move(issuer)) {}
@@ -49,8 +48,8 @@ std::string TokenIssuer::issue(std::string const& subject, std::chrono::seconds 
   // A random `jti` keeps two tokens minted in the same second for the same subject distinct.
   payload["jti"] = random_alnum(16);
 
-  std::string token = b64url(header.dump()) + "." + b64url(payload.dump()) + "." +
-                      b64url(random_alnum(32));
+  std::string token =
+      b64url(header.dump()) + "." + b64url(payload.dump()) + "." + b64url(random_alnum(32));
   std::lock_guard<std::mutex> lock(mu_);
   tokens_[token] = Entry{subject, exp};
   if (++issued_since_prune_ >= kPruneEvery) prune_locked(now);
@@ -63,8 +62,8 @@ TokenIssuer::Verification TokenIssuer::verify(std::string_view token) const {
   auto it = tokens_.find(token);
   if (it == tokens_.end()) return v;
   v.subject = it->second.subject;
-  v.verdict = unix_now() >= static_cast<double>(it->second.exp) ? Verdict::kExpired
-                                                                 : Verdict::kValid;
+  v.verdict =
+      unix_now() >= static_cast<double>(it->second.exp) ? Verdict::kExpired : Verdict::kValid;
   return v;
 }
 

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "cli.h"
+#include "server/cli.h"
 
 #include <unistd.h>
 
@@ -22,8 +22,8 @@ absl::StatusOr<std::int64_t> parse_int(std::string const& flag, std::string cons
                                        std::int64_t min, std::int64_t max) {
   std::int64_t n = 0;
   if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
-    return bad(absl::StrCat(flag, ": expected an integer in [", min, ", ", max, "], got '",
-                            value, "'"));
+    return bad(
+        absl::StrCat(flag, ": expected an integer in [", min, ", ", max, "], got '", value, "'"));
   }
   return n;
 }
@@ -42,15 +42,17 @@ std::string usage() {
       "SIGINT or SIGTERM shuts it down cleanly (exit status 0).\n"
       "\n"
       "Flags (also accepted as --flag=value):\n"
-      "  --host HOST                    address to bind (default ", d.host, ")\n",
-      "  --port PORT                    port to bind; 0 picks a free one (default ", d.port,
-      ")\n",
+      "  --host HOST                    address to bind (default ",
+      d.host, ")\n", "  --port PORT                    port to bind; 0 picks a free one (default ",
+      d.port, ")\n",
       "  --port-file PATH               once listening, write the bound port to PATH\n"
       "                                 (atomically, via a temporary file and rename)\n"
       "  --token-id ID                  credential clients must send as x-modal-token-id\n"
-      "                                 (default ", d.token_id, ")\n",
+      "                                 (default ",
+      d.token_id, ")\n",
       "  --token-secret SECRET          credential clients must send as x-modal-token-secret\n"
-      "                                 (default ", d.token_secret, ")\n",
+      "                                 (default ",
+      d.token_secret, ")\n",
       "  --auth-token-lifetime SECONDS  lifetime of AuthTokenGet JWTs (default ",
       d.auth_token_lifetime.count(), ", min 1)\n",
       "  --router-token-lifetime SECONDS\n"
@@ -69,8 +71,7 @@ absl::Status parse_secret_flag(std::string const& value,
                                std::map<std::string, std::map<std::string, std::string>>& secrets) {
   auto const colon = value.find(':');
   if (colon == std::string::npos || colon == 0) {
-    return bad(absl::StrCat("--secret: expected NAME:KEY=VALUE[,KEY=VALUE...], got '", value,
-                            "'"));
+    return bad(absl::StrCat("--secret: expected NAME:KEY=VALUE[,KEY=VALUE...], got '", value, "'"));
   }
   std::string const name = value.substr(0, colon);
   std::string const rest = value.substr(colon + 1);

@@ -8,7 +8,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
-#include "core.h"
+#include "server/core.h"
 
 namespace modal::emulator {
 

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "core.h"
+#include "server/core.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,9 +7,9 @@
 
 #include <google/protobuf/any.pb.h>
 
-#include "ids.h"
-#include "sandbox_registry.h"
 #include "modal_proto/api.pb.h"
+#include "server/ids.h"
+#include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 
@@ -101,8 +101,7 @@ std::optional<Fault> Core::take_fault(std::string_view method) {
   return taken;
 }
 
-std::uint64_t Core::begin_call(std::string method,
-                               std::multimap<std::string, std::string> md) {
+std::uint64_t Core::begin_call(std::string method, std::multimap<std::string, std::string> md) {
   std::lock_guard<std::mutex> lock(mu_);
   LoggedCall entry;
   entry.seq = next_seq_++;

@@ -1,8 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "state.h"
+#include "store/state.h"
 
-#include "ids.h"
-#include "jwt.h"
+#include "server/ids.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
 #include "modal_emulator/emulator.h"
+#include "server/cli.h"
 
 int main(int argc, char** argv) {
   using modal::emulator::Emulator;

@@ -17,9 +17,9 @@
 
 #include <grpcpp/support/status.h>
 
-#include "jwt.h"
 #include "modal_emulator/emulator.h"
-#include "state.h"
+#include "server/jwt.h"
+#include "store/state.h"
 
 namespace modal::emulator {
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // AuthTokenGet: short-lived JWTs clients attach as x-modal-auth-token.
-#include "call_scope.h"
-#include "control_plane.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
 
 namespace modal::emulator {
 

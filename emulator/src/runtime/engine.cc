@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "runtime/core.h"
+#include "runtime/engine.h"
 
 #include <fcntl.h>
 #include <pty.h>
@@ -120,11 +120,11 @@ int64_t now_ns() {
 
 }  // namespace
 
-Core::Core(RuntimeOptions options) : options_(std::move(options)) {
+Engine::Engine(RuntimeOptions options) : options_(std::move(options)) {
   logger_ = options_.logger;
   if (!logger_) {
-    logger_ = std::make_shared<spdlog::logger>(
-        "modal-emulator-runtime", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger_ = std::make_shared<spdlog::logger>("modal-emulator-runtime",
+                                               std::make_shared<spdlog::sinks::stderr_sink_mt>());
   }
   if (!options_.state_dir.empty()) {
     state_dir_ = options_.state_dir;
@@ -133,9 +133,8 @@ Core::Core(RuntimeOptions options) : options_(std::move(options)) {
     if (ec) throw std::system_error(ec, "create state dir " + state_dir_);
   } else {
     char const* tmpdir = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
-                     "/modal-emulator-XXXXXX");
+    std::string pattern = absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                                       "/modal-emulator-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
       throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
     }
@@ -164,30 +163,30 @@ Core::Core(RuntimeOptions options) : options_(std::move(options)) {
   }
 }
 
-Core::~Core() {
+Engine::~Engine() {
   shutdown();
   if (devnull_ >= 0) ::close(devnull_);
 }
 
-std::map<std::string, std::string> Core::with_defaults(
+std::map<std::string, std::string> Engine::with_defaults(
     std::map<std::string, std::string> env) const {
   env.try_emplace("PATH", default_path_);
   env.try_emplace("HOME", default_home_);
   return env;
 }
 
-std::optional<bool> Core::namespaces_available() const {
+std::optional<bool> Engine::namespaces_available() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (options_.isolation == Isolation::kNone) return false;
   return namespaces_ok_;
 }
 
-size_t Core::running_process_count() const {
+size_t Engine::running_process_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return running_.size();
 }
 
-size_t Core::running_sandbox_count() const {
+size_t Engine::running_sandbox_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sandboxes_.size();
 }
@@ -195,8 +194,8 @@ size_t Core::running_sandbox_count() const {
 // ---------------------------------------------------------------------------------------
 // Launching
 
-absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch const& how,
-                                                      SpawnResult* raw) {
+absl::StatusOr<std::shared_ptr<Process>> Engine::launch(ProcessSpec spec, Launch const& how,
+                                                        SpawnResult* raw) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
@@ -217,8 +216,8 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
   request.kind = how.kind;
   request.args = spec.argv;
   for (auto const& [key, value] : env) {
-    if (key.empty() || key.find('=') != std::string::npos ||
-        key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos ||
+        value.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat("invalid environment variable '", key, "'"));
     }
     request.env.push_back(absl::StrCat(key, "=", value));
@@ -300,8 +299,8 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
   if (raw != nullptr) *raw = result;
   if (result.pid < 0) {
     std::string const what =
-        absl::StrCat(result.step, " failed for '", absl::StrJoin(spec.argv, " "), "': ",
-                     std::strerror(result.error));
+        absl::StrCat(result.step, " failed for '", absl::StrJoin(spec.argv, " "),
+                     "': ", std::strerror(result.error));
     if (result.step == "exec" && (result.error == ENOENT || result.error == ENOTDIR)) {
       return absl::NotFoundError(what);
     }
@@ -309,8 +308,8 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
       return absl::PermissionDeniedError(what);
     }
     if (result.step == "chdir") {
-      return absl::InvalidArgumentError(absl::StrCat("workdir '", spec.workdir,
-                                                     "': ", std::strerror(result.error)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("workdir '", spec.workdir, "': ", std::strerror(result.error)));
     }
     if (result.step == "spawn" && result.error == ESHUTDOWN) {
       return absl::FailedPreconditionError("the process runtime is shut down");
@@ -376,10 +375,10 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
   struct Fds {
     UniqueFd out, err, in;
   };
-  auto fds = std::make_shared<Fds>(Fds{std::move(out_parent), std::move(err_parent),
-                                       std::move(in_parent)});
-  loop_.post([this, fds, process, out_buffer, err_buffer, in_sink,
-              on_output = how.on_output, pty = spec.pty.has_value()] {
+  auto fds = std::make_shared<Fds>(
+      Fds{std::move(out_parent), std::move(err_parent), std::move(in_parent)});
+  loop_.post([this, fds, process, out_buffer, err_buffer, in_sink, on_output = how.on_output,
+              pty = spec.pty.has_value()] {
     if (fds->out) add_output_pump(fds->out.release(), out_buffer, on_output);
     if (fds->err) add_output_pump(fds->err.release(), err_buffer, on_output);
     if (fds->in) {
@@ -391,7 +390,7 @@ absl::StatusOr<std::shared_ptr<Process>> Core::launch(ProcessSpec spec, Launch c
   return process;
 }
 
-absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) {
+absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec) {
   bool try_namespaces;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -439,8 +438,7 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) 
   auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
   how.on_output = [activity] { activity->store(now_ns(), std::memory_order_relaxed); };
 
-  absl::StatusOr<std::shared_ptr<Process>> launched =
-      absl::FailedPreconditionError("not started");
+  absl::StatusOr<std::shared_ptr<Process>> launched = absl::FailedPreconditionError("not started");
   bool isolated = false;
   std::string workdir;
   if (try_namespaces) {
@@ -489,8 +487,8 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) 
   std::shared_ptr<Process> process = *std::move(launched);
 
   std::shared_ptr<Sandbox> sandbox(new Sandbox(weak_from_this(), spec.id.empty() ? name : spec.id,
-                                               isolated, dir.string(),
-                                               tmp_dir, workdir, env, process, activity));
+                                               isolated, dir.string(), tmp_dir, workdir, env,
+                                               process, activity));
   if (isolated) {
     std::string const ns = absl::StrCat("/proc/", process->pid(), "/ns/");
     sandbox->mnt_ns_fd_ = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
@@ -522,7 +520,7 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Core::create_sandbox(SandboxSpec spec) 
   return sandbox;
 }
 
-void Core::sandbox_finished(Sandbox const* sandbox) {
+void Engine::sandbox_finished(Sandbox const* sandbox) {
   std::shared_ptr<Sandbox> keep;  // released outside the lock
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sandboxes_.find(sandbox);
@@ -535,12 +533,12 @@ void Core::sandbox_finished(Sandbox const* sandbox) {
 // ---------------------------------------------------------------------------------------
 // I/O thread: pumps
 
-void Core::add_output_pump(int fd, std::shared_ptr<OutputBuffer> buffer,
-                           std::function<void()> on_output) {
+void Engine::add_output_pump(int fd, std::shared_ptr<OutputBuffer> buffer,
+                             std::function<void()> on_output) {
   uint64_t const id = next_pump_++;
-  std::weak_ptr<Core> weak = weak_from_this();
+  std::weak_ptr<Engine> weak = weak_from_this();
   buffer->set_space_callback([weak, id] {
-    if (auto core = weak.lock()) core->loop_.post([core, id] { core->resume_output(id); });
+    if (auto engine = weak.lock()) engine->loop_.post([engine, id] { engine->resume_output(id); });
   });
   OutputPump pump;
   pump.fd = fd;
@@ -551,7 +549,7 @@ void Core::add_output_pump(int fd, std::shared_ptr<OutputBuffer> buffer,
   if (output_pumps_[id].watch == 0) close_output_pump(id);
 }
 
-void Core::on_output_ready(uint64_t id) {
+void Engine::on_output_ready(uint64_t id) {
   auto it = output_pumps_.find(id);
   if (it == output_pumps_.end()) return;
   OutputPump& pump = it->second;
@@ -578,7 +576,7 @@ void Core::on_output_ready(uint64_t id) {
   close_output_pump(id);  // EOF, or EIO from a PTY whose slave side is gone
 }
 
-void Core::resume_output(uint64_t id) {
+void Engine::resume_output(uint64_t id) {
   auto it = output_pumps_.find(id);
   if (it == output_pumps_.end() || it->second.watch != 0) return;
   it->second.watch =
@@ -586,7 +584,7 @@ void Core::resume_output(uint64_t id) {
   if (it->second.watch == 0) close_output_pump(id);
 }
 
-void Core::close_output_pump(uint64_t id) {
+void Engine::close_output_pump(uint64_t id) {
   auto it = output_pumps_.find(id);
   if (it == output_pumps_.end()) return;
   if (it->second.watch != 0) loop_.remove_fd(it->second.watch);
@@ -595,11 +593,11 @@ void Core::close_output_pump(uint64_t id) {
   output_pumps_.erase(it);
 }
 
-uint64_t Core::add_input_pump(int fd, std::shared_ptr<InputSink> sink, bool pty) {
+uint64_t Engine::add_input_pump(int fd, std::shared_ptr<InputSink> sink, bool pty) {
   uint64_t const id = next_pump_++;
-  std::weak_ptr<Core> weak = weak_from_this();
+  std::weak_ptr<Engine> weak = weak_from_this();
   sink->set_data_callback([weak, id] {
-    if (auto core = weak.lock()) core->loop_.post([core, id] { core->activate_input(id); });
+    if (auto engine = weak.lock()) engine->loop_.post([engine, id] { engine->activate_input(id); });
   });
   InputPump pump;
   pump.fd = fd;
@@ -610,7 +608,7 @@ uint64_t Core::add_input_pump(int fd, std::shared_ptr<InputSink> sink, bool pty)
   return id;
 }
 
-void Core::activate_input(uint64_t id) {
+void Engine::activate_input(uint64_t id) {
   auto it = input_pumps_.find(id);
   if (it == input_pumps_.end() || it->second.watch != 0) return;
   InputPump& pump = it->second;
@@ -619,7 +617,7 @@ void Core::activate_input(uint64_t id) {
   if (pump.watch == 0) close_input_pump(id, true);
 }
 
-void Core::on_input_ready(uint64_t id) {
+void Engine::on_input_ready(uint64_t id) {
   auto it = input_pumps_.find(id);
   if (it == input_pumps_.end()) return;
   InputPump& pump = it->second;
@@ -650,7 +648,7 @@ void Core::on_input_ready(uint64_t id) {
   close_input_pump(id, true);  // EPIPE / EIO: the process stopped reading
 }
 
-void Core::close_input_pump(uint64_t id, bool broken) {
+void Engine::close_input_pump(uint64_t id, bool broken) {
   auto it = input_pumps_.find(id);
   if (it == input_pumps_.end()) return;
   if (it->second.watch != 0) loop_.remove_fd(it->second.watch);
@@ -663,7 +661,7 @@ void Core::close_input_pump(uint64_t id, bool broken) {
 // ---------------------------------------------------------------------------------------
 // I/O thread: exits
 
-void Core::watch_process(std::shared_ptr<Process> const& process) {
+void Engine::watch_process(std::shared_ptr<Process> const& process) {
   if (process->pidfd_ >= 0) {
     std::weak_ptr<Process> weak = process;
     process->pidfd_watch_ = loop_.add_fd(process->pidfd_, EPOLLIN, [this, weak](uint32_t) {
@@ -679,7 +677,7 @@ void Core::watch_process(std::shared_ptr<Process> const& process) {
   }
 }
 
-void Core::poll_exits() {
+void Engine::poll_exits() {
   poll_timer_armed_ = false;
   std::vector<std::shared_ptr<Process>> snapshot;
   for (auto const& [pid, process] : polled_) snapshot.push_back(process);
@@ -690,7 +688,7 @@ void Core::poll_exits() {
   }
 }
 
-void Core::handle_exit(std::shared_ptr<Process> const& process) {
+void Engine::handle_exit(std::shared_ptr<Process> const& process) {
   ExitStatus status;
   {
     std::lock_guard<std::mutex> lock(process->mu_);
@@ -744,7 +742,7 @@ void Core::handle_exit(std::shared_ptr<Process> const& process) {
   for (auto& callback : callbacks) callback(status);
 }
 
-void Core::close_all_streams() {
+void Engine::close_all_streams() {
   std::vector<uint64_t> ids;
   for (auto const& [id, pump] : output_pumps_) ids.push_back(id);
   for (uint64_t id : ids) close_output_pump(id);
@@ -755,7 +753,7 @@ void Core::close_all_streams() {
 
 // ---------------------------------------------------------------------------------------
 
-void Core::shutdown() {
+void Engine::shutdown() {
   std::vector<std::shared_ptr<Sandbox>> sandboxes;
   std::vector<std::shared_ptr<Process>> processes;
   {
@@ -771,9 +769,8 @@ void Core::shutdown() {
   processes.clear();
   {
     std::unique_lock<std::mutex> lock(mu_);
-    bool const done = cv_.wait_for(lock, options_.shutdown_grace, [&] {
-      return running_.empty() && sandboxes_.empty();
-    });
+    bool const done = cv_.wait_for(lock, options_.shutdown_grace,
+                                   [&] { return running_.empty() && sandboxes_.empty(); });
     if (!done) {
       std::vector<pid_t> left;
       for (auto const& [pid, process] : running_) left.push_back(pid);

@@ -12,10 +12,10 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "call_log.h"
-#include "control_plane.h"
-#include "core.h"
-#include "router.h"
+#include "control/control_plane.h"
+#include "router/router.h"
+#include "server/call_log.h"
+#include "server/core.h"
 
 namespace modal::emulator {
 namespace {

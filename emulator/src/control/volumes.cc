@@ -1,10 +1,10 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // VolumeGetOrCreate. Volumes are records only: sandboxes that mount them see the request
 // recorded in their definition, and nothing is mounted yet.
-#include "call_scope.h"
-#include "control_plane.h"
-#include "ids.h"
-#include "jwt.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "server/ids.h"
+#include "server/jwt.h"
 
 namespace modal::emulator {
 

@@ -18,9 +18,9 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "core.h"
-#include "exec_registry.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
+#include "router/exec_registry.h"
+#include "server/core.h"
 
 namespace modal::emulator {
 

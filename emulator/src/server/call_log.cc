@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "call_log.h"
+#include "server/call_log.h"
 
 #include <cctype>
 #include <map>
@@ -34,8 +34,7 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       std::multimap<std::string, std::string> md;
       if (auto* recv = methods->GetRecvInitialMetadata(); recv != nullptr) {
         for (auto const& [key, value] : *recv) {

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "exec_registry.h"
+#include "router/exec_registry.h"
 
 namespace modal::emulator {
 

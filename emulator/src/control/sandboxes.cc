@@ -11,11 +11,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "control_plane.h"
-#include "ids.h"
-#include "jwt.h"
-#include "sandbox_registry.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "server/ids.h"
+#include "server/jwt.h"
+#include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 namespace {

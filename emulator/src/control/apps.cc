@@ -1,8 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // AppGetOrCreate.
-#include "call_scope.h"
-#include "control_plane.h"
-#include "ids.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
+#include "server/ids.h"
 
 namespace modal::emulator {
 

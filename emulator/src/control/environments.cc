@@ -1,8 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // EnvironmentGetOrCreate.
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "control_plane.h"
+#include "control/control_plane.h"
+#include "server/call_scope.h"
 
 namespace modal::emulator {
 
@@ -36,8 +36,8 @@ grpc::Status ControlPlane::EnvironmentGetOrCreate(
       break;
     default:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ",
-                                       static_cast<int>(type), " for EnvironmentGetOrCreate"));
+                          absl::StrCat("Unsupported object_creation_type ", static_cast<int>(type),
+                                       " for EnvironmentGetOrCreate"));
   }
   resp->set_environment_id(env->id);
   auto* md = resp->mutable_metadata();

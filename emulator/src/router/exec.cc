@@ -9,11 +9,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "call_scope.h"
-#include "exec_registry.h"
-#include "router.h"
+#include "router/exec_registry.h"
+#include "router/router.h"
 #include "runtime/sandbox.h"
-#include "sandbox_registry.h"
+#include "server/call_scope.h"
+#include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 namespace {

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_RUNTIME_CORE_H
-#define MODAL_EMULATOR_RUNTIME_CORE_H
+#ifndef MODAL_EMULATOR_RUNTIME_ENGINE_H
+#define MODAL_EMULATOR_RUNTIME_ENGINE_H
 
 #include <sys/types.h>
 
@@ -28,10 +28,10 @@ class logger;
 namespace modal::emulator::runtime::internal {
 
 /// Shared state behind Runtime, Process and Sandbox (internal).
-class Core : public std::enable_shared_from_this<Core> {
+class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  explicit Core(RuntimeOptions options);
-  ~Core();
+  explicit Engine(RuntimeOptions options);
+  ~Engine();
 
   /// How launch() creates the process.
   struct Launch {
@@ -120,4 +120,4 @@ class Core : public std::enable_shared_from_this<Core> {
 
 }  // namespace modal::emulator::runtime::internal
 
-#endif  // MODAL_EMULATOR_RUNTIME_CORE_H
+#endif  // MODAL_EMULATOR_RUNTIME_ENGINE_H
