@@ -108,7 +108,7 @@ if(MODE STREQUAL "emulator")
   # The GoogleTest executable: exits non-zero if a test fails.
   message(STATUS "running ${WORK_DIR}/build/app_test")
   run("${WORK_DIR}/build/app_test")
-  if(NOT run_output MATCHES "\\[  PASSED  \\] 2 tests")
+  if(NOT run_output MATCHES "\\[  PASSED  \\] 3 tests")
     message(FATAL_ERROR "unexpected output from the emulator consumer:\n${run_output}")
   endif()
   message(STATUS "emulator consumer passed:\n${run_output}")
