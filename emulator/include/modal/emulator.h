@@ -20,13 +20,16 @@
 /// emulates: emulator/README.md; how to test with it: docs/testing.md.
 namespace modal::emulator {
 
+/// How an Emulator is set up. Every field has a default that suits tests.
 struct EmulatorOptions {
   /// Address to bind. Loopback unless told otherwise.
   std::string host = "127.0.0.1";
   /// 0 picks a free port.
   int port = 0;
-  /// Credentials every control-plane call must carry (x-modal-token-id / -secret).
+  /// Token id every control-plane call must carry (x-modal-token-id); Emulator::client()
+  /// uses it.
   std::string token_id = "ak-emulator";
+  /// Token secret every control-plane call must carry (x-modal-token-secret).
   std::string token_secret = "as-emulator";
   /// Lifetime of the JWTs returned by AuthTokenGet (`exp` = now + this).
   std::chrono::seconds auth_token_lifetime{3600};
@@ -51,10 +54,14 @@ struct EmulatorOptions {
   std::chrono::milliseconds tunnel_delay{0};
 };
 
-/// Makes the next `count` calls of one RPC fail with `code` (a gRPC status code number).
+/// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).
 struct Fault {
+  /// How many calls fail (0 or less: none).
   int count = 1;
-  int code = 14;  // UNAVAILABLE
+  /// The gRPC status code number the calls fail with: 14 = UNAVAILABLE (the default),
+  /// 4 = DEADLINE_EXCEEDED, 8 = RESOURCE_EXHAUSTED, 13 = INTERNAL, ...
+  int code = 14;
+  /// The status message.
   std::string message = "injected fault";
   /// When set, the status carries modal.client.RPCRetryPolicy{retry_after_secs} in its
   /// details (server-directed retry).
@@ -81,13 +88,17 @@ struct ReceivedCall {
  * The constructor binds (port 0 picks a free loopback port) and starts serving; it throws
  * std::runtime_error if it cannot listen and std::invalid_argument for invalid options.
  * The destructor stops serving and kills every sandbox process it started; Clients made
- * by client() must not be used after that (their calls fail with UNAVAILABLE).
+ * by client() must not be used after that.
  *
  * Thread-safe: every method may be called from any thread while the server runs.
  */
 class Emulator {
  public:
+  /// An emulator with the default options, serving on a free loopback port.
   Emulator() : Emulator(EmulatorOptions{}) {}
+  /// An emulator set up by `options` (seeded Secrets and Proxies, credentials, token
+  /// lifetimes, ...). @throws std::runtime_error if it cannot listen,
+  /// std::invalid_argument for an empty Secret or Proxy name.
   explicit Emulator(EmulatorOptions options);
   ~Emulator();
   Emulator(Emulator const&) = delete;
@@ -99,6 +110,7 @@ class Emulator {
   std::string address() const;
   /// "http://host:port", suitable for MODAL_SERVER_URL.
   std::string server_url() const;
+  /// The options it was created with (`port` as given, not as bound).
   EmulatorOptions const& options() const;
 
   /// A Client for this emulator: its server_url(), its credentials and the default
@@ -110,12 +122,16 @@ class Emulator {
   /// observer, retry options, another environment, ...).
   modal::Client client(modal::ClientOptions extra) const;
 
-  /// Fault injection: fail the next `fault.count` calls of `method` (short name).
+  /// Fault injection: the next `fault.count` calls of `method` (the RPC's short name, e.g.
+  /// "AppGetOrCreate" or "TaskExecStart", either service) fail with `fault.code`, after
+  /// authentication. Faults for one method queue up in order.
   void inject_fault(std::string const& method, Fault fault);
+  /// Drops every fault not yet used.
   void clear_faults();
 
   /// Calls received so far (all methods when `method` is empty), oldest first.
   std::vector<ReceivedCall> received_calls(std::string_view method = {}) const;
+  /// Empties the call log.
   void clear_received_calls();
 
   /// Exec fault injection: every TaskExecStdioRead stream fails with UNAVAILABLE after
@@ -130,6 +146,7 @@ class Emulator {
   /// Blocks until shutdown() is called from another thread (or a signal handler path).
   void wait();
 
+  /// The implementation (internal).
   class Impl;
 
  private:
