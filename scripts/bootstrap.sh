@@ -28,6 +28,8 @@ packages=(
   python3 git
   # unshare (sandbox isolation in the emulator runtime)
   util-linux
+  # the API reference (`cmake --build build --target docs`)
+  doxygen
 )
 
 check_only=0

@@ -12,12 +12,15 @@ class ClientState;
 
 /// A Modal App: the namespace that Sandboxes, Functions and Images belong to.
 struct App {
+  /// The App's id ("ap-...").
   std::string app_id;
+  /// The App's name.
   std::string name;
   /// The environment the App was looked up in ("" = the server's default).
   std::string environment;
 };
 
+/// Options of `AppService::from_name`.
 struct AppFromNameParams {
   /// Environment name; empty uses the client's.
   std::string environment;

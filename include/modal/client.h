@@ -52,8 +52,11 @@ struct RetryOptions {
   /// Retries after the first attempt, for DEADLINE_EXCEEDED, UNAVAILABLE, CANCELLED,
   /// INTERNAL and UNKNOWN.
   int max_retries = 3;
+  /// Delay before the first retry.
   std::chrono::milliseconds initial_delay{100};
+  /// Each further delay is the previous one times this factor.
   double delay_factor = 2.0;
+  /// Upper bound on any one delay.
   std::chrono::milliseconds max_delay{1000};
 };
 
@@ -63,13 +66,20 @@ struct RetryOptions {
  * default. Initialize by name; fields are only ever appended.
  */
 struct ClientOptions {
+  /// Token id ("ak-..."); else MODAL_TOKEN_ID, the profile's `token_id`. Without a token id
+  /// and secret, every call that contacts Modal throws AuthError.
   std::optional<std::string> token_id;
+  /// Token secret ("as-..."); else MODAL_TOKEN_SECRET, the profile's `token_secret`. Kept
+  /// out of the SDK's log lines.
   std::optional<std::string> token_secret;
   /// Environment name; empty lets the server pick the default.
   std::optional<std::string> environment;
   /// "https://host:port" (TLS, system roots) or "http://host:port" (plaintext).
   std::optional<std::string> server_url;
+  /// Image builder version for image builds; else MODAL_IMAGE_BUILDER_VERSION, the
+  /// profile's `image_builder_version`, else the environment's (asked once per environment).
   std::optional<std::string> image_builder_version;
+  /// Lowest level logged; else MODAL_LOGLEVEL, the profile's `loglevel`, else kWarn.
   std::optional<LogLevel> log_level;
   /// Upper bound on server-directed (throttling) retries; zero disables them, unset is unbounded.
   std::optional<std::chrono::milliseconds> max_throttle_wait;
@@ -106,11 +116,17 @@ class Client {
   /// Like Client(), with `options` taking precedence over every other source.
   explicit Client(ClientOptions options);
 
+  /// The service that looks up and creates Apps. Sends nothing.
   AppService apps() const;
+  /// The service that creates Images. Sends nothing.
   ImageService images() const;
+  /// The service that looks up Proxies. Sends nothing.
   ProxyService proxies() const;
+  /// The service that creates, finds and lists Sandboxes. Sends nothing.
   SandboxService sandboxes() const;
+  /// The service that looks up, creates and deletes Secrets. Sends nothing.
   SecretService secrets() const;
+  /// The service that looks up and creates Volumes. Sends nothing.
   VolumeService volumes() const;
 
   /// The environment this client uses ("" means the server's default).

@@ -25,8 +25,11 @@ enum class StdioBehavior {
   kIgnore,
 };
 
+/// Options of `Sandbox::exec`.
 struct SandboxExecParams {
+  /// What happens to the command's stdout.
   StdioBehavior stdout_behavior = StdioBehavior::kPipe;
+  /// What happens to the command's stderr.
   StdioBehavior stderr_behavior = StdioBehavior::kPipe;
   /// Absolute working directory; empty uses the Sandbox's.
   std::string workdir;

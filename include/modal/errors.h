@@ -42,6 +42,13 @@ std::string_view to_string(StatusCode code) noexcept;
  */
 class Error : public std::runtime_error {
  public:
+  /**
+   * Creates an error whose `what()` is `message`.
+   * @param message the complete, human-readable message.
+   * @param code the status code of the failed call, or the closest code for a local error.
+   * @param rpc_method the RPC that failed, without service prefix; empty for local errors.
+   * @param server_message the server's own message; empty for local errors.
+   */
   explicit Error(std::string const& message, StatusCode code = StatusCode::kUnknown,
                  std::string rpc_method = {}, std::string server_message = {});
 
@@ -61,6 +68,7 @@ class Error : public std::runtime_error {
 #define MODAL_DECLARE_ERROR(Name, Base, DefaultCode)                               \
   class Name : public Base {                                                       \
    public:                                                                         \
+    /** Creates the error as Error::Error does, with this class's default code. */ \
     explicit Name(std::string const& message, StatusCode code = DefaultCode,       \
                   std::string rpc_method = {}, std::string server_message = {})    \
         : Base(message, code, std::move(rpc_method), std::move(server_message)) {} \

@@ -21,6 +21,7 @@ struct ImageState;
 /// that triggered the build; it must not throw.
 using BuildLogCallback = std::function<void(std::string_view line)>;
 
+/// Options of `ImageService::from_registry`.
 struct ImageFromRegistryParams {
   /// Credentials for a private registry (keys REGISTRY_USERNAME / REGISTRY_PASSWORD).
   std::optional<Secret> secret;

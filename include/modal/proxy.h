@@ -12,16 +12,20 @@ class ClientState;
 
 /// A Modal Proxy: a static outbound IP for Sandboxes. Cheap to copy; immutable.
 struct Proxy {
+  /// The Proxy's id.
   std::string proxy_id;
 };
 
+/// Options of `ProxyService::from_name`.
 struct ProxyFromNameParams {
+  /// Environment name; empty uses the client's.
   std::string environment;
 };
 
 /// Looks up Proxies. Obtain it with `Client::proxies()`. Thread-safe, cheap to copy.
 class ProxyService {
  public:
+  /// Finds the Proxy named `name`.
   /// @throws NotFoundError if there is no Proxy named `name`.
   Proxy from_name(std::string const& name, ProxyFromNameParams const& params = {}) const;
 

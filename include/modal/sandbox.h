@@ -28,6 +28,7 @@ class ClientState;
 struct SandboxState;
 }  // namespace internal
 
+/// Options of `Probe::tcp` and `Probe::exec`.
 struct ProbeParams {
   /// Time between checks; > 0, whole milliseconds.
   std::chrono::milliseconds interval{100};
@@ -41,8 +42,11 @@ class Probe {
   /// Ready once `argv` exits with 0. @throws InvalidError if argv is empty.
   static Probe exec(std::vector<std::string> argv, ProbeParams const& params = {});
 
+  /// The port of a TCP probe; nullopt for an exec probe.
   std::optional<int> const& tcp_port() const { return tcp_port_; }
+  /// The command of an exec probe; empty for a TCP probe.
   std::vector<std::string> const& exec_argv() const { return exec_argv_; }
+  /// Time between checks.
   std::chrono::milliseconds interval() const { return interval_; }
 
  private:
@@ -74,6 +78,7 @@ struct SandboxCreateParams {
   std::vector<std::string> command;
   /// Environment variables.
   std::map<std::string, std::string> env;
+  /// Secrets whose variables are set in the Sandbox; from_map Secrets are created first.
   std::vector<Secret> secrets;
   /// Mount path → Volume.
   std::map<std::string, Volume> volumes;
@@ -97,6 +102,7 @@ struct SandboxCreateParams {
   std::vector<std::string> regions;
   /// Log the Sandbox's commands.
   bool verbose = false;
+  /// Send outbound traffic through this Proxy (a static outbound IP).
   std::optional<Proxy> proxy;
   /// Unique among running Sandboxes of the App; [A-Za-z0-9._-], at most 64 characters.
   std::string name;
@@ -104,28 +110,35 @@ struct SandboxCreateParams {
   std::map<std::string, std::variant<bool, std::string>> experimental_options;
   /// Serve encrypted ports under this custom domain.
   std::string custom_domain;
+  /// The check `Sandbox::wait_until_ready` waits for.
   std::optional<Probe> readiness_probe;
   /// Tags to attach at creation.
   std::map<std::string, std::string> tags;
 };
 
+/// Options of `SandboxService::from_name`.
 struct SandboxFromNameParams {
+  /// Environment name; empty uses the client's.
   std::string environment;
 };
 
+/// Filters of `SandboxService::list`.
 struct SandboxListParams {
   /// Only Sandboxes of this App.
   std::string app_id;
   /// Only Sandboxes carrying all of these tags.
   std::map<std::string, std::string> tags;
+  /// Environment name; empty uses the client's.
   std::string environment;
 };
 
+/// Options of `Sandbox::terminate`.
 struct SandboxTerminateParams {
   /// Wait for the Sandbox to finish and return its exit code.
   bool wait = false;
 };
 
+/// Options of `Sandbox::create_connect_token`.
 struct SandboxCreateConnectTokenParams {
   /// Arbitrary data passed to the Sandbox's server with each connection.
   std::string user_metadata;
@@ -135,15 +148,21 @@ struct SandboxCreateConnectTokenParams {
 
 /// A credential for connecting to a Sandbox's HTTP server.
 struct SandboxConnectToken {
+  /// The URL to connect to.
   std::string url;
+  /// The token for `url`; the SDK keeps it out of its log lines.
   std::string token;
 };
 
 /// A tunnel from the internet to a port of a Sandbox.
 struct Tunnel {
+  /// Host name of the TLS endpoint.
   std::string host;
+  /// Port of the TLS endpoint.
   int port = 0;
+  /// Host name of the plain TCP endpoint; empty if there is none (see `unencrypted_ports`).
   std::string unencrypted_host;
+  /// Port of the plain TCP endpoint; 0 if there is none.
   int unencrypted_port = 0;
 
   /// "https://host" (or "https://host:port" when port is not 443).
@@ -164,6 +183,7 @@ struct Tunnel {
  */
 class Sandbox {
  public:
+  /// The Sandbox's id. Sends nothing, and works after `detach()`.
   std::string const& sandbox_id() const;
 
   /// Runs `argv` in the Sandbox. @throws InvalidError for bad arguments.
@@ -182,11 +202,14 @@ class Sandbox {
 
   /// Replaces the Sandbox's tags.
   void set_tags(std::map<std::string, std::string> const& tags) const;
+  /// The Sandbox's tags.
   std::map<std::string, std::string> get_tags() const;
 
   /// The Sandbox's tunnels by container port, waiting up to `timeout` for them.
   /// @throws SandboxTimeoutError if they are not ready in time.
   std::map<int, Tunnel> tunnels(std::chrono::milliseconds timeout = std::chrono::seconds(50)) const;
+  /// A token for connecting to the Sandbox's HTTP server on `params.port`.
+  /// @throws InvalidError if the port is not in 1..65535.
   SandboxConnectToken create_connect_token(
       SandboxCreateConnectTokenParams const& params = {}) const;
   /// Blocks until the readiness probe passes. @throws TimeoutError after `timeout`.

@@ -37,6 +37,7 @@ class Secret {
   std::shared_ptr<internal::SecretState> state_;
 };
 
+/// Options of `SecretService::from_name`.
 struct SecretFromNameParams {
   /// Environment name; empty uses the client's.
   std::string environment;
@@ -44,11 +45,15 @@ struct SecretFromNameParams {
   std::vector<std::string> required_keys;
 };
 
+/// Options of `SecretService::from_map`.
 struct SecretFromMapParams {
+  /// Environment the Secret is created in; empty uses the client's.
   std::string environment;
 };
 
+/// Options of `SecretService::remove`.
 struct SecretDeleteParams {
+  /// Environment name; empty uses the client's.
   std::string environment;
   /// Succeed when the Secret does not exist.
   bool allow_missing = false;

@@ -43,6 +43,7 @@ class StreamReader {
 
   /// An input range of lines: `for (std::string const& line : reader.lines())`.
   class LineRange;
+  /// The remaining lines, each as `read_line()` returns it.
   LineRange lines();
 
   /// A std::istream over the stream, owned by this reader's shared state.
@@ -55,21 +56,32 @@ class StreamReader {
   std::shared_ptr<internal::StreamReaderState> state_;
 };
 
+/// An input range of the lines of a StreamReader; see `StreamReader::lines()`.
 class StreamReader::LineRange {
  public:
+  /// An input iterator over the lines; incrementing it reads the next line.
   class iterator {
    public:
+    /// Standard input-iterator member types.
+    /// @{
     using iterator_category = std::input_iterator_tag;
     using value_type = std::string;
     using difference_type = std::ptrdiff_t;
     using pointer = std::string const*;
     using reference = std::string const&;
+    /// @}
 
+    /// The end iterator.
     iterator() = default;
+    /// The current line.
     reference operator*() const { return *line_; }
+    /// The current line.
     pointer operator->() const { return &*line_; }
+    /// Reads the next line; becomes the end iterator after the last one.
     iterator& operator++();
+    /// Reads the next line, as the prefix `++` does.
     void operator++(int) { ++*this; }
+    /// Iterators are equal when both are the end or both read the same range.
     friend bool operator==(iterator const& a, iterator const& b) {
       return a.reader_ == b.reader_;
     }
@@ -81,7 +93,9 @@ class StreamReader::LineRange {
     std::optional<std::string> line_;
   };
 
+  /// Reads the next line and returns an iterator to it; the end iterator at the end.
   iterator begin() { return iterator(&reader_); }
+  /// The end iterator.
   iterator end() { return iterator(); }
 
  private:

@@ -15,7 +15,7 @@
 
 #include "server/cli.h"
 #include "server/core.h"
-#include "server/jwt.h"
+#include "server/ids.h"
 
 namespace modal::emulator {
 namespace {
@@ -197,11 +197,11 @@ TEST(EmulatorCliTest, ProxyFlagSeedsProxies) {
   EXPECT_THAT(usage(), HasSubstr("--proxy NAME"));
 
   Core core(cl->options);
-  std::lock_guard lock(core.state().mu);
-  ASSERT_EQ(core.state().proxies.size(), 2u);
-  auto const it = core.state().proxies_by_name.find({"main", "egress"});
-  ASSERT_NE(it, core.state().proxies_by_name.end());
-  EXPECT_EQ(core.state().proxies.at(it->second).name, "egress");
+  EXPECT_EQ(core.proxies().size(), 2u);
+  auto const proxy = core.proxies().lookup("main", "egress");
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  EXPECT_EQ(proxy->name, "egress");
+  EXPECT_TRUE(is_id(proxy->id, "pr"));
 }
 
 }  // namespace

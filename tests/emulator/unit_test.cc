@@ -169,16 +169,23 @@ TEST(CoreTest, SeedsMainEnvironmentAndSecrets) {
   EmulatorOptions opts;
   opts.secrets["a"] = {{"K", "V"}};
   Core core(opts);
-  std::lock_guard<std::mutex> lock(core.state().mu);
-  auto const* env = core.state().find_environment("");
-  ASSERT_NE(env, nullptr);
+  auto env = core.environments().resolve("");
+  ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(env->name, "main");
   EXPECT_TRUE(is_id(env->id, "en"));
-  auto it = core.state().secrets_by_name.find({"main", "a"});
-  ASSERT_NE(it, core.state().secrets_by_name.end());
-  auto* secret = core.state().find_secret(it->second);
-  ASSERT_NE(secret, nullptr);
+  auto secret = core.secrets().lookup("main", "a");
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_TRUE(is_id(secret->id, "st"));
   EXPECT_EQ(secret->env.at("K"), "V");
+}
+
+TEST(CoreTest, EmptySeedNamesAreRejected) {
+  EmulatorOptions secrets;
+  secrets.secrets[""] = {{"K", "V"}};
+  EXPECT_THROW(Core{secrets}, std::invalid_argument);
+  EmulatorOptions proxies;
+  proxies.proxies = {"egress", ""};
+  EXPECT_THROW(Core{proxies}, std::invalid_argument);
 }
 
 // ---------------------------------------------------------------------------------------

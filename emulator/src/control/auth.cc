@@ -1,11 +1,12 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // AuthTokenGet: short-lived JWTs clients attach as x-modal-auth-token.
-#include "control/control_plane.h"
+#include "control/auth.h"
+
 #include "server/call_scope.h"
 
 namespace modal::emulator {
 
-grpc::Status ControlPlane::AuthTokenGet(grpc::ServerContext* ctx,
+grpc::Status AuthHandlers::AuthTokenGet(grpc::ServerContext* ctx,
                                         modal::client::AuthTokenGetRequest const* /*req*/,
                                         modal::client::AuthTokenGetResponse* resp) {
   CallScope scope(core_, ctx, "AuthTokenGet", Plane::kControl);

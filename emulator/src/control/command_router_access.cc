@@ -1,20 +1,21 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // TaskGetCommandRouterAccess: where a task's command router is and a JWT to call it.
+#include "control/command_router_access.h"
+
 #include "absl/strings/str_cat.h"
-#include "control/control_plane.h"
 #include "server/call_scope.h"
+#include "server/status.h"
 #include "store/sandbox_registry.h"
 
 namespace modal::emulator {
 
-grpc::Status ControlPlane::TaskGetCommandRouterAccess(
+grpc::Status RouterAccessHandlers::TaskGetCommandRouterAccess(
     grpc::ServerContext* ctx, modal::client::TaskGetCommandRouterAccessRequest const* req,
     modal::client::TaskGetCommandRouterAccessResponse* resp) {
   CallScope scope(core_, ctx, "TaskGetCommandRouterAccess", Plane::kControl);
   if (!scope.ok()) return scope.status();
-  if (core_.sandboxes().find_by_task(req->task_id()) == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Task '", req->task_id(), "' not found"));
+  if (auto rec = core_.sandboxes().get_by_task(req->task_id()); !rec.ok()) {
+    return to_grpc(rec.status());
   }
   // The router is served on the emulator's own port. Clients require an https URL and
   // connect in plaintext because the host is loopback (Modal's local-server rule).

@@ -1,139 +1,97 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_CONTROL_PLANE_H
-#define MODAL_EMULATOR_SRC_CONTROL_PLANE_H
+#ifndef MODAL_EMULATOR_SRC_CONTROL_CONTROL_PLANE_H
+#define MODAL_EMULATOR_SRC_CONTROL_CONTROL_PLANE_H
 
-// The emulator's modal.client.ModalClient service.
+// The emulator's modal.client.ModalClient service: one handler class per domain (apps.h,
+// secrets.h, sandboxes.h, ...), each overriding its own RPCs of the generated service,
+// combined below. The task command router (router/router.h) is the other service.
 //
 // How to add an RPC
 // -----------------
 // 1. Make sure the RPC is in proto/rpcs.txt (regenerate the protos if not).
-// 2. Declare the override below, grouped by the .cc file that implements it, e.g.
-//        // sandboxes.cc
-//        grpc::Status SandboxCreate(grpc::ServerContext* ctx,
-//                                   modal::client::SandboxCreateRequest const* req,
-//                                   modal::client::SandboxCreateResponse* resp) override;
-// 3. Implement it in its own emulator/src/<topic>.cc (add the file to modal_emulator in
-//    emulator/CMakeLists.txt). Every handler starts with a CallScope:
+// 2. Declare the override in its domain's handler class (control/<domain>.h) and implement
+//    it in control/<domain>.cc. Every handler starts with a CallScope:
 //
-//        grpc::Status ControlPlane::SandboxCreate(grpc::ServerContext* ctx,
-//                                                 SandboxCreateRequest const* req,
-//                                                 SandboxCreateResponse* resp) {
-//          CallScope scope(core_, ctx, "SandboxCreate", Plane::kControl);
+//        grpc::Status VolumeHandlers::VolumeGetOrCreate(grpc::ServerContext* ctx,
+//                                                       VolumeGetOrCreateRequest const* req,
+//                                                       VolumeGetOrCreateResponse* resp) {
+//          CallScope scope(core_, ctx, "VolumeGetOrCreate", Plane::kControl);
 //          if (!scope.ok()) return scope.status();
-//          std::lock_guard lock(scope.state().mu);   // short critical sections only
+//          auto volume = core_.volumes().get_or_create(req->environment_name(),
+//                                                      req->deployment_name(),
+//                                                      req->object_creation_type());
+//          if (!volume.ok()) return to_grpc(volume.status());
 //          ...
 //          return grpc::Status::OK;
 //        }
 //
-//    CallScope authenticates the call (token id/secret, x-modal-auth-token) and consumes an
-//    injected fault for the method name; the call's metadata and final status code are
-//    recorded for Emulator::received_calls by a server interceptor (nothing to do here).
-//    The method name passed to CallScope must be the RPC's short name: faults are keyed
-//    by it. Router RPCs (router.h) do the same with Plane::kRouter, which checks
-//    `authorization: Bearer <jwt>` (minted by Core::issue_router_token(task_id)) instead,
-//    then compare the request's task id with `scope.check_task(req->task_id())`.
-// 4. Shared data lives in State (state.h, one mutex) — add record types and maps there.
-//    Ids come from new_id("sb") etc. (ids.h). Long-poll handlers must return promptly
-//    once core_.shutting_down() or ctx->IsCancelled(); register a wake-up with
-//    core_.add_shutdown_hook() if they wait on a condition variable.
-// 5. Error conventions (as Modal's server): unknown objects -> NOT_FOUND with
-//    "<Kind> '<name>' not found"; unknown environment -> NOT_FOUND
-//    "Environment '<name>' not found"; bad arguments -> INVALID_ARGUMENT.
+//    CallScope (server/call_scope.h) authenticates the call and consumes an injected fault
+//    for the method name, which must be the RPC's short name; a server interceptor
+//    records the call for Emulator::received_calls (nothing to do here). Handlers
+//    validate the request first (INVALID_ARGUMENT), then resolve what it refers to
+//    through the stores (NOT_FOUND), then act; split a handler along those lines once it
+//    grows past a screen.
+// 3. State lives in the stores of Core (store/): environments, one NamedStore per kind of
+//    named object (store/objects.h: get_or_create with the object_creation_type rules,
+//    lookup, get, remove), images, sandboxes. Each store has its own lock, taken only
+//    inside its methods, and hands out copies, so a handler never holds two locks. Ids
+//    come from new_id("sb") etc. (server/ids.h). Long-poll handlers wait on their own
+//    store's condition variables (e.g. SandboxRecord::wait) and return promptly once
+//    core_.shutting_down() or ctx->IsCancelled(); register a wake-up with
+//    core_.add_shutdown_hook() if they wait on a new condition variable.
+// 4. Error conventions (as Modal's server): unknown objects -> NOT_FOUND with
+//    "<Kind> '<name or id>' not found" (the stores answer it); unknown environment ->
+//    NOT_FOUND "Environment '<name>' not found"; bad arguments -> INVALID_ARGUMENT.
+//    Stores answer absl::Status; return it with to_grpc() (server/status.h).
+//
+// How to add a service (a domain)
+// -------------------------------
+// 1. Its state: a record deriving from NamedObject plus an ObjectKind and a store alias in
+//    store/objects.h (named objects), or a store class of its own in store/<domain>.h;
+//    Core owns it and exposes it (core_.queues()).
+// 2. Its handlers: class QueueHandlers : public virtual ModalClientService in
+//    control/queues.h, implemented in control/queues.cc (add it to modal_emulator in
+//    emulator/CMakeLists.txt), and one more base class of ControlPlane below.
+// 3. Its tests: the RPCs through the generated stubs in tests/emulator/server_test.cc (or a
+//    test file of its own), the store in tests/emulator/store_test.cc, and the SDK's use of
+//    it in tests/integration. Then add it to emulator/README.md.
 
-#include <grpcpp/grpcpp.h>
-
-#include "modal_proto/api.grpc.pb.h"
-#include "server/core.h"
+#include "control/apps.h"
+#include "control/auth.h"
+#include "control/command_router_access.h"
+#include "control/environments.h"
+#include "control/images.h"
+#include "control/proxies.h"
+#include "control/sandboxes.h"
+#include "control/secrets.h"
+#include "control/volumes.h"
 
 namespace modal::emulator {
 
-class ControlPlane final : public modal::client::ModalClient::Service {
+/// modal.client.ModalClient: every domain's handlers. RPCs that no domain overrides answer
+/// UNIMPLEMENTED (the generated default).
+class ControlPlane final : public AppHandlers,
+                           public AuthHandlers,
+                           public EnvironmentHandlers,
+                           public ImageHandlers,
+                           public ProxyHandlers,
+                           public RouterAccessHandlers,
+                           public SandboxHandlers,
+                           public SecretHandlers,
+                           public VolumeHandlers {
  public:
-  explicit ControlPlane(Core& core) : core_(core) {}
-
-  // auth.cc
-  grpc::Status AuthTokenGet(grpc::ServerContext* ctx, modal::client::AuthTokenGetRequest const* req,
-                            modal::client::AuthTokenGetResponse* resp) override;
-
-  // apps.cc
-  grpc::Status AppGetOrCreate(grpc::ServerContext* ctx,
-                              modal::client::AppGetOrCreateRequest const* req,
-                              modal::client::AppGetOrCreateResponse* resp) override;
-
-  // environments.cc
-  grpc::Status EnvironmentGetOrCreate(grpc::ServerContext* ctx,
-                                      modal::client::EnvironmentGetOrCreateRequest const* req,
-                                      modal::client::EnvironmentGetOrCreateResponse* resp) override;
-
-  // secrets.cc
-  grpc::Status SecretGetOrCreate(grpc::ServerContext* ctx,
-                                 modal::client::SecretGetOrCreateRequest const* req,
-                                 modal::client::SecretGetOrCreateResponse* resp) override;
-  grpc::Status SecretDelete(grpc::ServerContext* ctx, modal::client::SecretDeleteRequest const* req,
-                            google::protobuf::Empty* resp) override;
-
-  // images.cc
-  grpc::Status ImageGetOrCreate(grpc::ServerContext* ctx,
-                                modal::client::ImageGetOrCreateRequest const* req,
-                                modal::client::ImageGetOrCreateResponse* resp) override;
-  grpc::Status ImageJoinStreaming(
-      grpc::ServerContext* ctx, modal::client::ImageJoinStreamingRequest const* req,
-      grpc::ServerWriter<modal::client::ImageJoinStreamingResponse>* writer) override;
-
-  // volumes.cc
-  grpc::Status VolumeGetOrCreate(grpc::ServerContext* ctx,
-                                 modal::client::VolumeGetOrCreateRequest const* req,
-                                 modal::client::VolumeGetOrCreateResponse* resp) override;
-
-  // proxies.cc
-  grpc::Status ProxyGet(grpc::ServerContext* ctx, modal::client::ProxyGetRequest const* req,
-                        modal::client::ProxyGetResponse* resp) override;
-
-  // sandboxes.cc
-  grpc::Status SandboxCreate(grpc::ServerContext* ctx,
-                             modal::client::SandboxCreateRequest const* req,
-                             modal::client::SandboxCreateResponse* resp) override;
-  grpc::Status SandboxGetTaskId(grpc::ServerContext* ctx,
-                                modal::client::SandboxGetTaskIdRequest const* req,
-                                modal::client::SandboxGetTaskIdResponse* resp) override;
-  grpc::Status SandboxWait(grpc::ServerContext* ctx, modal::client::SandboxWaitRequest const* req,
-                           modal::client::SandboxWaitResponse* resp) override;
-  grpc::Status SandboxTerminate(grpc::ServerContext* ctx,
-                                modal::client::SandboxTerminateRequest const* req,
-                                modal::client::SandboxTerminateResponse* resp) override;
-  grpc::Status SandboxGetFromName(grpc::ServerContext* ctx,
-                                  modal::client::SandboxGetFromNameRequest const* req,
-                                  modal::client::SandboxGetFromNameResponse* resp) override;
-  grpc::Status SandboxList(grpc::ServerContext* ctx, modal::client::SandboxListRequest const* req,
-                           modal::client::SandboxListResponse* resp) override;
-  grpc::Status SandboxTagsGet(grpc::ServerContext* ctx,
-                              modal::client::SandboxTagsGetRequest const* req,
-                              modal::client::SandboxTagsGetResponse* resp) override;
-  grpc::Status SandboxGetTunnels(grpc::ServerContext* ctx,
-                                 modal::client::SandboxGetTunnelsRequest const* req,
-                                 modal::client::SandboxGetTunnelsResponse* resp) override;
-  grpc::Status SandboxCreateConnectToken(
-      grpc::ServerContext* ctx, modal::client::SandboxCreateConnectTokenRequest const* req,
-      modal::client::SandboxCreateConnectTokenResponse* resp) override;
-  grpc::Status SandboxStdinWrite(grpc::ServerContext* ctx,
-                                 modal::client::SandboxStdinWriteRequest const* req,
-                                 modal::client::SandboxStdinWriteResponse* resp) override;
-  grpc::Status SandboxTagsSet(grpc::ServerContext* ctx,
-                              modal::client::SandboxTagsSetRequest const* req,
-                              google::protobuf::Empty* resp) override;
-  grpc::Status SandboxGetLogs(grpc::ServerContext* ctx,
-                              modal::client::SandboxGetLogsRequest const* req,
-                              grpc::ServerWriter<modal::client::TaskLogsBatch>* writer) override;
-
-  // command_router_access.cc
-  grpc::Status TaskGetCommandRouterAccess(
-      grpc::ServerContext* ctx, modal::client::TaskGetCommandRouterAccessRequest const* req,
-      modal::client::TaskGetCommandRouterAccessResponse* resp) override;
-
- private:
-  Core& core_;
+  explicit ControlPlane(Core& core)
+      : AppHandlers(core),
+        AuthHandlers(core),
+        EnvironmentHandlers(core),
+        ImageHandlers(core),
+        ProxyHandlers(core),
+        RouterAccessHandlers(core),
+        SandboxHandlers(core),
+        SecretHandlers(core),
+        VolumeHandlers(core) {}
 };
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_CONTROL_PLANE_H
+#endif  // MODAL_EMULATOR_SRC_CONTROL_CONTROL_PLANE_H

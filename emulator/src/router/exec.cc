@@ -1,6 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // TaskExecStart, TaskExecStdioRead, TaskExecStdinWrite, TaskExecStdinStatus, TaskExecWait,
 // TaskExecPoll: commands run in a sandbox through the task command router.
+#include "router/router.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -10,9 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "router/exec_registry.h"
-#include "router/router.h"
 #include "runtime/sandbox.h"
 #include "server/call_scope.h"
+#include "server/status.h"
 #include "store/sandbox_registry.h"
 
 namespace modal::emulator {
@@ -29,20 +31,9 @@ constexpr auto kSlice = std::chrono::milliseconds(100);
 /// Bound on bytes an exec's output keeps unacknowledged before the process is paused.
 constexpr std::size_t kOutputCapacity = std::size_t{8} << 20;
 
-std::string bearer_token(grpc::ServerContext const* ctx) {
-  std::string header = metadata_value(ctx, "authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() >= kBearer.size()) header.erase(0, kBearer.size());
-  return header;
-}
-
 grpc::Status exec_not_found(std::string const& task_id, std::string const& exec_id) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND,
                       absl::StrCat("Exec '", exec_id, "' not found in task '", task_id, "'"));
-}
-
-grpc::Status to_grpc(absl::Status const& st) {
-  return grpc::Status(static_cast<grpc::StatusCode>(st.code()), std::string(st.message()));
 }
 
 template <typename Resp>
@@ -56,91 +47,48 @@ void set_exit_status(runtime::ExitStatus const& st, Resp* resp) {
 
 }  // namespace
 
-// ---- authorization / token revocation ----
+// ---- TaskExecStart ----
 
-grpc::Status Router::authorize(CallScope const& scope, grpc::ServerContext const* ctx,
-                               std::string_view task_id) {
-  if (!scope.ok()) return scope.status();
-  if (auto st = scope.check_task(task_id); !st.ok()) return st;
-  std::string token = bearer_token(ctx);
-  std::lock_guard lock(tokens_mu_);
-  if (revoked_tokens_.count(token) != 0) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
+namespace {
+
+grpc::Status validate_start(tcr::TaskExecStartRequest const& req) {
+  if (req.exec_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "exec_id is required");
   }
-  seen_tokens_.insert(std::move(token));
+  if (req.command_args().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "command_args must not be empty");
+  }
+  if (!req.container_id().empty()) {  // a Sandbox's task has no other containers
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("Container '", req.container_id(), "' not found"));
+  }
   return grpc::Status::OK;
 }
 
-bool Router::token_still_valid(grpc::ServerContext const* ctx) const {
-  std::string const token = bearer_token(ctx);
-  if (core_.verify_router_token(token).verdict != TokenIssuer::Verdict::kValid) return false;
-  std::lock_guard lock(tokens_mu_);
-  return revoked_tokens_.count(token) == 0;
-}
-
-void Router::expire_tokens() {
-  std::lock_guard lock(tokens_mu_);
-  revoked_tokens_.merge(seen_tokens_);
-  seen_tokens_.clear();
-}
-
-// ---- TaskExecStart ----
-
-grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartRequest const* req,
-                                   tcr::TaskExecStartResponse* /*resp*/) {
-  CallScope scope(core_, ctx, "TaskExecStart", Plane::kRouter);
-  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
-  if (req->exec_id().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "exec_id is required");
-  }
-  if (req->command_args().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "command_args must not be empty");
-  }
-  if (!req->container_id().empty()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Container '", req->container_id(), "' not found"));
-  }
-  auto rec = core_.sandboxes().find_by_task(req->task_id());
-  if (rec == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Task '", req->task_id(), "' not found"));
-  }
-
-  // Environment: secrets in order, then the request's variables (which win).
+/// The exec's environment: Secrets in order, then the request's variables (which win).
+absl::StatusOr<std::map<std::string, std::string>> exec_environment(
+    Core& core, tcr::TaskExecStartRequest const& req) {
   std::map<std::string, std::string> env;
-  {
-    State& state = core_.state();
-    std::lock_guard lock(state.mu);
-    for (auto const& id : req->secret_ids()) {
-      auto const* secret = state.find_secret(id);
-      if (secret == nullptr) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            absl::StrCat("Secret '", id, "' not found"));
-      }
-      for (auto const& [k, v] : secret->env) env[k] = v;
-    }
+  for (auto const& id : req.secret_ids()) {
+    auto secret = core.secrets().get(id);
+    if (!secret.ok()) return secret.status();
+    for (auto const& [k, v] : secret->env) env[k] = v;
   }
-  for (auto const& [k, v] : req->env()) env[k] = v;
+  for (auto const& [k, v] : req.env()) env[k] = v;
+  return env;
+}
 
+runtime::ProcessSpec process_spec(tcr::TaskExecStartRequest const& req,
+                                  std::map<std::string, std::string> env) {
   runtime::ProcessSpec spec;
-  spec.argv.assign(req->command_args().begin(), req->command_args().end());
+  spec.argv.assign(req.command_args().begin(), req.command_args().end());
   spec.env = std::move(env);
-  if (req->has_workdir()) spec.workdir = req->workdir();
-  if (req->has_pty_info() && req->pty_info().enabled()) {
-    runtime::PtyOptions pty;
-    auto const& info = req->pty_info();
-    if (info.winsz_rows() > 0)
-      pty.rows = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_rows(), 65535));
-    if (info.winsz_cols() > 0)
-      pty.cols = static_cast<uint16_t>(std::min<uint32_t>(info.winsz_cols(), 65535));
-    if (!info.env_term().empty()) pty.term = info.env_term();
-    pty.colorterm = info.env_colorterm();
-    spec.pty = pty;
-  }
-  spec.stdout_mode = req->stdout_config() == tcr::TASK_EXEC_STDOUT_CONFIG_PIPE
+  if (req.has_workdir()) spec.workdir = req.workdir();
+  if (req.has_pty_info()) spec.pty = pty_options(req.pty_info());
+  spec.stdout_mode = req.stdout_config() == tcr::TASK_EXEC_STDOUT_CONFIG_PIPE
                          ? runtime::StdioMode::kPipe
                          : runtime::StdioMode::kDevNull;
-  switch (req->stderr_config()) {
+  switch (req.stderr_config()) {
     case tcr::TASK_EXEC_STDERR_CONFIG_PIPE:
       spec.stderr_mode = runtime::StdioMode::kPipe;
       break;
@@ -151,36 +99,53 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
       spec.stderr_mode = runtime::StdioMode::kDevNull;
       break;
   }
-  if (req->has_timeout_secs() && req->timeout_secs() > 0) {
-    spec.timeout = std::chrono::seconds(req->timeout_secs());
+  if (req.has_timeout_secs() && req.timeout_secs() > 0) {
+    spec.timeout = std::chrono::seconds(req.timeout_secs());
   }
   spec.output_options.capacity = kOutputCapacity;
   spec.output_options.overflow = runtime::OverflowPolicy::kBackPressure;
+  return spec;
+}
 
-  std::string const task_id = req->task_id();
-  std::string const exec_id = req->exec_id();
+/// Runs `spec` in the Sandbox. As in a container, a command that cannot run is a failed
+/// process (exit code 127), not an RPC error.
+absl::StatusOr<std::shared_ptr<ExecRecord>> start_exec(SandboxRecord const& rec,
+                                                       std::string const& exec_id,
+                                                       runtime::ProcessSpec spec) {
+  auto sb = rec.runtime();
+  if (sb == nullptr || rec.finished() || sb->finished()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Sandbox '", rec.id, "' has finished; cannot exec in it"));
+  }
   std::string const program = spec.argv.front();
-  auto started =
-      execs_.get_or_start(task_id, exec_id, [&]() -> absl::StatusOr<std::shared_ptr<ExecRecord>> {
-        auto sb = rec->runtime();
-        if (sb == nullptr || rec->finished() || sb->finished()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("Sandbox '", rec->id, "' has finished; cannot exec in it"));
-        }
-        auto process = sb->exec(std::move(spec));
-        if (process.ok()) {
-          return std::make_shared<ExecRecord>(task_id, exec_id, *std::move(process));
-        }
-        // As in a container: a command that cannot run is a failed process, not an RPC error.
-        if (process.status().code() == absl::StatusCode::kNotFound) {
-          return std::make_shared<ExecRecord>(
-              task_id, exec_id, 127,
-              absl::StrCat("exec: \"", program, "\": executable file not found in $PATH\n"));
-        }
-        return process.status();
-      });
+  auto process = sb->exec(std::move(spec));
+  if (process.ok()) return std::make_shared<ExecRecord>(rec.task_id, exec_id, *std::move(process));
+  if (process.status().code() == absl::StatusCode::kNotFound) {
+    return std::make_shared<ExecRecord>(
+        rec.task_id, exec_id, 127,
+        absl::StrCat("exec: \"", program, "\": executable file not found in $PATH\n"));
+  }
+  return process.status();
+}
+
+}  // namespace
+
+grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartRequest const* req,
+                                   tcr::TaskExecStartResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "TaskExecStart", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  if (auto st = validate_start(*req); !st.ok()) return st;
+  auto rec = core_.sandboxes().get_by_task(req->task_id());
+  if (!rec.ok()) return to_grpc(rec.status());
+  auto env = exec_environment(core_, *req);
+  if (!env.ok()) return to_grpc(env.status());
+
+  auto started = execs_.get_or_start(req->task_id(), req->exec_id(), [&] {
+    return start_exec(**rec, req->exec_id(), process_spec(*req, *std::move(env)));
+  });
   if (!started.ok()) return to_grpc(started.status());
-  core_.log(absl::StrCat("TaskExecStart: exec ", exec_id, " (", program, ") in task ", task_id));
+  core_.log(absl::StrCat("TaskExecStart: exec ", req->exec_id(), " (", req->command_args(0),
+                         ") in task ", req->task_id()));
   return grpc::Status::OK;
 }
 

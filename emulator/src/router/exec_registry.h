@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_EXEC_REGISTRY_H
-#define MODAL_EMULATOR_SRC_EXEC_REGISTRY_H
+#ifndef MODAL_EMULATOR_SRC_ROUTER_EXEC_REGISTRY_H
+#define MODAL_EMULATOR_SRC_ROUTER_EXEC_REGISTRY_H
 
 #include <cstdint>
 #include <functional>
@@ -76,4 +76,4 @@ class ExecRegistry {
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_EXEC_REGISTRY_H
+#endif  // MODAL_EMULATOR_SRC_ROUTER_EXEC_REGISTRY_H

@@ -1,11 +1,13 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // SandboxWaitUntilReady: waits for the sandbox's readiness probe (sandbox_registry.h).
+#include "router/router.h"
+
 #include <chrono>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "router/router.h"
 #include "server/call_scope.h"
+#include "server/status.h"
 #include "store/sandbox_registry.h"
 
 namespace modal::emulator {
@@ -17,11 +19,9 @@ grpc::Status Router::SandboxWaitUntilReady(grpc::ServerContext* ctx,
                                            tcr::SandboxWaitUntilReadyTcrResponse* resp) {
   CallScope scope(core_, ctx, "SandboxWaitUntilReady", Plane::kRouter);
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
-  auto rec = core_.sandboxes().find_by_task(req->task_id());
-  if (rec == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Task '", req->task_id(), "' not found"));
-  }
+  auto found = core_.sandboxes().get_by_task(req->task_id());
+  if (!found.ok()) return to_grpc(found.status());
+  auto const& rec = *found;
   double const timeout = std::isfinite(req->timeout()) ? req->timeout() : 0.0;
   if (timeout <= 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout must be positive");

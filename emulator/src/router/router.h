@@ -1,9 +1,10 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_ROUTER_H
-#define MODAL_EMULATOR_SRC_ROUTER_H
+#ifndef MODAL_EMULATOR_SRC_ROUTER_ROUTER_H
+#define MODAL_EMULATOR_SRC_ROUTER_ROUTER_H
 
 // The emulator's modal.task_command_router.TaskCommandRouter service, served on the same
-// port as ModalClient. Add RPCs exactly as described at the top of control_plane.h, with
+// port as ModalClient. Add RPCs exactly as described at the top of control/control_plane.h,
+// with
 //     CallScope scope(core_, ctx, "TaskExecStart", Plane::kRouter);
 //     if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
 // (authorize() = scope.ok(), scope.check_task() and the token revocation of
@@ -22,6 +23,14 @@
 #include "router/exec_registry.h"
 #include "server/core.h"
 
+/// Declares the override of the unary TaskCommandRouter RPC `Rpc`, whose messages are
+/// modal::task_command_router::<Rpc>Request and <Rpc>Response (as
+/// MODAL_EMULATOR_UNARY_RPC does for ModalClient, control/handlers.h).
+#define MODAL_EMULATOR_ROUTER_UNARY_RPC(Rpc)                              \
+  grpc::Status Rpc(grpc::ServerContext* ctx,                              \
+                   ::modal::task_command_router::Rpc##Request const* req, \
+                   ::modal::task_command_router::Rpc##Response* resp) override
+
 namespace modal::emulator {
 
 class CallScope;
@@ -33,27 +42,17 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   Core& core() { return core_; }
   ExecRegistry& execs() { return execs_; }
 
-  // router_exec.cc
-  grpc::Status TaskExecStart(grpc::ServerContext* ctx,
-                             modal::task_command_router::TaskExecStartRequest const* req,
-                             modal::task_command_router::TaskExecStartResponse* resp) override;
+  // exec.cc
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStart);
   grpc::Status TaskExecStdioRead(
       grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdioReadRequest const* req,
       grpc::ServerWriter<modal::task_command_router::TaskExecStdioReadResponse>* writer) override;
-  grpc::Status TaskExecStdinWrite(
-      grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdinWriteRequest const* req,
-      modal::task_command_router::TaskExecStdinWriteResponse* resp) override;
-  grpc::Status TaskExecStdinStatus(
-      grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdinStatusRequest const* req,
-      modal::task_command_router::TaskExecStdinStatusResponse* resp) override;
-  grpc::Status TaskExecWait(grpc::ServerContext* ctx,
-                            modal::task_command_router::TaskExecWaitRequest const* req,
-                            modal::task_command_router::TaskExecWaitResponse* resp) override;
-  grpc::Status TaskExecPoll(grpc::ServerContext* ctx,
-                            modal::task_command_router::TaskExecPollRequest const* req,
-                            modal::task_command_router::TaskExecPollResponse* resp) override;
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStdinWrite);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStdinStatus);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecWait);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecPoll);
 
-  // router_ready.cc
+  // ready.cc
   grpc::Status SandboxWaitUntilReady(
       grpc::ServerContext* ctx,
       modal::task_command_router::SandboxWaitUntilReadyTcrRequest const* req,
@@ -68,6 +67,7 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   /// streams already open, as if it had expired. Clients must fetch a new one.
   void expire_tokens();
 
+  // router.cc
   /// The router's common checks after CallScope: scope status, the JWT's task, revocation.
   grpc::Status authorize(CallScope const& scope, grpc::ServerContext const* ctx,
                          std::string_view task_id);
@@ -87,4 +87,4 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_ROUTER_H
+#endif  // MODAL_EMULATOR_SRC_ROUTER_ROUTER_H

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_CALL_LOG_H
-#define MODAL_EMULATOR_SRC_CALL_LOG_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_CALL_LOG_H
+#define MODAL_EMULATOR_SRC_SERVER_CALL_LOG_H
 
 #include <memory>
 
@@ -18,4 +18,4 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> make_call
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_CALL_LOG_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_CALL_LOG_H

@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "modal_proto/api.pb.h"
 
 namespace modal::emulator {
 
@@ -89,53 +88,6 @@ grpc::Status CallScope::check_task(std::string_view task_id) const {
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                       absl::StrCat("Router JWT is for task '", router_task_id_, "', not for task '",
                                    std::string(task_id), "'"));
-}
-
-grpc::Status environment_not_found(std::string_view requested) {
-  return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                      "Environment '" + std::string(requested) + "' not found");
-}
-
-grpc::Status decide_creation(int object_creation_type, bool exists, std::string_view kind,
-                             std::string_view name, std::string_view name_field,
-                             std::string_view rpc, Creation* out) {
-  switch (object_creation_type) {
-    case modal::client::OBJECT_CREATION_TYPE_EPHEMERAL:
-    case modal::client::OBJECT_CREATION_TYPE_ANONYMOUS_OWNED_BY_APP:
-      *out = Creation::kCreateAnonymous;
-      return grpc::Status::OK;
-    case modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED:
-      if (!exists) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            std::string(kind) + " '" + std::string(name) + "' not found");
-      }
-      *out = Creation::kUseExisting;
-      return grpc::Status::OK;
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
-    case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS:
-      if (name.empty()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            std::string(name_field) + " must not be empty");
-      }
-      if (!exists) {
-        *out = Creation::kCreateNamed;
-      } else if (object_creation_type ==
-                 modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS) {
-        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                            std::string(kind) + " '" + std::string(name) + "' already exists");
-      } else if (object_creation_type ==
-                 modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS) {
-        *out = Creation::kOverwrite;
-      } else {
-        *out = Creation::kUseExisting;
-      }
-      return grpc::Status::OK;
-    default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Unsupported object_creation_type ", object_creation_type,
-                                       " for ", std::string(rpc)));
-  }
 }
 
 }  // namespace modal::emulator

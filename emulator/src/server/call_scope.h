@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_CALL_SCOPE_H
-#define MODAL_EMULATOR_SRC_CALL_SCOPE_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_CALL_SCOPE_H
+#define MODAL_EMULATOR_SRC_SERVER_CALL_SCOPE_H
 
 #include <string>
 #include <string_view>
@@ -44,7 +44,6 @@ class CallScope {
   grpc::Status check_task(std::string_view task_id) const;
 
   Core& core() const { return core_; }
-  State& state() const { return core_.state(); }
   std::string const& method() const { return method_; }
 
  private:
@@ -62,27 +61,6 @@ std::string metadata_value(grpc::ServerContext const* ctx, std::string_view key)
 /// Whether the client sent the metadata key at all.
 bool has_metadata(grpc::ServerContext const* ctx, std::string_view key);
 
-/// NOT_FOUND "Environment '<name>' not found", the answer of every RPC naming an
-/// environment that does not exist.
-grpc::Status environment_not_found(std::string_view requested);
-
-/// What a *GetOrCreate request does with a named object, from its object_creation_type
-/// and whether the name is already bound (shared by Apps, Secrets and Volumes).
-enum class Creation {
-  kUseExisting,      // UNSPECIFIED or CREATE_IF_MISSING, and the name exists
-  kCreateNamed,      // a CREATE_* type and the name is free
-  kCreateAnonymous,  // EPHEMERAL or ANONYMOUS_OWNED_BY_APP: no name is bound
-  kOverwrite,        // CREATE_OVERWRITE_IF_EXISTS and the name exists
-};
-
-/// Decides `*out`, or fails: NOT_FOUND "<kind> '<name>' not found" (lookup of a free
-/// name), INVALID_ARGUMENT "<name_field> must not be empty" (creating without a name),
-/// ALREADY_EXISTS "<kind> '<name>' already exists" (CREATE_FAIL_IF_EXISTS), and
-/// INVALID_ARGUMENT "Unsupported object_creation_type N for <rpc>".
-grpc::Status decide_creation(int object_creation_type, bool exists, std::string_view kind,
-                             std::string_view name, std::string_view name_field,
-                             std::string_view rpc, Creation* out);
-
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_CALL_SCOPE_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_CALL_SCOPE_H

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_CLI_H
-#define MODAL_EMULATOR_SRC_CLI_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_CLI_H
+#define MODAL_EMULATOR_SRC_SERVER_CLI_H
 
 #include <map>
 #include <string>
@@ -36,4 +36,4 @@ absl::Status write_port_file(std::string const& path, int port);
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_CLI_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_CLI_H

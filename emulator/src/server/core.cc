@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <utility>
 
 #include <google/protobuf/any.pb.h>
@@ -28,32 +29,28 @@ grpc::Status fault_status(Fault const& fault) {
 }
 
 Core::Core(EmulatorOptions options) : options_(std::move(options)) {
-  std::lock_guard<std::mutex> lock(state_.mu);
-  state_.add_environment(std::string(kDefaultEnvironment));
-  double const now = unix_now();
-  for (auto const& [name, env] : options_.secrets) {
-    SecretRecord rec;
-    rec.id = new_id("st");
-    rec.name = name;
-    rec.environment = std::string(kDefaultEnvironment);
-    rec.env = env;
-    rec.created_at = now;
-    state_.secrets_by_name[{rec.environment, name}] = rec.id;
-    state_.secrets[rec.id] = std::move(rec);
-  }
-  for (auto const& name : options_.proxies) {
-    NameKey const key{std::string(kDefaultEnvironment), name};
-    if (state_.proxies_by_name.count(key) != 0) continue;
-    ProxyRecord rec;
-    rec.id = new_id("pr");
-    rec.name = name;
-    rec.environment = std::string(kDefaultEnvironment);
-    rec.created_at = now;
-    state_.proxies_by_name[key] = rec.id;
-    state_.proxies[rec.id] = std::move(rec);
-  }
-  sandboxes_ = std::make_unique<SandboxRegistry>(*this);
+  seed(options_);
+  sandboxes_ = std::make_unique<SandboxRegistry>([this](std::string_view line) { log(line); });
   shutdown_hooks_.push_back([this] { sandboxes_->shutdown(); });
+}
+
+void Core::seed(EmulatorOptions const& options) {
+  auto const check = [](absl::Status const& st) {
+    if (!st.ok()) throw std::invalid_argument("modal-emulator: " + std::string(st.message()));
+  };
+  for (auto const& [name, env] : options.secrets) {
+    check(secrets_
+              .get_or_create(kDefaultEnvironment, name,
+                             modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+                             [&env = env](SecretRecord& rec) { rec.env = env; })
+              .status());
+  }
+  for (auto const& name : options.proxies) {
+    check(proxies_
+              .get_or_create(kDefaultEnvironment, name,
+                             modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+              .status());
+  }
 }
 
 Core::~Core() {

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_CORE_H
-#define MODAL_EMULATOR_SRC_CORE_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_CORE_H
+#define MODAL_EMULATOR_SRC_SERVER_CORE_H
 
 #include <atomic>
 #include <chrono>
@@ -19,7 +19,9 @@
 
 #include "modal_emulator/emulator.h"
 #include "server/jwt.h"
-#include "store/state.h"
+#include "store/environments.h"
+#include "store/images.h"
+#include "store/objects.h"
 
 namespace modal::emulator {
 
@@ -39,20 +41,28 @@ enum class Plane {
 grpc::Status fault_status(Fault const& fault);
 
 /**
- * Everything the services share: options, the in-memory store, token issuers, injected
- * faults, the call log, and shutdown hooks. One per Emulator; outlives the gRPC server.
- * Thread-safe.
+ * Everything the services share: options, the stores, token issuers, injected faults, the
+ * call log, and shutdown hooks. One per Emulator; outlives the gRPC server. Thread-safe:
+ * each store has its own lock, taken only inside its methods.
  */
 class Core {
  public:
+  /// Seeds EmulatorOptions::secrets and ::proxies; std::invalid_argument for an empty name.
   explicit Core(EmulatorOptions options);
   ~Core();
   Core(Core const&) = delete;
   Core& operator=(Core const&) = delete;
 
   EmulatorOptions const& options() const { return options_; }
-  State& state() { return state_; }
-  /// Sandboxes and the process runtime behind them (sandbox_registry.h).
+
+  // ---- stores (store/) ----
+  EnvironmentStore& environments() { return environments_; }
+  AppStore& apps() { return apps_; }
+  SecretStore& secrets() { return secrets_; }
+  ImageStore& images() { return images_; }
+  VolumeStore& volumes() { return volumes_; }
+  ProxyStore& proxies() { return proxies_; }
+  /// Sandboxes and the process runtime behind them (store/sandbox_registry.h).
   SandboxRegistry& sandboxes() { return *sandboxes_; }
 
   /// Set once the server is listening.
@@ -104,8 +114,15 @@ class Core {
   void log(std::string_view line) const;
 
  private:
+  void seed(EmulatorOptions const& options);
+
   EmulatorOptions options_;
-  State state_;
+  EnvironmentStore environments_;
+  AppStore apps_{environments_, kApps};
+  SecretStore secrets_{environments_, kSecrets};
+  ImageStore images_;
+  VolumeStore volumes_{environments_, kVolumes};
+  ProxyStore proxies_{environments_, kProxies};
   std::atomic<int> port_{0};
   TokenIssuer auth_tokens_{"modal-emulator"};
   TokenIssuer router_tokens_{"modal-emulator/task-command-router"};
@@ -127,4 +144,4 @@ class Core {
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_CORE_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_CORE_H

@@ -1,6 +1,7 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "server/ids.h"
 
+#include <chrono>
 #include <random>
 
 namespace modal::emulator {
@@ -47,6 +48,10 @@ bool is_id(std::string_view id, std::string_view prefix) {
     if (!is_alnum(c)) return false;
   }
   return true;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace modal::emulator

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_IDS_H
-#define MODAL_EMULATOR_SRC_IDS_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_IDS_H
+#define MODAL_EMULATOR_SRC_SERVER_IDS_H
 
 #include <string>
 #include <string_view>
@@ -21,6 +21,9 @@ std::string random_alnum(std::size_t length);
 /// True when `id` is `<prefix>-` followed by 22 characters of [0-9A-Za-z].
 bool is_id(std::string_view id, std::string_view prefix);
 
+/// Seconds since the Unix epoch (wall clock, fractional): creation and finish times.
+double unix_now();
+
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_IDS_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_IDS_H

@@ -25,10 +25,6 @@ std::string b64url(std::string const& raw) {
 
 }  // namespace
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 TokenIssuer::TokenIssuer(std::string issuer) : issuer_(std::move(issuer)) {}
 
 std::string TokenIssuer::issue(std::string const& subject, std::chrono::seconds lifetime,

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_JWT_H
-#define MODAL_EMULATOR_SRC_JWT_H
+#ifndef MODAL_EMULATOR_SRC_SERVER_JWT_H
+#define MODAL_EMULATOR_SRC_SERVER_JWT_H
 
 #include <chrono>
 #include <cstdint>
@@ -13,9 +13,6 @@
 #include <nlohmann/json.hpp>
 
 namespace modal::emulator {
-
-/// Seconds since the Unix epoch (wall clock, fractional).
-double unix_now();
 
 /**
  * Issues JWT-shaped tokens and recognises the ones it issued.
@@ -65,4 +62,4 @@ std::optional<nlohmann::json> decode_jwt_payload(std::string_view token);
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_JWT_H
+#endif  // MODAL_EMULATOR_SRC_SERVER_JWT_H

@@ -8,9 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/probes.h"
-#include "server/core.h"
 #include "server/ids.h"
-#include "server/jwt.h"
+#include "store/named_store.h"
 
 namespace modal::emulator {
 namespace {
@@ -63,6 +62,20 @@ std::shared_ptr<runtime::OutputBuffer> closed_buffer(std::string_view text) {
 }
 
 }  // namespace
+
+std::optional<runtime::PtyOptions> pty_options(modal::client::PTYInfo const& info) {
+  if (!info.enabled()) return std::nullopt;
+  runtime::PtyOptions pty;
+  if (info.winsz_rows() > 0) {
+    pty.rows = static_cast<std::uint16_t>(std::min<std::uint32_t>(info.winsz_rows(), 65535));
+  }
+  if (info.winsz_cols() > 0) {
+    pty.cols = static_cast<std::uint16_t>(std::min<std::uint32_t>(info.winsz_cols(), 65535));
+  }
+  if (!info.env_term().empty()) pty.term = info.env_term();
+  pty.colorterm = info.env_colorterm();
+  return pty;
+}
 
 // ---- SandboxRecord ---------------------------------------------------------------
 
@@ -127,6 +140,11 @@ std::optional<GenericResult> SandboxRecord::wait(runtime::Deadline deadline,
   return result();
 }
 
+void SandboxRecord::sleep_until(runtime::Deadline deadline,
+                                std::function<bool()> const& cancelled) const {
+  wait_for(deadline, cancelled, [] { return false; });
+}
+
 SandboxRecord::ReadyWait SandboxRecord::wait_until_ready(
     runtime::Deadline deadline, std::function<bool()> const& cancelled) const {
   wait_for(deadline, cancelled, [this] { return ready_at_.has_value() || result_.has_value(); });
@@ -166,7 +184,8 @@ void SandboxRecord::wake_for_shutdown() {
 
 // ---- SandboxRegistry --------------------------------------------------------------
 
-SandboxRegistry::SandboxRegistry(Core& core) : core_(core) {}
+SandboxRegistry::SandboxRegistry(Logger log)
+    : log_(log ? std::move(log) : Logger([](std::string_view) {})) {}
 
 SandboxRegistry::~SandboxRegistry() { shutdown(); }
 
@@ -182,38 +201,70 @@ runtime::Runtime* SandboxRegistry::runtime() {
 
 absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLaunch launch) {
   if (shutting_down_.load()) return absl::UnavailableError("the emulator is shutting down");
-  modal::client::Sandbox const& def = launch.definition;
   std::string const id = new_id("sb");
   std::string const task_id = new_id("ta");
-  std::string const name = def.has_name() ? def.name() : std::string();
-  auto const name_key = std::make_pair(launch.app_id, name);
-  double created_at = 0;
+  std::string const name = launch.definition.has_name() ? launch.definition.name() : std::string();
+  auto created_at = reserve(id, launch, name);
+  if (!created_at.ok()) return created_at.status();
+
+  runtime::SandboxSpec spec = sandbox_spec(id, task_id, launch);
+  auto rec = std::make_shared<SandboxRecord>(id, task_id, launch.app_id, launch.app_name,
+                                             launch.environment, name, launch.image_id, *created_at,
+                                             std::move(launch.definition));
+  rec->tags_ = std::move(launch.tags);
+  auto failed = start(*rec, std::move(spec));
+  if (!failed.ok()) {
+    release_name(*rec);
+    return failed.status();
+  }
   {
     std::lock_guard lock(mu_);
-    if (!name.empty()) {
-      auto it = names_.find(name_key);
-      if (it != names_.end()) {
-        // A finished holder may not have released its name yet (its callback is running).
-        auto holder = by_id_.find(it->second);
-        if (holder != by_id_.end() && holder->second->finished()) it = names_.end();
-      }
-      if (it != names_.end()) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "Sandbox with name '", name, "' already exists in App '",
-            launch.app_name.empty() ? launch.app_id : launch.app_name, "' (", it->second, ")"));
-      }
-      names_[name_key] = id;
-    }
-    created_at = std::max(unix_now(), last_created_at_ + 1e-6);
-    last_created_at_ = created_at;
+    by_id_[id] = rec;
+    by_task_[task_id] = rec;
   }
-  auto release_name = [this, name_key, id, named = !name.empty()] {
-    if (!named) return;
-    std::lock_guard lock(mu_);
-    auto it = names_.find(name_key);
-    if (it != names_.end() && it->second == id) names_.erase(it);
-  };
+  if (failed->has_value()) {
+    rec->mark_finished(**std::move(failed));
+    release_name(*rec);
+    return rec;
+  }
+  watch(rec);
+  return rec;
+}
 
+absl::StatusOr<double> SandboxRegistry::reserve(std::string const& id, SandboxLaunch const& launch,
+                                                std::string const& name) {
+  std::lock_guard lock(mu_);
+  if (!name.empty()) {
+    auto const key = std::make_pair(launch.app_id, name);
+    auto it = names_.find(key);
+    if (it != names_.end()) {
+      // A finished holder may not have released its name yet (its callback is running).
+      auto holder = by_id_.find(it->second);
+      if (holder != by_id_.end() && holder->second->finished()) it = names_.end();
+    }
+    if (it != names_.end()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "Sandbox with name '", name, "' already exists in App '",
+          launch.app_name.empty() ? launch.app_id : launch.app_name, "' (", it->second, ")"));
+    }
+    names_[key] = id;
+  }
+  double const created_at = std::max(unix_now(), last_created_at_ + 1e-6);
+  last_created_at_ = created_at;
+  return created_at;
+}
+
+void SandboxRegistry::release_name(SandboxRecord const& rec) {
+  if (rec.name.empty()) return;
+  std::lock_guard lock(mu_);
+  auto it = names_.find(std::make_pair(rec.app_id, rec.name));
+  if (it != names_.end() && it->second == rec.id) names_.erase(it);
+}
+
+runtime::SandboxSpec SandboxRegistry::sandbox_spec(std::string const& id,
+                                                   std::string const& task_id,
+                                                   SandboxLaunch const& launch) {
+  modal::client::Sandbox const& def = launch.definition;
   runtime::SandboxSpec spec;
   spec.id = id;
   spec.argv.assign(def.entrypoint_args().begin(), def.entrypoint_args().end());
@@ -224,93 +275,65 @@ absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLa
               {"MODAL_IS_REMOTE", "1"}};
   for (auto const& [k, v] : launch.env) spec.env[k] = v;
   if (def.has_workdir()) spec.workdir = def.workdir();
-  if (def.has_pty_info() && def.pty_info().enabled()) {
-    runtime::PtyOptions pty;
-    if (def.pty_info().winsz_rows() > 0) {
-      pty.rows = static_cast<std::uint16_t>(def.pty_info().winsz_rows());
-    }
-    if (def.pty_info().winsz_cols() > 0) {
-      pty.cols = static_cast<std::uint16_t>(def.pty_info().winsz_cols());
-    }
-    if (!def.pty_info().env_term().empty()) pty.term = def.pty_info().env_term();
-    pty.colorterm = def.pty_info().env_colorterm();
-    spec.pty = pty;
-  }
-  std::uint32_t const timeout_secs =
-      def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs();
-  spec.timeout = std::chrono::seconds(timeout_secs);
+  if (def.has_pty_info()) spec.pty = pty_options(def.pty_info());
+  spec.timeout =
+      std::chrono::seconds(def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs());
   if (def.has_idle_timeout_secs() && def.idle_timeout_secs() > 0) {
     spec.idle_timeout = std::chrono::seconds(def.idle_timeout_secs());
   }
+  return spec;
+}
 
-  auto rec = std::make_shared<SandboxRecord>(id, task_id, launch.app_id, launch.app_name,
-                                             launch.environment, name, launch.image_id, created_at,
-                                             std::move(launch.definition));
-  rec->tags_ = std::move(launch.tags);
-
+absl::StatusOr<std::optional<GenericResult>> SandboxRegistry::start(SandboxRecord& rec,
+                                                                    runtime::SandboxSpec spec) {
   runtime::Runtime* rt = runtime();
-  if (rt == nullptr) {
-    release_name();
-    return absl::UnavailableError("the emulator is shutting down");
-  }
-  std::string const argv0 = spec.argv.empty() ? std::string() : spec.argv.front();
+  if (rt == nullptr) return absl::UnavailableError("the emulator is shutting down");
   auto started = rt->create_sandbox(std::move(spec));
-  std::optional<GenericResult> failed;
   if (started.ok()) {
     std::shared_ptr<runtime::Sandbox> sb = *started;
-    rec->runtime_ = sb;
+    rec.runtime_ = sb;
     auto entry = sb->entrypoint_process();
-    rec->stdout_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stdout_buffer());
-    rec->stderr_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stderr_buffer());
-  } else {
-    auto const code = started.status().code();
-    if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kInvalidArgument) {
-      release_name();
-      if (code == absl::StatusCode::kFailedPrecondition) {
-        return absl::UnavailableError("the emulator is shutting down");
-      }
-      return absl::InternalError(
-          absl::StrCat("could not start the sandbox: ", started.status().message()));
-    }
-    // What a container runtime would report: the sandbox starts and fails at once.
-    int const exitcode = code == absl::StatusCode::kNotFound ? 127 : 126;
-    std::string const reason = absl::StrCat(
-        code == absl::StatusCode::kNotFound ? "executable file not found: " : "cannot start: ",
-        started.status().message());
-    GenericResult r;
-    r.set_status(GenericResult::GENERIC_STATUS_FAILURE);
-    r.set_exitcode(exitcode);
-    r.set_exception(reason);
-    failed = std::move(r);
-    rec->stdout_log_ = closed_buffer({});
-    rec->stderr_log_ = closed_buffer(absl::StrCat(reason, "\n"));
+    rec.stdout_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stdout_buffer());
+    rec.stderr_log_ = std::shared_ptr<runtime::OutputBuffer>(entry, &sb->stderr_buffer());
+    return std::nullopt;
   }
+  auto const code = started.status().code();
+  if (code == absl::StatusCode::kFailedPrecondition) {
+    return absl::UnavailableError("the emulator is shutting down");
+  }
+  if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kInvalidArgument) {
+    return absl::InternalError(
+        absl::StrCat("could not start the sandbox: ", started.status().message()));
+  }
+  // What a container runtime would report: the sandbox starts and fails at once.
+  std::string const reason = absl::StrCat(
+      code == absl::StatusCode::kNotFound ? "executable file not found: " : "cannot start: ",
+      started.status().message());
+  GenericResult r;
+  r.set_status(GenericResult::GENERIC_STATUS_FAILURE);
+  r.set_exitcode(code == absl::StatusCode::kNotFound ? 127 : 126);
+  r.set_exception(reason);
+  rec.stdout_log_ = closed_buffer({});
+  rec.stderr_log_ = closed_buffer(absl::StrCat(reason, "\n"));
+  return r;
+}
 
-  {
-    std::lock_guard lock(mu_);
-    by_id_[id] = rec;
-    by_task_[task_id] = rec;
-  }
-  if (failed.has_value()) {
-    rec->mark_finished(std::move(*failed));
-    release_name();
-    return rec;
-  }
-
+void SandboxRegistry::watch(std::shared_ptr<SandboxRecord> const& rec) {
   std::weak_ptr<SandboxRecord> weak = rec;
-  rec->runtime_->on_finished([weak, release_name](runtime::SandboxResult const& r) {
-    release_name();  // first: whoever sees the result may reuse the name at once
-    if (auto locked = weak.lock()) locked->mark_finished(to_generic_result(r));
+  rec->runtime_->on_finished([this, weak](runtime::SandboxResult const& r) {
+    auto locked = weak.lock();
+    if (locked == nullptr) return;
+    release_name(*locked);  // first: whoever sees the result may reuse the name at once
+    locked->mark_finished(to_generic_result(r));
   });
   if (rec->definition.has_readiness_probe()) {
     start_prober(rec);
   } else {
     rec->mark_ready();
   }
-  core_.log(absl::StrCat("sandbox ", id, " started: [",
-                         absl::StrJoin(rec->definition.entrypoint_args(), ", "), "]",
-                         argv0.empty() ? " (idle)" : ""));
-  return rec;
+  auto const& args = rec->definition.entrypoint_args();
+  log_(absl::StrCat("sandbox ", rec->id, " started: [", absl::StrJoin(args, ", "), "]",
+                    args.empty() ? " (idle)" : ""));
 }
 
 void SandboxRegistry::start_prober(std::shared_ptr<SandboxRecord> const& rec) {
@@ -362,6 +385,18 @@ std::shared_ptr<SandboxRecord> SandboxRegistry::find_by_task(std::string_view ta
   return it == by_task_.end() ? nullptr : it->second;
 }
 
+absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::get(
+    std::string_view sandbox_id) const {
+  if (auto rec = find(sandbox_id)) return rec;
+  return object_not_found("Sandbox", sandbox_id);
+}
+
+absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::get_by_task(
+    std::string_view task_id) const {
+  if (auto rec = find_by_task(task_id)) return rec;
+  return object_not_found("Task", task_id);
+}
+
 std::shared_ptr<SandboxRecord> SandboxRegistry::find_by_name(std::string_view app_id,
                                                              std::string_view name) const {
   std::lock_guard lock(mu_);
@@ -406,7 +441,7 @@ void SandboxRegistry::shutdown() {
   }
   if (rt != nullptr) rt->shutdown();  // kills and reaps every process; exec probes return
   probers.clear();                    // joins
-  if (rt != nullptr) core_.log("sandboxes stopped");
+  if (rt != nullptr) log_("sandboxes stopped");
 }
 
 }  // namespace modal::emulator

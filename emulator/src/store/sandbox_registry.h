@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
-#define MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
+#ifndef MODAL_EMULATOR_SRC_STORE_SANDBOX_REGISTRY_H
+#define MODAL_EMULATOR_SRC_STORE_SANDBOX_REGISTRY_H
 
 // The emulator's sandboxes: one SandboxRecord per SandboxCreate, backed by a process tree
 // of the runtime (emulator/src/runtime). Control-plane handlers live in sandboxes.cc; the
@@ -49,8 +49,6 @@
 
 namespace modal::emulator {
 
-class Core;
-
 /// Everything the emulator knows about one sandbox. Created by SandboxRegistry::create.
 /// The const members never change; everything else is thread-safe.
 class SandboxRecord {
@@ -98,6 +96,10 @@ class SandboxRecord {
   std::optional<modal::client::GenericResult> wait(
       runtime::Deadline deadline, std::function<bool()> const& cancelled = {}) const;
 
+  /// Blocks until `deadline`, `cancelled()` or emulator shutdown (SandboxGetTunnels'
+  /// emulated provisioning time).
+  void sleep_until(runtime::Deadline deadline, std::function<bool()> const& cancelled) const;
+
   // ---- readiness ----
   enum class ReadyWait { kReady, kFinished, kTimeout, kCancelled };
   /// When the sandbox became ready (unix seconds), nullopt before.
@@ -132,6 +134,9 @@ class SandboxRecord {
   bool shutting_down_ = false;
 };
 
+/// The runtime's PTY settings for a PTYInfo (Sandboxes and execs), nullopt unless enabled.
+std::optional<runtime::PtyOptions> pty_options(modal::client::PTYInfo const& info);
+
 /// What SandboxRegistry::create needs beyond the definition.
 struct SandboxLaunch {
   std::string app_id;
@@ -147,12 +152,15 @@ struct SandboxLaunch {
 /**
  * All sandboxes of one emulator and the process runtime that runs them. Finished
  * sandboxes stay (for wait/poll/logs) until the emulator stops; names are released when
- * a sandbox finishes. Owned by Core; shutdown() (a Core shutdown hook) kills every
- * process. Thread-safe.
+ * a sandbox finishes. Owned by Core (Core::sandboxes()); shutdown() (a Core shutdown hook)
+ * kills every process. Thread-safe.
  */
 class SandboxRegistry {
  public:
-  explicit SandboxRegistry(Core& core);
+  /// Receives a line for the emulator's verbose log.
+  using Logger = std::function<void(std::string_view line)>;
+
+  explicit SandboxRegistry(Logger log);
   ~SandboxRegistry();
   SandboxRegistry(SandboxRegistry const&) = delete;
   SandboxRegistry& operator=(SandboxRegistry const&) = delete;
@@ -165,6 +173,10 @@ class SandboxRegistry {
 
   std::shared_ptr<SandboxRecord> find(std::string_view sandbox_id) const;
   std::shared_ptr<SandboxRecord> find_by_task(std::string_view task_id) const;
+  /// find(), or NOT_FOUND "Sandbox '<id>' not found".
+  absl::StatusOr<std::shared_ptr<SandboxRecord>> get(std::string_view sandbox_id) const;
+  /// find_by_task(), or NOT_FOUND "Task '<id>' not found".
+  absl::StatusOr<std::shared_ptr<SandboxRecord>> get_by_task(std::string_view task_id) const;
   /// The running sandbox named `name` in App `app_id`, or nullptr.
   std::shared_ptr<SandboxRecord> find_by_name(std::string_view app_id, std::string_view name) const;
   /// Every sandbox, newest first.
@@ -177,9 +189,22 @@ class SandboxRegistry {
   void shutdown();
 
  private:
+  /// Reserves the definition's name (ALREADY_EXISTS if a running Sandbox of the App holds
+  /// it) and returns a creation time later than every earlier one.
+  absl::StatusOr<double> reserve(std::string const& id, SandboxLaunch const& launch,
+                                 std::string const& name);
+  void release_name(SandboxRecord const& rec);
+  static runtime::SandboxSpec sandbox_spec(std::string const& id, std::string const& task_id,
+                                           SandboxLaunch const& launch);
+  /// Starts the process tree of `rec`. A failed entrypoint is not an error: the result it
+  /// finished with (127 / 126, the reason on its stderr log).
+  absl::StatusOr<std::optional<modal::client::GenericResult>> start(SandboxRecord& rec,
+                                                                    runtime::SandboxSpec spec);
+  /// Follows a started Sandbox: its result, readiness (probe) and the log line.
+  void watch(std::shared_ptr<SandboxRecord> const& rec);
   void start_prober(std::shared_ptr<SandboxRecord> const& rec);
 
-  Core& core_;
+  Logger const log_;
   std::atomic<bool> shutting_down_{false};
 
   std::mutex runtime_mu_;
@@ -197,4 +222,4 @@ class SandboxRegistry {
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_SRC_SANDBOX_REGISTRY_H
+#endif  // MODAL_EMULATOR_SRC_STORE_SANDBOX_REGISTRY_H

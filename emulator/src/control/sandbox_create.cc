@@ -1,0 +1,152 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// SandboxCreate: validate the definition, resolve what it refers to, start it.
+#include "control/sandboxes.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "server/call_scope.h"
+#include "server/status.h"
+#include "store/sandbox_registry.h"
+
+namespace modal::emulator {
+namespace {
+
+constexpr std::uint32_t kMaxTimeoutSecs = 24 * 3600;
+constexpr std::size_t kMaxNameLength = 64;
+
+bool valid_object_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+/// Workdir, timeouts and name.
+grpc::Status validate_basics(modal::client::Sandbox const& def) {
+  if (def.has_workdir() && !def.workdir().empty() && def.workdir().front() != '/') {
+    return invalid_argument(
+        absl::StrCat("workdir must be an absolute path, got '", def.workdir(), "'"));
+  }
+  if (def.timeout_secs() > kMaxTimeoutSecs) {
+    return invalid_argument(absl::StrCat("timeout_secs must be at most ", kMaxTimeoutSecs, ", got ",
+                                         def.timeout_secs()));
+  }
+  if (def.has_idle_timeout_secs() && def.idle_timeout_secs() > kMaxTimeoutSecs) {
+    return invalid_argument(absl::StrCat("idle_timeout_secs must be at most ", kMaxTimeoutSecs));
+  }
+  if (def.has_name() && !def.name().empty() && !valid_object_name(def.name())) {
+    return invalid_argument(
+        absl::StrCat("Invalid Sandbox name '", def.name(),
+                     "': names may contain only alphanumeric characters, dashes, "
+                     "periods and underscores, and be at most 64 characters"));
+  }
+  return grpc::Status::OK;
+}
+
+/// Open ports (in range, and none with a blocked network) and mount paths (absolute).
+grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
+  bool const blocked = def.block_network() || def.network_access().network_access_type() ==
+                                                  modal::client::NetworkAccess::BLOCKED;
+  if (def.has_open_ports()) {
+    for (auto const& p : def.open_ports().ports()) {
+      if (p.port() == 0 || p.port() > 65535) {
+        return invalid_argument(absl::StrCat("port ", p.port(), " is out of range [1, 65535]"));
+      }
+    }
+    if (blocked && def.open_ports().ports_size() > 0) {
+      return invalid_argument("open ports cannot be used when the network is blocked");
+    }
+  }
+  for (auto const& m : def.volume_mounts()) {
+    if (m.mount_path().empty() || m.mount_path().front() != '/') {
+      return invalid_argument(
+          absl::StrCat("volume mount path must be absolute, got '", m.mount_path(), "'"));
+    }
+  }
+  for (auto const& m : def.cloud_bucket_mounts()) {
+    if (m.mount_path().empty() || m.mount_path().front() != '/') {
+      return invalid_argument(
+          absl::StrCat("cloud bucket mount path must be absolute, got '", m.mount_path(), "'"));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+/// The image must exist and have been built successfully.
+absl::Status check_image(Core& core, modal::client::Sandbox const& def) {
+  auto image = core.images().get(def.image_id());
+  if (!image.ok()) return image.status();
+  if (!image->succeeded()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Image '", def.image_id(), "' failed to build"));
+  }
+  return absl::OkStatus();
+}
+
+/// Volumes, bucket credentials and the Proxy must exist.
+absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& def) {
+  for (auto const& m : def.volume_mounts()) {
+    if (auto volume = core.volumes().get(m.volume_id()); !volume.ok()) return volume.status();
+  }
+  for (auto const& m : def.cloud_bucket_mounts()) {
+    if (m.credentials_secret_id().empty()) continue;
+    if (auto secret = core.secrets().get(m.credentials_secret_id()); !secret.ok()) {
+      return secret.status();
+    }
+  }
+  if (def.has_proxy_id() && !def.proxy_id().empty()) {
+    if (auto proxy = core.proxies().get(def.proxy_id()); !proxy.ok()) return proxy.status();
+  }
+  return absl::OkStatus();
+}
+
+/// What the registry needs to start the Sandbox: its App and environment (Secrets in
+/// order, then the definition's variables), checking every reference on the way.
+absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
+                                             modal::client::SandboxCreateRequest const& req) {
+  auto const& def = req.definition();
+  auto app = core.apps().get(req.app_id());
+  if (!app.ok()) return app.status();
+  if (auto st = check_image(core, def); !st.ok()) return st;
+  SandboxLaunch launch;
+  for (auto const& secret_id : def.secret_ids()) {
+    auto secret = core.secrets().get(secret_id);
+    if (!secret.ok()) return secret.status();
+    for (auto const& [k, v] : secret->env) launch.env[k] = v;
+  }
+  if (auto st = check_mounts_and_proxy(core, def); !st.ok()) return st;
+  for (auto const& [k, v] : def.environment_variables().contents()) launch.env[k] = v;
+  for (auto const& tag : req.tags()) launch.tags[tag.tag_name()] = tag.tag_value();
+  launch.app_id = app->id;
+  launch.app_name = app->anonymous ? std::string() : app->name;
+  launch.environment = app->environment;
+  launch.image_id = def.image_id();
+  launch.definition = def;
+  return launch;
+}
+
+}  // namespace
+
+grpc::Status SandboxHandlers::SandboxCreate(grpc::ServerContext* ctx,
+                                            modal::client::SandboxCreateRequest const* req,
+                                            modal::client::SandboxCreateResponse* resp) {
+  CallScope scope(core_, ctx, "SandboxCreate", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  // Arguments first (INVALID_ARGUMENT), then references (NOT_FOUND), then the start.
+  if (auto st = validate_basics(req->definition()); !st.ok()) return st;
+  if (auto st = validate_ports_and_mounts(req->definition()); !st.ok()) return st;
+  auto launch = resolve_launch(core_, *req);
+  if (!launch.ok()) return to_grpc(launch.status());
+  auto rec = core_.sandboxes().create(*std::move(launch));
+  if (!rec.ok()) return to_grpc(rec.status());
+  resp->set_sandbox_id((*rec)->id);
+  fill_metadata(**rec, resp->mutable_metadata());
+  return grpc::Status::OK;
+}
+
+}  // namespace modal::emulator

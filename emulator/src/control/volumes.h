@@ -1,0 +1,19 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_CONTROL_VOLUMES_H
+#define MODAL_EMULATOR_SRC_CONTROL_VOLUMES_H
+
+#include "control/handlers.h"
+
+namespace modal::emulator {
+
+/// Volumes (volumes.cc; store: Core::volumes()). Mounts are recorded, not performed.
+class VolumeHandlers : public DomainHandlers {
+ public:
+  using DomainHandlers::DomainHandlers;
+
+  MODAL_EMULATOR_UNARY_RPC(VolumeGetOrCreate);
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_CONTROL_VOLUMES_H

@@ -1,0 +1,57 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_STORE_ENVIRONMENTS_H
+#define MODAL_EMULATOR_SRC_STORE_ENVIRONMENTS_H
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace modal::emulator {
+
+/// The environment used when a request says "". It always exists.
+inline constexpr std::string_view kDefaultEnvironment = "main";
+
+struct EnvironmentRecord {
+  std::string id;  // en-...
+  std::string name;
+  double created_at = 0;
+};
+
+/**
+ * The emulator's environments: the only state every domain shares, since every named
+ * object lives in one. Environments are never deleted, so a name resolved here stays valid.
+ * Thread-safe (its own lock, held only inside these methods).
+ */
+class EnvironmentStore {
+ public:
+  /// Creates kDefaultEnvironment.
+  EnvironmentStore();
+  EnvironmentStore(EnvironmentStore const&) = delete;
+  EnvironmentStore& operator=(EnvironmentStore const&) = delete;
+
+  /// "" -> kDefaultEnvironment.
+  static std::string name_of(std::string_view requested);
+
+  /// The environment `requested` names ("" = default), or NOT_FOUND
+  /// "Environment '<requested>' not found".
+  absl::StatusOr<EnvironmentRecord> resolve(std::string_view requested) const;
+
+  /// EnvironmentGetOrCreate: UNSPECIFIED looks up (NOT_FOUND), CREATE_IF_MISSING and
+  /// CREATE_OVERWRITE_IF_EXISTS create a missing one, CREATE_FAIL_IF_EXISTS fails with
+  /// ALREADY_EXISTS on an existing one; any other type is INVALID_ARGUMENT.
+  absl::StatusOr<EnvironmentRecord> get_or_create(std::string_view requested,
+                                                  int object_creation_type);
+
+ private:
+  EnvironmentRecord const& add_locked(std::string const& name);
+
+  mutable std::mutex mu_;
+  std::map<std::string, EnvironmentRecord, std::less<>> by_name_;
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_STORE_ENVIRONMENTS_H

@@ -1,0 +1,206 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_STORE_NAMED_STORE_H
+#define MODAL_EMULATOR_SRC_STORE_NAMED_STORE_H
+
+// Named, environment-scoped objects: Apps, Secrets, Volumes and Proxies today, Queues,
+// Functions and Classes next. Each kind is one NamedStore<Record> owned by Core (see
+// store/objects.h); a domain's record derives from NamedObject and adds its payload:
+//
+//     struct QueueRecord : NamedObject { std::deque<std::string> items; };
+//     inline constexpr ObjectKind kQueues{"Queue", "qu", "Queue deployment_name",
+//                                         "QueueGetOrCreate"};
+//     ...
+//     auto queue = core_.queues().get_or_create(req->environment_name(),
+//                                              req->deployment_name(),
+//                                              req->object_creation_type());
+//     if (!queue.ok()) return to_grpc(queue.status());
+//
+// Every method takes the store's own lock and releases it before returning; records are
+// handed out as copies, so no caller ever holds two stores' locks. A store whose records
+// are waited on (a Queue's blocking get) adds a condition variable next to `mu_` and waits
+// on it inside the store, with only its own lock held.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/ids.h"
+#include "store/environments.h"
+
+namespace modal::emulator {
+
+/// What every named object has. NamedStore fills these fields; a domain's record derives
+/// from it and adds its payload.
+struct NamedObject {
+  std::string id;  // <ObjectKind::id_prefix>-...
+  /// The name the object was created with (may be "" for anonymous ones).
+  std::string name;
+  /// The resolved environment name.
+  std::string environment;
+  /// EPHEMERAL / ANONYMOUS_OWNED_BY_APP: reachable by id only, never bound to `name`.
+  bool anonymous = false;
+  double created_at = 0;
+};
+
+/// What CREATE_OVERWRITE_IF_EXISTS does to an existing object.
+enum class Overwrite {
+  /// A new object (new id) takes the name; the old one stays reachable by id (Apps, Volumes).
+  kNewObject,
+  /// The object keeps its id; its payload is filled again (Secrets replace their keys).
+  kInPlace,
+};
+
+/// Describes one kind of named object; the strings go into the statuses Modal's server
+/// answers with.
+struct ObjectKind {
+  /// "App": NOT_FOUND "App 'x' not found", ALREADY_EXISTS "App 'x' already exists".
+  std::string_view kind;
+  /// Id prefix: "ap" -> "ap-...".
+  std::string_view id_prefix;
+  /// INVALID_ARGUMENT "<name_field> must not be empty" when creating without a name.
+  std::string_view name_field;
+  /// INVALID_ARGUMENT "Unsupported object_creation_type N for <rpc>".
+  std::string_view rpc;
+  Overwrite overwrite = Overwrite::kNewObject;
+};
+
+/// What a *GetOrCreate request does, from its object_creation_type and whether the name is
+/// bound already.
+enum class Creation {
+  kUseExisting,      // UNSPECIFIED or CREATE_IF_MISSING, and the name exists
+  kCreateNamed,      // a CREATE_* type and the name is free
+  kCreateAnonymous,  // EPHEMERAL or ANONYMOUS_OWNED_BY_APP: no name is bound
+  kOverwrite,        // CREATE_OVERWRITE_IF_EXISTS and the name exists
+};
+
+/// The object_creation_type rules, or the failure: NOT_FOUND (lookup of a free name),
+/// INVALID_ARGUMENT (creating without a name, an unsupported type), ALREADY_EXISTS
+/// (CREATE_FAIL_IF_EXISTS of a bound name). Used by NamedStore::get_or_create.
+absl::StatusOr<Creation> decide_creation(ObjectKind const& kind, int object_creation_type,
+                                         bool exists, std::string_view name);
+
+/// NOT_FOUND "<kind> '<what>' not found".
+absl::Status object_not_found(std::string_view kind, std::string_view what);
+
+/**
+ * Objects of one kind by id, and per environment by name. Thread-safe: one lock per store.
+ */
+template <typename Record>
+class NamedStore {
+  static_assert(std::is_base_of_v<NamedObject, Record>, "records derive from NamedObject");
+
+ public:
+  /// Fills a record's payload (its NamedObject fields are set by the store).
+  using Fill = std::function<void(Record&)>;
+
+  NamedStore(EnvironmentStore const& environments, ObjectKind kind)
+      : environments_(environments), kind_(kind) {}
+  NamedStore(NamedStore const&) = delete;
+  NamedStore& operator=(NamedStore const&) = delete;
+
+  ObjectKind const& kind() const { return kind_; }
+
+  /// A *GetOrCreate request: resolves `environment` ("" = default; NOT_FOUND when it does
+  /// not exist), then follows decide_creation(). `fill` fills a new object, and an existing
+  /// one overwritten in place (Overwrite::kInPlace).
+  absl::StatusOr<Record> get_or_create(std::string_view environment, std::string_view name,
+                                       int object_creation_type, Fill const& fill = {}) {
+    auto env = environments_.resolve(environment);
+    if (!env.ok()) return env.status();
+    std::lock_guard lock(mu_);
+    auto bound = by_name_.find(NameKey(env->name, name));
+    auto what = decide_creation(kind_, object_creation_type, bound != by_name_.end(), name);
+    if (!what.ok()) return what.status();
+    switch (*what) {
+      case Creation::kUseExisting:
+        return by_id_.at(bound->second);
+      case Creation::kCreateAnonymous:
+        return insert_locked(env->name, name, /*anonymous=*/true, fill);
+      case Creation::kOverwrite:
+        if (kind_.overwrite == Overwrite::kInPlace) {
+          Record& rec = by_id_.at(bound->second);
+          if (fill) fill(rec);
+          rec.created_at = unix_now();
+          return rec;
+        }
+        break;  // a new object takes the name
+      case Creation::kCreateNamed:
+        break;
+    }
+    return insert_locked(env->name, name, /*anonymous=*/false, fill);
+  }
+
+  /// The object bound to `name` in `environment` ("" = default), else NOT_FOUND (for the
+  /// environment or the object).
+  absl::StatusOr<Record> lookup(std::string_view environment, std::string_view name) const {
+    auto env = environments_.resolve(environment);
+    if (!env.ok()) return env.status();
+    std::lock_guard lock(mu_);
+    auto bound = by_name_.find(NameKey(env->name, name));
+    if (bound == by_name_.end()) return object_not_found(kind_.kind, name);
+    return by_id_.at(bound->second);
+  }
+
+  /// The object with this id, else NOT_FOUND "<kind> '<id>' not found".
+  absl::StatusOr<Record> get(std::string_view id) const {
+    std::lock_guard lock(mu_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return object_not_found(kind_.kind, id);
+    return it->second;
+  }
+
+  bool contains(std::string_view id) const {
+    std::lock_guard lock(mu_);
+    return by_id_.count(id) != 0;
+  }
+
+  /// Deletes the object and releases its name; NOT_FOUND if there is no such id.
+  absl::Status remove(std::string_view id) {
+    std::lock_guard lock(mu_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return object_not_found(kind_.kind, id);
+    auto bound = by_name_.find(NameKey(it->second.environment, it->second.name));
+    if (bound != by_name_.end() && bound->second == it->second.id) by_name_.erase(bound);
+    by_id_.erase(it);
+    return absl::OkStatus();
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return by_id_.size();
+  }
+
+ private:
+  /// (environment name, object name).
+  using NameKey = std::pair<std::string, std::string>;
+
+  Record insert_locked(std::string const& environment, std::string_view name, bool anonymous,
+                       Fill const& fill) {
+    Record rec;
+    rec.id = new_id(kind_.id_prefix);
+    rec.name = std::string(name);
+    rec.environment = environment;
+    rec.anonymous = anonymous;
+    rec.created_at = unix_now();
+    if (fill) fill(rec);
+    if (!anonymous) by_name_[NameKey(environment, name)] = rec.id;
+    std::string const id = rec.id;
+    return by_id_[id] = std::move(rec);
+  }
+
+  EnvironmentStore const& environments_;
+  ObjectKind const kind_;
+  mutable std::mutex mu_;
+  std::map<std::string, Record, std::less<>> by_id_;
+  std::map<NameKey, std::string> by_name_;  // named objects only
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_STORE_NAMED_STORE_H

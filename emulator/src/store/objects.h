@@ -1,0 +1,40 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_STORE_OBJECTS_H
+#define MODAL_EMULATOR_SRC_STORE_OBJECTS_H
+
+// The named objects of the control plane and their stores (store/named_store.h). Add a
+// kind here: its record, its ObjectKind and its store alias; Core owns the store.
+
+#include <map>
+#include <string>
+
+#include "store/named_store.h"
+
+namespace modal::emulator {
+
+/// AppGetOrCreate (control/apps.cc).
+struct AppRecord : NamedObject {};
+inline constexpr ObjectKind kApps{"App", "ap", "App name", "AppGetOrCreate"};
+using AppStore = NamedStore<AppRecord>;
+
+/// SecretGetOrCreate / SecretDelete (control/secrets.cc).
+struct SecretRecord : NamedObject {
+  std::map<std::string, std::string> env;
+};
+inline constexpr ObjectKind kSecrets{"Secret", "st", "Secret deployment_name", "SecretGetOrCreate",
+                                     Overwrite::kInPlace};
+using SecretStore = NamedStore<SecretRecord>;
+
+/// VolumeGetOrCreate (control/volumes.cc). Mounts are recorded, not performed.
+struct VolumeRecord : NamedObject {};
+inline constexpr ObjectKind kVolumes{"Volume", "vo", "Volume deployment_name", "VolumeGetOrCreate"};
+using VolumeStore = NamedStore<VolumeRecord>;
+
+/// ProxyGet (control/proxies.cc): created at startup only (EmulatorOptions::proxies).
+struct ProxyRecord : NamedObject {};
+inline constexpr ObjectKind kProxies{"Proxy", "pr", "Proxy name", "ProxyGetOrCreate"};
+using ProxyStore = NamedStore<ProxyRecord>;
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_STORE_OBJECTS_H
