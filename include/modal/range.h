@@ -34,11 +34,11 @@ class Range {
   /// An input iterator over the range.
   class iterator {
    public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    using pointer = T const*;
-    using reference = T const&;
+    using iterator_category = std::input_iterator_tag;  ///< Single pass.
+    using value_type = T;                               ///< The element type.
+    using difference_type = std::ptrdiff_t;             ///< Required by the concept.
+    using pointer = T const*;                           ///< Pointer to an element.
+    using reference = T const&;                         ///< Reference to an element.
 
     /// The end iterator.
     iterator() = default;
