@@ -1,13 +1,20 @@
-# Install rules and the CMake package `modal` (find_package(modal CONFIG) -> modal::modal).
-# Included from the top-level CMakeLists.txt when MODAL_INSTALL is ON.
+# Install rules and the CMake package `modal` (find_package(modal CONFIG) -> modal::modal;
+# with COMPONENTS emulator also modal::emulator). Included from the top-level
+# CMakeLists.txt when MODAL_INSTALL is ON.
 #
-# Installed layout (relative to the prefix):
-#   include/modal/*.h                         public headers
-#   lib/libmodal.a, lib/libmodal_protos.a     the SDK and its generated protocol code
-#   lib/cmake/modal/modal-config.cmake        package config (+ version file, targets)
-#   lib/pkgconfig/modal.pc                    for pkg-config users
-#   share/doc/modal_cpp/{LICENSE,README.md}
-# modal-emulator installs itself (emulator/CMakeLists.txt).
+# Installed layout (relative to the prefix), by install component:
+#   modal_development
+#     include/modal/*.h                         public headers of the SDK
+#     lib/libmodal.a, lib/libmodal_protos.a     the SDK and its generated protocol code
+#     lib/cmake/modal/modal-config.cmake        package config (+ version file, targets)
+#     lib/pkgconfig/modal.pc                    for pkg-config users
+#     share/doc/modal_cpp/{LICENSE,README.md}
+#   modal_emulator_development (when the emulator is built)
+#     include/modal/emulator.h                  the in-process emulator for users' tests
+#     lib/libmodal_emulator.a, lib/libmodal_emulator_runtime.a
+#     lib/cmake/modal/modal-emulator-targets.cmake   loaded for COMPONENTS emulator
+#   modal_emulator
+#     bin/modal-emulator
 include(CMakePackageConfigHelpers)
 
 if(NOT TARGET modal)
@@ -68,10 +75,10 @@ foreach(target IN LISTS _modal_install_targets)
   set_property(TARGET ${target} PROPERTY INTERFACE_LINK_LIBRARIES "${_rewritten}")
 endforeach()
 
-# The packages behind the installed targets' exported link dependencies, in a fixed order:
+# The packages behind installed targets' exported link dependencies, in a fixed order:
 # find_dependency() lines for modal-config.cmake and pkg-config modules for modal.pc.
-# Derived from INTERFACE_LINK_LIBRARIES (what the export carries) so that a dependency added in src/CMakeLists.txt is not
-# forgotten here; an unknown one is reported at configure time.
+# Derived from INTERFACE_LINK_LIBRARIES (what the export carries) so that a dependency added
+# in a CMakeLists.txt is not forgotten here; an unknown one is reported at configure time.
 set(_modal_known_deps
   # target regex                 | find_dependency arguments | pkg-config modules
   "^Threads::Threads$|Threads|"
@@ -89,64 +96,79 @@ set(_modal_known_deps
   "^nlohmann_json::nlohmann_json$|nlohmann_json CONFIG|"
   "^httplib::httplib$|httplib CONFIG|"
   "^tomlplusplus::tomlplusplus$|tomlplusplus CONFIG|tomlplusplus")
-set(_modal_find_deps)
-set(_modal_pc_requires)
-set(_modal_pc_libs)
-foreach(target IN LISTS _modal_install_targets)
-  get_target_property(_ilibs ${target} INTERFACE_LINK_LIBRARIES)
-  foreach(lib IN LISTS _ilibs)
-    if(NOT lib)
-      continue()
-    endif()
-    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" lib "${lib}")
-    if(lib MATCHES "^\\$<BUILD_INTERFACE:")
-      continue()  # not part of the export (header-only, build-only)
-    endif()
-    if(lib IN_LIST _modal_install_targets)
-      if(lib STREQUAL "modal_protos" AND NOT "-lmodal_protos" IN_LIST _modal_pc_libs)
-        list(APPEND _modal_pc_libs "-lmodal_protos")
+
+# _modal_collect_deps(<targets> <installed targets> <prefix>): for the link dependencies of
+# <targets> that are not themselves installed targets, sets <prefix>_FIND (the
+# find_dependency lines, in the table's order), <prefix>_PC_REQUIRES (pkg-config modules)
+# and <prefix>_PC_LIBS (-lmodal_protos, -pthread) in the caller's scope.
+function(_modal_collect_deps targets installed prefix)
+  set(find_deps)
+  set(pc_requires)
+  set(pc_libs)
+  foreach(target IN LISTS targets)
+    get_target_property(ilibs ${target} INTERFACE_LINK_LIBRARIES)
+    foreach(lib IN LISTS ilibs)
+      if(NOT lib)
+        continue()
       endif()
-      continue()
-    endif()
-    set(_found FALSE)
-    foreach(entry IN LISTS _modal_known_deps)
-      string(REPLACE "|" ";" entry "${entry}")
-      list(GET entry 0 _regex)
-      list(GET entry 1 _package)
-      list(GET entry 2 _pc)
-      if(lib MATCHES "${_regex}")
-        set(_found TRUE)
-        if(NOT _package IN_LIST _modal_find_deps)
-          list(APPEND _modal_find_deps "${_package}")
+      string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" lib "${lib}")
+      if(lib MATCHES "^\\$<BUILD_INTERFACE:")
+        continue()  # not part of the export (header-only, build-only)
+      endif()
+      if(lib IN_LIST installed)
+        if(lib STREQUAL "modal_protos" AND NOT "-lmodal_protos" IN_LIST pc_libs)
+          list(APPEND pc_libs "-lmodal_protos")
         endif()
-        if(_pc)
-          string(REGEX REPLACE "${_regex}" "${_pc}" _pc "${lib}")
-          if(NOT _pc IN_LIST _modal_pc_requires)
-            list(APPEND _modal_pc_requires "${_pc}")
+        continue()
+      endif()
+      set(found FALSE)
+      foreach(entry IN LISTS _modal_known_deps)
+        string(REPLACE "|" ";" entry "${entry}")
+        list(GET entry 0 regex)
+        list(GET entry 1 package)
+        list(GET entry 2 pc)
+        if(lib MATCHES "${regex}")
+          set(found TRUE)
+          if(NOT package IN_LIST find_deps)
+            list(APPEND find_deps "${package}")
           endif()
+          if(pc)
+            string(REGEX REPLACE "${regex}" "${pc}" pc "${lib}")
+            if(NOT pc IN_LIST pc_requires)
+              list(APPEND pc_requires "${pc}")
+            endif()
+          endif()
+          if(lib STREQUAL "Threads::Threads" AND NOT "-pthread" IN_LIST pc_libs)
+            list(APPEND pc_libs "-pthread")
+          endif()
+          break()
         endif()
-        if(lib STREQUAL "Threads::Threads" AND NOT "-pthread" IN_LIST _modal_pc_libs)
-          list(APPEND _modal_pc_libs "-pthread")
-        endif()
-        break()
+      endforeach()
+      if(NOT found)
+        message(WARNING "ModalInstall: ${target} links ${lib}, which cmake/ModalInstall.cmake "
+                        "does not know; the installed modal package may not find it")
       endif()
     endforeach()
-    if(NOT _found)
-      message(WARNING "ModalInstall: ${target} links ${lib}, which cmake/ModalInstall.cmake "
-                      "does not know; the installed modal package may not find it")
+  endforeach()
+  set(lines "")
+  set(emitted)
+  foreach(entry IN LISTS _modal_known_deps)  # in the table's order
+    string(REPLACE "|" ";" entry "${entry}")
+    list(GET entry 1 package)
+    if(package IN_LIST find_deps AND NOT package IN_LIST emitted)
+      list(APPEND emitted "${package}")
+      string(APPEND lines "find_dependency(${package})\n")
     endif()
   endforeach()
-endforeach()
-set(MODAL_CONFIG_FIND_DEPENDENCIES "")
-set(_modal_emitted)
-foreach(entry IN LISTS _modal_known_deps)  # in the table's order
-  string(REPLACE "|" ";" entry "${entry}")
-  list(GET entry 1 _package)
-  if(_package IN_LIST _modal_find_deps AND NOT _package IN_LIST _modal_emitted)
-    list(APPEND _modal_emitted "${_package}")
-    string(APPEND MODAL_CONFIG_FIND_DEPENDENCIES "find_dependency(${_package})\n")
-  endif()
-endforeach()
+  set(${prefix}_FIND "${lines}" PARENT_SCOPE)
+  set(${prefix}_PC_REQUIRES "${pc_requires}" PARENT_SCOPE)
+  set(${prefix}_PC_LIBS "${pc_libs}" PARENT_SCOPE)
+endfunction()
+
+_modal_collect_deps("${_modal_install_targets}" "${_modal_install_targets}" _modal_sdk)
+set(MODAL_CONFIG_FIND_DEPENDENCIES "${_modal_sdk_FIND}")
+set(_modal_pc_requires "${_modal_sdk_PC_REQUIRES}")
+set(_modal_pc_libs "${_modal_sdk_PC_LIBS}")
 # A static libmodal always needs its dependencies, so they are public in modal.pc
 # (plain `pkg-config --libs modal` then links); a shared one hides them.
 list(JOIN _modal_pc_requires " " _modal_pc_requires)
@@ -158,6 +180,34 @@ if(_modal_type STREQUAL "STATIC_LIBRARY")
 else()
   set(MODAL_PC_REQUIRES "Requires.private: ${_modal_pc_requires}")
   set(MODAL_PC_LIBS "Libs: -L\${libdir} -lmodal\nLibs.private: ${_modal_pc_libs}")
+endif()
+
+# The emulator component (find_package(modal COMPONENTS emulator) -> modal::emulator): the
+# in-process emulator for users' tests, with the static libraries it needs that the SDK's
+# export does not already carry (modal_protos does). Its own targets file is loaded only
+# when the component is asked for, so the SDK package never needs it.
+set(MODAL_EMULATOR_FIND_DEPENDENCIES "")
+if(TARGET modal_emulator AND TARGET modal_emulator_runtime)
+  set(_modal_emulator_targets modal_emulator modal_emulator_runtime)
+  install(FILES "${PROJECT_SOURCE_DIR}/emulator/include/modal/emulator.h"
+    DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/modal"
+    COMPONENT modal_emulator_development)
+  install(TARGETS ${_modal_emulator_targets}
+    EXPORT modal-emulator-targets
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT modal_emulator_development)
+  install(EXPORT modal-emulator-targets
+    NAMESPACE modal::
+    FILE modal-emulator-targets.cmake
+    DESTINATION "${MODAL_INSTALL_CMAKEDIR}"
+    COMPONENT modal_emulator_development)
+  _modal_collect_deps("${_modal_emulator_targets}"
+    "${_modal_install_targets};${_modal_emulator_targets}" _modal_emulator)
+  string(REPLACE "find_dependency(" "    find_dependency(" MODAL_EMULATOR_FIND_DEPENDENCIES
+    "${_modal_emulator_FIND}")
+endif()
+if(TARGET modal-emulator)
+  install(TARGETS modal-emulator
+    RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT modal_emulator)
 endif()
 
 configure_package_config_file(

@@ -9,7 +9,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/client_unary_call.h>
 
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "modal_proto/api.grpc.pb.h"
 
 namespace modal::emulator::testing {

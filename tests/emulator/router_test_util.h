@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "emulator_test_util.h"
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "modal_proto/api.grpc.pb.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
 

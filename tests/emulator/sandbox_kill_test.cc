@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "emulator_test_util.h"
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "modal_proto/api.grpc.pb.h"
 
 extern char** environ;

@@ -16,7 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "emulator_test_util.h"
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "modal_proto/api.grpc.pb.h"
 
 namespace modal::emulator {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "modal/emulator.h"
 #include "modal/modal.h"
-#include "modal_emulator/emulator.h"
 #include "testing_util/scoped_environment.h"
 
 namespace modal::testing {

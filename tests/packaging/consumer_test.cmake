@@ -1,8 +1,11 @@
-# Installs the build tree into a fresh prefix and builds tests/packaging/consumer against it.
+# Installs the build tree into a fresh prefix and builds a consumer project against it.
 # Run as a CTest (see CMakeLists.txt):
-#   cmake -DMODE=find_package|pkg_config -DBUILD_DIR=... -DSOURCE_DIR=<consumer dir>
+#   cmake -DMODE=find_package|pkg_config|emulator -DBUILD_DIR=... -DSOURCE_DIR=<consumer dir>
 #         -DWORK_DIR=... -DEXPECTED_VERSION=... -DGENERATOR=... -DCXX=... [-DCOMPONENT=...]
 #         -P consumer_test.cmake
+# find_package and pkg_config build tests/packaging/consumer (the SDK) and check its output;
+# emulator builds tests/packaging/emulator_consumer (a GoogleTest test running the emulator
+# in process) and runs it.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE BUILD_DIR SOURCE_DIR WORK_DIR EXPECTED_VERSION GENERATOR CXX)
@@ -38,6 +41,7 @@ if(NOT cmake_files)
   message(FATAL_ERROR "nothing was installed under ${prefix}")
 endif()
 get_filename_component(source_root "${SOURCE_DIR}/../../.." ABSOLUTE)
+set(emulator_header "${prefix}/include/modal/emulator.h")
 foreach(file IN LISTS cmake_files)
   file(READ "${file}" content)
   foreach(forbidden "${BUILD_DIR}" "${source_root}/")
@@ -52,12 +56,24 @@ foreach(header modal/client.h modal/version.h modal/errors.h)
     message(FATAL_ERROR "header ${header} was not installed")
   endif()
 endforeach()
+# The emulator's header comes with its own install component only.
+if(COMPONENT STREQUAL "modal_development" AND EXISTS "${emulator_header}")
+  message(FATAL_ERROR "modal/emulator.h was installed with the SDK component")
+endif()
+if(MODE STREQUAL "emulator" AND NOT EXISTS "${emulator_header}")
+  message(FATAL_ERROR "modal/emulator.h was not installed")
+endif()
 
 set(app "${WORK_DIR}/build/app")
-if(MODE STREQUAL "find_package")
+if(MODE STREQUAL "find_package" OR MODE STREQUAL "emulator")
   message(STATUS "configuring and building the consumer with find_package(modal)")
+  set(extra_args)
+  if(COMPONENT STREQUAL "modal_development")
+    list(APPEND extra_args -DEXPECT_NO_EMULATOR=ON)
+  endif()
   run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
-    "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX}" -DCMAKE_BUILD_TYPE=Release)
+    "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_COMPILER=${CXX}" -DCMAKE_BUILD_TYPE=Release
+    ${extra_args})
   run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build")
   # The package must have been found in the prefix, not elsewhere on the system.
   file(STRINGS "${WORK_DIR}/build/CMakeCache.txt" modal_dir REGEX "^modal_DIR:")
@@ -86,6 +102,18 @@ elseif(MODE STREQUAL "pkg_config")
   run("${CXX}" "${SOURCE_DIR}/main.cc" -o "${app}" ${flags})
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
+endif()
+
+if(MODE STREQUAL "emulator")
+  # The GoogleTest executable: exits non-zero if a test fails.
+  message(STATUS "running ${WORK_DIR}/build/app_test")
+  run("${WORK_DIR}/build/app_test")
+  if(NOT run_output MATCHES "\\[  PASSED  \\] 3 tests")
+    message(FATAL_ERROR "unexpected output from the emulator consumer:\n${run_output}")
+  endif()
+  message(STATUS "emulator consumer passed:\n${run_output}")
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  return()
 endif()
 
 message(STATUS "running ${app}")

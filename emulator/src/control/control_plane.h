@@ -9,8 +9,10 @@
 // How to add an RPC
 // -----------------
 // 1. Make sure the RPC is in proto/rpcs.txt (regenerate the protos if not).
-// 2. Declare the override in its domain's handler class (control/<domain>.h) and implement
-//    it in control/<domain>.cc. Every handler starts with a CallScope:
+// 2. Declare the override in its domain's handler class (control/<domain>.h): a unary RPC
+//    with messages <Name>Request / <Name>Response is `MODAL_EMULATOR_UNARY_RPC(Name);`
+//    (control/handlers.h), any other is declared in full. Implement it in
+//    control/<domain>.cc. Every handler starts with a CallScope:
 //
 //        grpc::Status VolumeHandlers::VolumeGetOrCreate(grpc::ServerContext* ctx,
 //                                                       VolumeGetOrCreateRequest const* req,
@@ -49,9 +51,10 @@
 // 1. Its state: a record deriving from NamedObject plus an ObjectKind and a store alias in
 //    store/objects.h (named objects), or a store class of its own in store/<domain>.h;
 //    Core owns it and exposes it (core_.queues()).
-// 2. Its handlers: class QueueHandlers : public virtual ModalClientService in
-//    control/queues.h, implemented in control/queues.cc (add it to modal_emulator in
-//    emulator/CMakeLists.txt), and one more base class of ControlPlane below.
+// 2. Its handlers: `class QueueHandlers : public DomainHandlers` (control/handlers.h: the
+//    virtual ModalClient::Service base and core_) in control/queues.h, implemented in
+//    control/queues.cc (add it to modal_emulator in emulator/CMakeLists.txt), and one more
+//    base class of ControlPlane below.
 // 3. Its tests: the RPCs through the generated stubs in tests/emulator/server_test.cc (or a
 //    test file of its own), the store in tests/emulator/store_test.cc, and the SDK's use of
 //    it in tests/integration. Then add it to emulator/README.md.

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "runtime/unique_fd.h"
 
 namespace modal::emulator::runtime::internal {
 namespace {
@@ -32,28 +33,6 @@ namespace {
 constexpr size_t kMaxRead = size_t{1} << 20;
 constexpr int kPipeSize = 1 << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    reset(other.release());
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 absl::Status errno_status(int err, std::string const& what) {
   return absl::InternalError(what + ": " + std::strerror(err));
@@ -200,18 +179,40 @@ absl::StatusOr<std::shared_ptr<Process>> Engine::launch(ProcessSpec spec, Launch
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
   }
+  auto request = spawn_request(spec, how);
+  if (!request.ok()) return request.status();
+  Stdio stdio;
+  if (auto st = spec.pty ? open_pty(spec, stdio) : open_pipes(spec, stdio); !st.ok()) return st;
+  request->controlling_tty = spec.pty.has_value();
+  std::copy(std::begin(stdio.child), std::end(stdio.child), std::begin(request->stdio));
+
+  SpawnResult result = spawner_.spawn(*request);
+  stdio.out_child.reset();
+  stdio.err_child.reset();
+  stdio.in_child.reset();
+  if (raw != nullptr) *raw = result;
+  if (result.pid < 0) return spawn_error(result, spec);
+
+  std::shared_ptr<Process> process = new_process(result.pid, spec, how, stdio);
+  if (!track(process)) return absl::FailedPreconditionError("the process runtime is shut down");
+  if (spec.timeout) arm_timeout(process, *spec.timeout);
+  start_pumps(process, std::move(stdio), how.on_output);
+  return process;
+}
+
+absl::StatusOr<SpawnRequest> Engine::spawn_request(ProcessSpec const& spec,
+                                                   Launch const& how) const {
   if (spec.argv.empty()) return absl::InvalidArgumentError("empty command");
   for (auto const& arg : spec.argv) {
     if (arg.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError("command arguments must not contain NUL bytes");
     }
   }
-  std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
+  std::map<std::string, std::string> env = with_defaults(spec.env);
   if (spec.pty) {
     if (!spec.pty->term.empty()) env.try_emplace("TERM", spec.pty->term);
     if (!spec.pty->colorterm.empty()) env.try_emplace("COLORTERM", spec.pty->colorterm);
   }
-
   SpawnRequest request;
   request.kind = how.kind;
   request.args = spec.argv;
@@ -238,156 +239,151 @@ absl::StatusOr<std::shared_ptr<Process>> Engine::launch(ProcessSpec spec, Launch
   request.mnt_ns_fd = how.mnt_ns_fd;
   request.pid_ns_fd = how.pid_ns_fd;
   request.pause_forever = how.pause_forever;
+  return request;
+}
 
-  // Parent ends (kept) and child ends (closed after the spawn).
-  UniqueFd out_parent, err_parent, in_parent;
-  UniqueFd out_child, err_child, in_child;
-  int child_in = devnull_, child_out = devnull_, child_err = devnull_;
-  if (spec.pty) {
-    int master = -1, slave = -1;
-    struct winsize ws {};
-    ws.ws_row = spec.pty->rows;
-    ws.ws_col = spec.pty->cols;
-    if (openpty(&master, &slave, nullptr, nullptr, &ws) != 0) return errno_status(errno, "openpty");
-    out_parent.reset(master);
-    out_child.reset(slave);
-    set_cloexec(master);
-    set_cloexec(slave);
-    if (auto s = ensure_high(out_child); !s.ok()) return s;
-    set_nonblocking(master);
-    child_in = out_child.get();
-    if (spec.stdout_mode != StdioMode::kDevNull) child_out = out_child.get();
-    if (spec.stderr_mode != StdioMode::kDevNull) child_err = out_child.get();
-    if (spec.stdin_enabled) {
-      int const dup = fcntl(master, F_DUPFD_CLOEXEC, 3);
-      if (dup < 0) return errno_status(errno, "dup");
-      in_parent.reset(dup);
-    }
-    request.controlling_tty = true;
-  } else {
-    if (spec.stdout_mode == StdioMode::kPipe) {
-      if (auto s = make_pipe(&out_parent, &out_child); !s.ok()) return s;
-      if (auto s = ensure_high(out_child); !s.ok()) return s;
-      set_nonblocking(out_parent.get());
-      fcntl(out_parent.get(), F_SETPIPE_SZ, kPipeSize);
-      child_out = out_child.get();
-    }
-    if (spec.stderr_mode == StdioMode::kPipe) {
-      if (auto s = make_pipe(&err_parent, &err_child); !s.ok()) return s;
-      if (auto s = ensure_high(err_child); !s.ok()) return s;
-      set_nonblocking(err_parent.get());
-      fcntl(err_parent.get(), F_SETPIPE_SZ, kPipeSize);
-      child_err = err_child.get();
-    } else if (spec.stderr_mode == StdioMode::kMergeWithStdout) {
-      child_err = child_out;
-    }
-    if (spec.stdin_enabled) {
-      if (auto s = make_pipe(&in_child, &in_parent); !s.ok()) return s;
-      if (auto s = ensure_high(in_child); !s.ok()) return s;
-      set_nonblocking(in_parent.get());
-      child_in = in_child.get();
-    }
+absl::Status Engine::open_pty(ProcessSpec const& spec, Stdio& stdio) const {
+  int master = -1, slave = -1;
+  struct winsize ws {};
+  ws.ws_row = spec.pty->rows;
+  ws.ws_col = spec.pty->cols;
+  if (openpty(&master, &slave, nullptr, nullptr, &ws) != 0) return errno_status(errno, "openpty");
+  stdio.out.reset(master);
+  stdio.out_child.reset(slave);
+  set_cloexec(master);
+  set_cloexec(slave);
+  if (auto s = ensure_high(stdio.out_child); !s.ok()) return s;
+  set_nonblocking(master);
+  int const terminal = stdio.out_child.get();
+  stdio.child[0] = terminal;
+  stdio.child[1] = spec.stdout_mode != StdioMode::kDevNull ? terminal : devnull_;
+  stdio.child[2] = spec.stderr_mode != StdioMode::kDevNull ? terminal : devnull_;
+  if (spec.stdin_enabled) {
+    int const dup = fcntl(master, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) return errno_status(errno, "dup");
+    stdio.in.reset(dup);
   }
-  request.stdio[0] = child_in;
-  request.stdio[1] = child_out;
-  request.stdio[2] = child_err;
+  return absl::OkStatus();
+}
 
-  SpawnResult result = spawner_.spawn(request);
-  out_child.reset();
-  err_child.reset();
-  in_child.reset();
-  if (raw != nullptr) *raw = result;
-  if (result.pid < 0) {
-    std::string const what =
-        absl::StrCat(result.step, " failed for '", absl::StrJoin(spec.argv, " "),
-                     "': ", std::strerror(result.error));
-    if (result.step == "exec" && (result.error == ENOENT || result.error == ENOTDIR)) {
-      return absl::NotFoundError(what);
-    }
-    if (result.step == "exec" && result.error == EACCES) {
-      return absl::PermissionDeniedError(what);
-    }
-    if (result.step == "chdir") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("workdir '", spec.workdir, "': ", std::strerror(result.error)));
-    }
-    if (result.step == "spawn" && result.error == ESHUTDOWN) {
-      return absl::FailedPreconditionError("the process runtime is shut down");
-    }
-    return absl::InternalError(what);
+absl::Status Engine::open_pipes(ProcessSpec const& spec, Stdio& stdio) const {
+  stdio.child[0] = stdio.child[1] = stdio.child[2] = devnull_;
+  auto const output_pipe = [](UniqueFd& parent, UniqueFd& child) -> absl::Status {
+    if (auto s = make_pipe(&parent, &child); !s.ok()) return s;
+    if (auto s = ensure_high(child); !s.ok()) return s;
+    set_nonblocking(parent.get());
+    fcntl(parent.get(), F_SETPIPE_SZ, kPipeSize);
+    return absl::OkStatus();
+  };
+  if (spec.stdout_mode == StdioMode::kPipe) {
+    if (auto s = output_pipe(stdio.out, stdio.out_child); !s.ok()) return s;
+    stdio.child[1] = stdio.out_child.get();
   }
+  if (spec.stderr_mode == StdioMode::kPipe) {
+    if (auto s = output_pipe(stdio.err, stdio.err_child); !s.ok()) return s;
+    stdio.child[2] = stdio.err_child.get();
+  } else if (spec.stderr_mode == StdioMode::kMergeWithStdout) {
+    stdio.child[2] = stdio.child[1];
+  }
+  if (spec.stdin_enabled) {
+    if (auto s = make_pipe(&stdio.in_child, &stdio.in); !s.ok()) return s;
+    if (auto s = ensure_high(stdio.in_child); !s.ok()) return s;
+    set_nonblocking(stdio.in.get());
+    stdio.child[0] = stdio.in_child.get();
+  }
+  return absl::OkStatus();
+}
 
+absl::Status Engine::spawn_error(SpawnResult const& result, ProcessSpec const& spec) {
+  std::string const what = absl::StrCat(result.step, " failed for '", absl::StrJoin(spec.argv, " "),
+                                        "': ", std::strerror(result.error));
+  if (result.step == "exec" && (result.error == ENOENT || result.error == ENOTDIR)) {
+    return absl::NotFoundError(what);
+  }
+  if (result.step == "exec" && result.error == EACCES) return absl::PermissionDeniedError(what);
+  if (result.step == "chdir") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workdir '", spec.workdir, "': ", std::strerror(result.error)));
+  }
+  if (result.step == "spawn" && result.error == ESHUTDOWN) {
+    return absl::FailedPreconditionError("the process runtime is shut down");
+  }
+  return absl::InternalError(what);
+}
+
+std::shared_ptr<Process> Engine::new_process(pid_t pid, ProcessSpec const& spec, Launch const& how,
+                                             Stdio const& stdio) const {
   auto out_buffer = std::make_shared<OutputBuffer>(spec.output_options);
   auto err_buffer = std::make_shared<OutputBuffer>(spec.output_options);
   auto in_sink = std::make_shared<InputSink>(spec.input_options);
-  if (!out_parent) out_buffer->close();
-  if (!err_parent) err_buffer->close();
-  if (!in_parent) in_sink->mark_closed(false);
+  if (!stdio.out) out_buffer->close();
+  if (!stdio.err) err_buffer->close();
+  if (!stdio.in) in_sink->mark_closed(false);
   std::shared_ptr<Process> process(
-      new Process(result.pid, out_buffer, err_buffer, in_sink, spec.pty.has_value()));
+      new Process(pid, out_buffer, err_buffer, in_sink, spec.pty.has_value()));
   process->kill_group_on_exit_ = how.kill_group_on_exit;
-  if (spec.pty) process->pty_hold_fd_ = fcntl(out_parent.get(), F_DUPFD_CLOEXEC, 3);
+  if (spec.pty) process->pty_hold_fd_ = fcntl(stdio.out.get(), F_DUPFD_CLOEXEC, 3);
   if (options_.use_pidfd) {
-    process->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, result.pid, 0));
+    process->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     if (process->pidfd_ >= 0) set_cloexec(process->pidfd_);
   }
+  return process;
+}
 
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (shut_down_) {
-      // Lost the race with shutdown(): do not leave it behind.
-      ::kill(-result.pid, SIGKILL);
-      ::kill(result.pid, SIGKILL);
-      int status;
-      while (waitpid(result.pid, &status, __WALL) < 0 && errno == EINTR) {
-      }
-      if (process->pidfd_ >= 0) ::close(process->pidfd_);
-      process->pidfd_ = -1;
-      if (process->pty_hold_fd_ >= 0) ::close(process->pty_hold_fd_);
-      process->pty_hold_fd_ = -1;
-      out_buffer->close();
-      err_buffer->close();
-      in_sink->mark_closed(true);
-      process->reaped_ = true;
-      process->status_ = ExitStatus{0, SIGKILL, false};
-      return absl::FailedPreconditionError("the process runtime is shut down");
+bool Engine::track(std::shared_ptr<Process> const& process) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!shut_down_) {
+    running_.emplace(process->pid_, process);
+    return true;
+  }
+  // Lost the race with shutdown(): do not leave it behind.
+  pid_t const pid = process->pid_;
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  int status;
+  while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+  }
+  if (process->pidfd_ >= 0) ::close(process->pidfd_);
+  process->pidfd_ = -1;
+  if (process->pty_hold_fd_ >= 0) ::close(process->pty_hold_fd_);
+  process->pty_hold_fd_ = -1;
+  process->stdout_->close();
+  process->stderr_->close();
+  process->stdin_->mark_closed(true);
+  process->reaped_ = true;
+  process->status_ = ExitStatus{0, SIGKILL, false};
+  return false;
+}
+
+void Engine::arm_timeout(std::shared_ptr<Process> const& process,
+                         std::chrono::milliseconds timeout) {
+  std::weak_ptr<Process> weak = process;
+  uint64_t const timer = loop_.add_timer(deadline_after(timeout), [weak] {
+    auto p = weak.lock();
+    if (!p) return;
+    {
+      std::lock_guard<std::mutex> lock(p->mu_);
+      if (p->reaped_) return;
+      p->timed_out_ = true;
     }
-    running_.emplace(result.pid, process);
-  }
+    p->kill();
+  });
+  std::lock_guard<std::mutex> lock(process->mu_);
+  process->timeout_timer_ = timer;
+}
 
-  if (spec.timeout) {
-    std::weak_ptr<Process> weak = process;
-    uint64_t const timer = loop_.add_timer(deadline_after(*spec.timeout), [weak] {
-      auto p = weak.lock();
-      if (!p) return;
-      {
-        std::lock_guard<std::mutex> lock(p->mu_);
-        if (p->reaped_) return;
-        p->timed_out_ = true;
-      }
-      p->kill();
-    });
-    std::lock_guard<std::mutex> lock(process->mu_);
-    process->timeout_timer_ = timer;
-  }
-
-  // Hand the fds to the I/O thread.
-  struct Fds {
-    UniqueFd out, err, in;
-  };
-  auto fds = std::make_shared<Fds>(
-      Fds{std::move(out_parent), std::move(err_parent), std::move(in_parent)});
-  loop_.post([this, fds, process, out_buffer, err_buffer, in_sink, on_output = how.on_output,
-              pty = spec.pty.has_value()] {
-    if (fds->out) add_output_pump(fds->out.release(), out_buffer, on_output);
-    if (fds->err) add_output_pump(fds->err.release(), err_buffer, on_output);
+void Engine::start_pumps(std::shared_ptr<Process> const& process, Stdio stdio,
+                         std::function<void()> on_output) {
+  // The fds go to the I/O thread; they are closed if it never runs the task.
+  auto fds = std::make_shared<Stdio>(std::move(stdio));
+  loop_.post([this, fds, process, on_output = std::move(on_output)] {
+    if (fds->out) add_output_pump(fds->out.release(), process->stdout_, on_output);
+    if (fds->err) add_output_pump(fds->err.release(), process->stderr_, on_output);
     if (fds->in) {
-      uint64_t const id = add_input_pump(fds->in.release(), in_sink, pty);
-      process->stdin_pump_ = id;
+      process->stdin_pump_ = add_input_pump(fds->in.release(), process->stdin_, process->has_pty_);
     }
     watch_process(process);
   });
-  return process;
 }
 
 absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec) {
@@ -397,13 +393,53 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
     try_namespaces = options_.isolation == Isolation::kAuto && namespaces_ok_ != false;
   }
-  // A fresh state directory: <state_dir>/<sanitized id>[-N].
-  std::string const base = sanitize_id(spec.id);
+  auto dir = make_sandbox_dir(spec.id);
+  if (!dir.ok()) return dir.status();
+  std::string const tmp_dir = (*dir / "tmp").string();
+  auto const remove_dir = [&] {
+    std::error_code ec;
+    std::filesystem::remove_all(*dir, ec);
+  };
+
+  std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
+  auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
+  Entrypoint entry = entrypoint(spec, env, activity);
+  auto started = try_namespaces ? launch_isolated(entry, spec.workdir, tmp_dir)
+                                : absl::StatusOr<std::optional<Started>>(std::nullopt);
+  if (started.ok() && !started->has_value()) {
+    started = launch_plain(std::move(entry), spec.workdir, tmp_dir);
+  }
+  if (!started.ok()) {
+    remove_dir();
+    return started.status();
+  }
+  Started& s = **started;
+
+  std::string const name = dir->filename().string();
+  std::shared_ptr<Sandbox> sandbox(new Sandbox(weak_from_this(), spec.id.empty() ? name : spec.id,
+                                               s.isolated, dir->string(), tmp_dir, s.workdir, env,
+                                               s.process, activity));
+  if (s.isolated) {
+    std::string const ns = absl::StrCat("/proc/", s.process->pid(), "/ns/");
+    sandbox->mnt_ns_fd_ = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
+    sandbox->pid_ns_fd_ = open((ns + "pid").c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  sandbox->idle_timeout_ = spec.idle_timeout;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sandboxes_.emplace(sandbox.get(), sandbox);
+  }
+  watch_sandbox(sandbox, spec.timeout);
+  return sandbox;
+}
+
+absl::StatusOr<std::filesystem::path> Engine::make_sandbox_dir(std::string const& id) {
+  std::string const base = sanitize_id(id);
   auto next_suffix = [&] {
     std::lock_guard<std::mutex> lock(mu_);
     return ++sandbox_counter_;
   };
-  std::string name = spec.id.empty() ? absl::StrCat(base, "-", next_suffix()) : base;
+  std::string name = id.empty() ? absl::StrCat(base, "-", next_suffix()) : base;
   std::filesystem::path dir;
   for (;;) {
     dir = std::filesystem::path(state_dir_) / name;
@@ -418,106 +454,93 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     std::filesystem::remove_all(dir, ec);
     return status;
   }
+  return dir;
+}
 
-  std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
-  ProcessSpec entry;
-  entry.argv = spec.argv;
-  entry.env = env;
-  entry.pty = spec.pty;
-  entry.output_options = spec.log_options;
-  entry.input_options = spec.stdin_options;
-  Launch how;
-  if (entry.argv.empty()) {
+Engine::Entrypoint Engine::entrypoint(SandboxSpec const& spec,
+                                      std::map<std::string, std::string> const& env,
+                                      std::shared_ptr<std::atomic<int64_t>> const& activity) const {
+  Entrypoint entry;
+  entry.spec.argv = spec.argv;
+  entry.spec.env = env;
+  entry.spec.pty = spec.pty;
+  entry.spec.output_options = spec.log_options;
+  entry.spec.input_options = spec.stdin_options;
+  if (entry.spec.argv.empty()) {
     if (!sleep_path_.empty() && !options_.builtin_idle) {
-      entry.argv = {sleep_path_, "infinity"};
+      entry.spec.argv = {sleep_path_, "infinity"};
     } else {
-      entry.argv = {"sleep-forever"};
-      how.pause_forever = true;
+      entry.spec.argv = {"sleep-forever"};
+      entry.how.pause_forever = true;
     }
   }
-  auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
-  how.on_output = [activity] { activity->store(now_ns(), std::memory_order_relaxed); };
+  entry.how.on_output = [activity] { activity->store(now_ns(), std::memory_order_relaxed); };
+  return entry;
+}
 
-  absl::StatusOr<std::shared_ptr<Process>> launched = absl::FailedPreconditionError("not started");
-  bool isolated = false;
-  std::string workdir;
-  if (try_namespaces) {
-    workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;
-    entry.workdir = workdir;
-    how.kind = SpawnRequest::Kind::kNewNamespaces;
-    how.tmp_source = tmp_dir;
-    SpawnResult raw;
-    launched = launch(entry, how, &raw);
-    if (launched.ok()) {
-      isolated = true;
-      std::lock_guard<std::mutex> lock(mu_);
-      namespaces_ok_ = true;
-      if (!raw.proc_mounted && !proc_warning_logged_) {
-        proc_warning_logged_ = true;
-        logger_->warn("sandboxes: could not mount a private /proc; they see the host's");
-      }
-    } else if (raw.pid < 0 && is_namespace_failure(raw)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (namespaces_ok_ != false) {
-        logger_->warn(
-            "sandboxes: Linux namespaces are unavailable ({}: {}); falling back to plain "
-            "process groups with a shared /tmp",
-            raw.step, std::strerror(raw.error));
-      }
-      namespaces_ok_ = false;
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-      return launched.status();
+absl::StatusOr<std::optional<Engine::Started>> Engine::launch_isolated(Entrypoint const& entry,
+                                                                       std::string const& workdir,
+                                                                       std::string const& tmp_dir) {
+  ProcessSpec spec = entry.spec;
+  spec.workdir = workdir.empty() ? "/tmp" : workdir;
+  Launch how = entry.how;
+  how.kind = SpawnRequest::Kind::kNewNamespaces;
+  how.tmp_source = tmp_dir;
+  SpawnResult raw;
+  std::string const used_workdir = spec.workdir;
+  auto launched = launch(std::move(spec), how, &raw);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (launched.ok()) {
+    namespaces_ok_ = true;
+    if (!raw.proc_mounted && !proc_warning_logged_) {
+      proc_warning_logged_ = true;
+      logger_->warn("sandboxes: could not mount a private /proc; they see the host's");
     }
+    return Started{*std::move(launched), /*isolated=*/true, used_workdir};
   }
-  if (!isolated) {
-    workdir = spec.workdir.empty() ? tmp_dir : spec.workdir;
-    entry.workdir = workdir;
-    how.kind = SpawnRequest::Kind::kPlain;
-    how.tmp_source.clear();
-    how.kill_group_on_exit = true;
-    launched = launch(entry, how);
+  if (raw.pid >= 0 || !is_namespace_failure(raw)) return launched.status();
+  if (namespaces_ok_ != false) {
+    logger_->warn(
+        "sandboxes: Linux namespaces are unavailable ({}: {}); falling back to plain "
+        "process groups with a shared /tmp",
+        raw.step, std::strerror(raw.error));
   }
-  if (!launched.ok()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    return launched.status();
-  }
-  std::shared_ptr<Process> process = *std::move(launched);
+  namespaces_ok_ = false;
+  return std::nullopt;  // fall back to launch_plain()
+}
 
-  std::shared_ptr<Sandbox> sandbox(new Sandbox(weak_from_this(), spec.id.empty() ? name : spec.id,
-                                               isolated, dir.string(), tmp_dir, workdir, env,
-                                               process, activity));
-  if (isolated) {
-    std::string const ns = absl::StrCat("/proc/", process->pid(), "/ns/");
-    sandbox->mnt_ns_fd_ = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
-    sandbox->pid_ns_fd_ = open((ns + "pid").c_str(), O_RDONLY | O_CLOEXEC);
-  }
-  sandbox->idle_timeout_ = spec.idle_timeout;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    sandboxes_.emplace(sandbox.get(), sandbox);
-  }
+absl::StatusOr<Engine::Started> Engine::launch_plain(Entrypoint entry, std::string const& workdir,
+                                                     std::string const& tmp_dir) {
+  entry.spec.workdir = workdir.empty() ? tmp_dir : workdir;
+  entry.how.kind = SpawnRequest::Kind::kPlain;
+  entry.how.tmp_source.clear();
+  entry.how.kill_group_on_exit = true;
+  std::string const used_workdir = entry.spec.workdir;
+  auto launched = launch(std::move(entry.spec), entry.how);
+  if (!launched.ok()) return launched.status();
+  return Started{*std::move(launched), /*isolated=*/false, used_workdir};
+}
+
+void Engine::watch_sandbox(std::shared_ptr<Sandbox> const& sandbox,
+                           std::optional<std::chrono::milliseconds> timeout) {
   std::weak_ptr<Sandbox> weak = sandbox;
-  if (spec.timeout) {
-    uint64_t const timer = loop_.add_timer(deadline_after(*spec.timeout), [weak] {
+  if (timeout) {
+    uint64_t const timer = loop_.add_timer(deadline_after(*timeout), [weak] {
       if (auto sb = weak.lock()) sb->terminate_with(SandboxOutcome::kTimeout);
     });
     std::lock_guard<std::mutex> lock(sandbox->mu_);
     sandbox->lifetime_timer_ = timer;
   }
-  if (spec.idle_timeout) {
-    uint64_t const timer = loop_.add_timer(deadline_after(*spec.idle_timeout), [weak] {
+  if (sandbox->idle_timeout_) {
+    uint64_t const timer = loop_.add_timer(deadline_after(*sandbox->idle_timeout_), [weak] {
       if (auto sb = weak.lock()) sb->check_idle();
     });
     std::lock_guard<std::mutex> lock(sandbox->mu_);
     sandbox->idle_timer_ = timer;
   }
-  process->on_exit([weak](ExitStatus const& status) {
+  sandbox->entrypoint_->on_exit([weak](ExitStatus const& status) {
     if (auto sb = weak.lock()) sb->finish(status);
   });
-  return sandbox;
 }
 
 void Engine::sandbox_finished(Sandbox const* sandbox) {

@@ -5,7 +5,9 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "runtime/runtime.h"
 #include "runtime/sandbox.h"
 #include "runtime/spawner.h"
+#include "runtime/unique_fd.h"
 
 namespace spdlog {
 class logger;
@@ -27,7 +30,8 @@ class logger;
 
 namespace modal::emulator::runtime::internal {
 
-/// Shared state behind Runtime, Process and Sandbox (internal).
+/// The process runtime's engine, shared by Runtime, Process and Sandbox (internal): launches
+/// processes and sandboxes, and runs their I/O on the IoLoop thread.
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
   explicit Engine(RuntimeOptions options);
@@ -61,6 +65,55 @@ class Engine : public std::enable_shared_from_this<Engine> {
   size_t running_sandbox_count() const;
 
  private:
+  // launch(), in order.
+  /// A process's stdio: the ends the runtime keeps (invalid when not captured) and the
+  /// fds the child gets as 0, 1, 2 (its own ends are closed once it is spawned).
+  struct Stdio {
+    UniqueFd out, err, in;
+    UniqueFd out_child, err_child, in_child;
+    int child[3] = {-1, -1, -1};
+  };
+  /// Checks the command and its environment; the spawner's request without stdio.
+  absl::StatusOr<SpawnRequest> spawn_request(ProcessSpec const& spec, Launch const& how) const;
+  absl::Status open_pty(ProcessSpec const& spec, Stdio& stdio) const;
+  absl::Status open_pipes(ProcessSpec const& spec, Stdio& stdio) const;
+  static absl::Status spawn_error(SpawnResult const& result, ProcessSpec const& spec);
+  std::shared_ptr<Process> new_process(pid_t pid, ProcessSpec const& spec, Launch const& how,
+                                       Stdio const& stdio) const;
+  /// Registers a spawned process; false (after killing and reaping it) when shutdown()
+  /// won the race.
+  bool track(std::shared_ptr<Process> const& process);
+  void arm_timeout(std::shared_ptr<Process> const& process, std::chrono::milliseconds timeout);
+  /// Hands the kept ends to the I/O thread (pumps) and watches for the exit.
+  void start_pumps(std::shared_ptr<Process> const& process, Stdio stdio,
+                   std::function<void()> on_output);
+
+  // create_sandbox(), in order.
+  struct Entrypoint {
+    ProcessSpec spec;
+    Launch how;
+  };
+  struct Started {
+    std::shared_ptr<Process> process;
+    bool isolated = false;
+    std::string workdir;
+  };
+  /// A fresh <state_dir>/<sanitized id>[-N] holding the sandbox's tmp/ (mode 1777).
+  absl::StatusOr<std::filesystem::path> make_sandbox_dir(std::string const& id);
+  /// The entrypoint (or the idle placeholder) with its environment; output counts as
+  /// activity.
+  Entrypoint entrypoint(SandboxSpec const& spec, std::map<std::string, std::string> const& env,
+                        std::shared_ptr<std::atomic<int64_t>> const& activity) const;
+  /// In new namespaces; nullopt when the kernel does not allow them (then launch_plain()).
+  absl::StatusOr<std::optional<Started>> launch_isolated(Entrypoint const& entry,
+                                                         std::string const& workdir,
+                                                         std::string const& tmp_dir);
+  absl::StatusOr<Started> launch_plain(Entrypoint entry, std::string const& workdir,
+                                       std::string const& tmp_dir);
+  /// Lifetime and idle timers, and the entrypoint's exit.
+  void watch_sandbox(std::shared_ptr<Sandbox> const& sandbox,
+                     std::optional<std::chrono::milliseconds> timeout);
+
   struct OutputPump {
     int fd = -1;
     uint64_t watch = 0;  // 0 while paused (not in epoll)

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 
 namespace modal::emulator {
 

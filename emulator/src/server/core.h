@@ -17,7 +17,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "server/jwt.h"
 #include "store/environments.h"
 #include "store/images.h"

@@ -1,5 +1,5 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 
 #include <malloc.h>
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "modal_emulator/emulator.h"
+#include "modal/emulator.h"
 #include "server/cli.h"
 
 int main(int argc, char** argv) {

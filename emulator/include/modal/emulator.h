@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-#ifndef MODAL_EMULATOR_EMULATOR_H
-#define MODAL_EMULATOR_EMULATOR_H
+#ifndef MODAL_EMULATOR_H
+#define MODAL_EMULATOR_H
 
 #include <chrono>
 #include <cstdint>
@@ -11,8 +11,13 @@
 #include <string_view>
 #include <vector>
 
-/// An offline server speaking Modal's gRPC protocol (ModalClient and TaskCommandRouter
-/// on one port). Tests embed it through this header; `modal-emulator` wraps it as a binary.
+#include "modal/client.h"
+
+/// An offline server speaking Modal's gRPC protocol (ModalClient and TaskCommandRouter on
+/// one port), for testing code that uses the SDK without an account or a network. Tests
+/// embed it through this header (CMake: `find_package(modal CONFIG REQUIRED COMPONENTS
+/// emulator)`, target `modal::emulator`); `modal-emulator` wraps it as a binary. What it
+/// emulates: emulator/README.md; how to test with it: docs/testing.md.
 namespace modal::emulator {
 
 struct EmulatorOptions {
@@ -67,14 +72,23 @@ struct ReceivedCall {
 };
 
 /**
- * A running emulator. The constructor binds and starts serving; the destructor stops
- * serving and kills every sandbox process it started.
+ * A running emulator, private to its owner:
+ *
+ *     modal::emulator::Emulator emu;            // serving on 127.0.0.1:<free port>
+ *     modal::Client client = emu.client();      // pointed at it, with its credentials
+ *     auto app = client.apps().from_name("my-app", {.create_if_missing = true});
+ *
+ * The constructor binds (port 0 picks a free loopback port) and starts serving; it throws
+ * std::runtime_error if it cannot listen and std::invalid_argument for invalid options.
+ * The destructor stops serving and kills every sandbox process it started; Clients made
+ * by client() must not be used after that (their calls fail with UNAVAILABLE).
  *
  * Thread-safe: every method may be called from any thread while the server runs.
  */
 class Emulator {
  public:
-  explicit Emulator(EmulatorOptions options = {});
+  Emulator() : Emulator(EmulatorOptions{}) {}
+  explicit Emulator(EmulatorOptions options);
   ~Emulator();
   Emulator(Emulator const&) = delete;
   Emulator& operator=(Emulator const&) = delete;
@@ -86,6 +100,15 @@ class Emulator {
   /// "http://host:port", suitable for MODAL_SERVER_URL.
   std::string server_url() const;
   EmulatorOptions const& options() const;
+
+  /// A Client for this emulator: its server_url(), its credentials and the default
+  /// environment, and nothing from the process environment (MODAL_*) or ~/.modal.toml.
+  /// Every other setting is the SDK's default, with server-directed retries bounded by
+  /// 24 hours instead of MODAL_MAX_THROTTLE_WAIT.
+  modal::Client client() const;
+  /// The same, with every field `extra` sets taking precedence (a log sink, a call
+  /// observer, retry options, another environment, ...).
+  modal::Client client(modal::ClientOptions extra) const;
 
   /// Fault injection: fail the next `fault.count` calls of `method` (short name).
   void inject_fault(std::string const& method, Fault fault);
@@ -115,4 +138,4 @@ class Emulator {
 
 }  // namespace modal::emulator
 
-#endif  // MODAL_EMULATOR_EMULATOR_H
+#endif  // MODAL_EMULATOR_H
