@@ -10,19 +10,13 @@ App AppService::from_name(std::string const& name, AppFromNameParams const& para
   if (name.empty()) throw InvalidError("App name must not be empty");
   modal::client::AppGetOrCreateRequest req;
   req.set_app_name(name);
-  auto const env = params.environment.empty() ? state_->config().environment : params.environment;
+  auto const& env = state_->environment(params.environment);
   req.set_environment_name(env);
   req.set_object_creation_type(params.create_if_missing
                                    ? modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING
                                    : modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED);
-  modal::client::AppGetOrCreateResponse resp;
-  auto status = state_->try_call("AppGetOrCreate", &internal::ModalStub::AppGetOrCreate, req, &resp);
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      internal::throw_rpc_error(status, "AppGetOrCreate", "App '" + name + "' not found");
-    }
-    internal::throw_rpc_error(status, "AppGetOrCreate");
-  }
+  auto resp = state_->call(internal::rpc::AppGetOrCreate, req,
+                           {.not_found = "App '" + name + "' not found"});
   return App{.app_id = resp.app_id(), .name = name, .environment = env};
 }
 

@@ -4,41 +4,12 @@
 #include <algorithm>
 #include <csignal>
 
-#include "internal/client_state.h"
 #include "internal/container_process_state.h"
-#include "internal/retry.h"
+#include "internal/exec_wait.h"
 #include "modal/errors.h"
 
 namespace modal {
 namespace internal {
-namespace {
-
-namespace tcr = modal::task_command_router;
-using Clock = std::chrono::steady_clock;
-
-// TaskExecWait is a long poll; each attempt is bounded so a lost connection is noticed.
-constexpr auto kWaitAttemptTimeout = std::chrono::seconds(60);
-constexpr auto kWaitMaxDelay = std::chrono::seconds(1);
-constexpr int kWaitMaxRetries = 10;
-
-std::chrono::system_clock::time_point to_system(Clock::time_point t) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(t - Clock::now());
-}
-
-template <typename Resp>
-std::optional<int> exit_code_of(Resp const& resp) {
-  switch (resp.exit_status_case()) {
-    case Resp::kCode:
-      return resp.code();
-    case Resp::kSignal:
-      return 128 + resp.signal();
-    default:
-      return std::nullopt;
-  }
-}
-
-}  // namespace
 
 ContainerProcessState::~ContainerProcessState() {
   // Readers may outlive the handle (copies of StreamReader); their pumps stop with them.
@@ -50,19 +21,19 @@ void ContainerProcessState::drain_unread(std::weak_ptr<ExecOutput> const& a,
   if (auto o = b.lock()) o->drain();
 }
 
-ContainerProcess ContainerProcessState::make(std::shared_ptr<RouterClient> router,
+ContainerProcess ContainerProcessState::make(std::shared_ptr<ExecChannel> channel,
                                              std::string exec_id, SandboxExecParams const& params,
                                              ExecDeadline deadline) {
   auto s = std::make_shared<ContainerProcessState>();
-  s->router = router;
+  s->channel = channel;
   s->exec_id = exec_id;
   s->deadline = deadline;
   if (params.stdout_behavior == StdioBehavior::kPipe) {
-    s->out = std::make_shared<ExecOutput>(router, exec_id,
+    s->out = std::make_shared<ExecOutput>(channel, exec_id,
                                           tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDOUT, deadline);
   }
   if (params.stderr_behavior == StdioBehavior::kPipe && !params.pty) {
-    s->err = std::make_shared<ExecOutput>(router, exec_id,
+    s->err = std::make_shared<ExecOutput>(channel, exec_id,
                                           tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR, deadline);
   }
   std::weak_ptr<ExecOutput> const wout = s->out;
@@ -84,8 +55,8 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<RouterClient> route
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
   s->stderr_reader.emplace(s->err ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->err))
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
-  s->stdin_writer.emplace(
-      std::make_unique<ExecStdinSink>(router, exec_id, [wout, werr] { drain_unread(wout, werr); }));
+  s->stdin_writer.emplace(std::make_unique<ExecStdinSink>(
+      channel, exec_id, [wout, werr] { drain_unread(wout, werr); }));
   return ContainerProcess(std::move(s));
 }
 
@@ -113,88 +84,20 @@ int ContainerProcessState::wait() {
       return *exit_code;
     }
   }
-  auto timeout_error = [this] {
-    return ExecTimeoutError("deadline exceeded while waiting for exec " + exec_id,
-                            StatusCode::kDeadlineExceeded, "TaskExecWait");
-  };
   std::weak_ptr<ExecOutput> const wout = out;
   std::weak_ptr<ExecOutput> const werr = err;
-  auto const on_stall = [wout, werr] { drain_unread(wout, werr); };
-
-  tcr::TaskExecWaitRequest req;
-  req.set_task_id(router->task_id());
-  req.set_exec_id(exec_id);
-  auto delay = std::chrono::duration<double, std::milli>(10);
-  int retries = 0;
-  bool auth_retried = false;
-  int attempt = 0;
-  bool grace_used = false;
-  for (;;) {
-    auto attempt_deadline = Clock::now() + kWaitAttemptTimeout;
-    if (deadline && Clock::now() >= *deadline) {
-      // Past the deadline: the server kills the command about now. Ask once more, briefly,
-      // to tell a command that finished in time from one the timeout killed.
-      if (grace_used) throw timeout_error();
-      grace_used = true;
-      attempt_deadline = Clock::now() + ExecOutput::kTimeoutGrace;
-    } else if (deadline) {
-      attempt_deadline = std::min(attempt_deadline, *deadline);
-    }
-    auto call = router->new_call();
-    auto& ctx = call->context();
-    ctx.set_deadline(to_system(attempt_deadline));
-    tcr::TaskExecWaitResponse resp;
-    auto const start = Clock::now();
-    auto status = await_unary(
-        [&](std::function<void(grpc::Status)> done) {
-          router->stub().async()->TaskExecWait(&ctx, &req, &resp, std::move(done));
-        },
-        on_stall);
-    router->observe("TaskExecWait", status, Clock::now() - start, attempt++);
-    if (status.ok()) {
-      auto code = exit_code_of(resp);
-      if (!code)
-        throw InvalidError("TaskExecWait returned no exit status", StatusCode::kInternal,
-                           "TaskExecWait");
-      // Killed by the exec timeout: the server kills no earlier than our deadline.
-      bool const killed = deadline && Clock::now() >= *deadline &&
-                          resp.exit_status_case() == tcr::TaskExecWaitResponse::kSignal &&
-                          resp.signal() == SIGKILL;
-      {
-        std::lock_guard lock(mu);
-        exit_code = *code;
-        timed_out = killed;
-      }
-      if (killed) throw timeout_error();
-      return *code;
-    }
-    auto const err_code = status.error_code();
-    if (err_code == grpc::StatusCode::UNAUTHENTICATED && !auth_retried) {
-      router->refresh_after(call->generation());
-      auth_retried = true;
-      continue;
-    }
-    auth_retried = false;
-    if (router->closed() && err_code == grpc::StatusCode::CANCELLED) {
-      router->throw_error(status, "TaskExecWait");
-    }
-    router->client().throw_if_closed();
-    if (err_code == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= attempt_deadline) {
-      continue;  // the long poll ran its course (or the exec deadline came): ask again
-    }
-    if (deadline && Clock::now() >= *deadline && grace_used) throw timeout_error();
-    if (!is_retryable(err_code) || retries >= kWaitMaxRetries) {
-      router->throw_error(status, "TaskExecWait");
-    }
-    auto sleep = std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(delay),
-                                           kWaitMaxDelay);
-    if (deadline) sleep = std::min<Clock::duration>(sleep, *deadline - Clock::now());
-    if (sleep.count() > 0 && !router->sleep_for(sleep)) {
-      throw ClientClosedError("Unable to perform operation on a detached sandbox");
-    }
-    delay *= 2;
-    ++retries;
+  auto const exit =
+      wait_for_exit(*channel, exec_id, deadline, [wout, werr] { drain_unread(wout, werr); });
+  {
+    std::lock_guard lock(mu);
+    exit_code = exit.code;
+    timed_out = exit.killed_by_timeout;
   }
+  if (exit.killed_by_timeout) {
+    throw ExecTimeoutError("deadline exceeded while waiting for exec " + exec_id,
+                           StatusCode::kDeadlineExceeded, "TaskExecWait");
+  }
+  return exit.code;
 }
 
 std::optional<int> ContainerProcessState::poll() {
@@ -202,19 +105,12 @@ std::optional<int> ContainerProcessState::poll() {
     std::lock_guard lock(mu);
     if (exit_code) return exit_code;
   }
-  tcr::TaskExecPollRequest req;
-  req.set_task_id(router->task_id());
-  req.set_exec_id(exec_id);
-  auto resp = router->call("TaskExecPoll", &RouterStub::TaskExecPoll, req);
-  auto code = exit_code_of(resp);
-  if (code) {
-    std::lock_guard lock(mu);
-    exit_code = *code;
-    timed_out = deadline && Clock::now() >= *deadline &&
-                resp.exit_status_case() == tcr::TaskExecPollResponse::kSignal &&
-                resp.signal() == SIGKILL;
-  }
-  return code;
+  auto const exit = poll_exit(*channel, exec_id, deadline);
+  if (!exit) return std::nullopt;
+  std::lock_guard lock(mu);
+  exit_code = exit->code;
+  timed_out = exit->killed_by_timeout;
+  return exit_code;
 }
 
 }  // namespace internal

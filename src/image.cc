@@ -2,24 +2,48 @@
 #include "modal/image.h"
 
 #include <chrono>
-#include <thread>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "internal/client_state.h"
 #include "internal/image_state.h"
-#include "internal/retry.h"
 #include "internal/secret_state.h"
 #include "modal/errors.h"
 
 namespace modal {
 
-using internal::ModalStub;
-
 namespace {
+
+constexpr auto kEnvironmentLookupTimeout = std::chrono::seconds(30);
+
+// The image builder version per environment: the configured one, else the environment's
+// setting (EnvironmentGetOrCreate), looked up once per environment and cached for the
+// Client's lifetime, as the Go SDK does. Shared by a Client's Images.
+class BuilderVersions {
+ public:
+  std::string get(internal::ClientState& client, std::string const& environment) {
+    auto const& configured = client.config().image_builder_version;
+    if (!configured.empty()) return configured;
+    std::lock_guard lock(mu_);  // one lookup at a time; held across the RPC
+    if (auto it = versions_.find(environment); it != versions_.end()) return it->second;
+    modal::client::EnvironmentGetOrCreateRequest req;
+    req.set_deployment_name(environment);
+    internal::CallOptions opts;
+    opts.timeout = kEnvironmentLookupTimeout;
+    auto resp = client.call(internal::rpc::EnvironmentGetOrCreate, req, opts);
+    auto version = resp.metadata().settings().image_builder_version();
+    versions_.emplace(environment, version);
+    return version;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> versions_;  // environment name → version
+};
 
 using modal::client::GenericResult;
 
-// Consecutive transient failures of ImageJoinStreaming tolerated (reset by any message).
-constexpr int kMaxStreamRetries = 10;
 constexpr float kJoinTimeoutSecs = 55;
 
 // Splits streamed build output into lines and hands them to the log and the callback.
@@ -62,46 +86,36 @@ class BuildLog {
 };
 
 // Follows ImageJoinStreaming until a final result arrives, resuming from the last entry
-// id after clean ends of the stream and transient failures.
+// id after each long poll and after transient failures.
 GenericResult join_build(internal::ClientState& client, std::string const& image_id,
                          BuildLog& log) {
   std::string last_entry_id;
-  int failures = 0;
-  while (true) {
-    modal::client::ImageJoinStreamingRequest req;
-    req.set_image_id(image_id);
-    req.set_timeout(kJoinTimeoutSecs);
-    req.set_last_entry_id(last_entry_id);
-    grpc::ClientContext ctx;
-    client.prepare_streaming_context(ctx);
-    auto const start = std::chrono::steady_clock::now();
-    auto stream = client.control_stub()->ImageJoinStreaming(&ctx, req);
-    modal::client::ImageJoinStreamingResponse msg;
-    std::optional<GenericResult> result;
-    while (stream->Read(&msg)) {
-      failures = 0;
-      if (!msg.entry_id().empty()) last_entry_id = msg.entry_id();
-      for (auto const& item : msg.task_logs()) log.add(item.data());
-      if (msg.has_result() && msg.result().status() != GenericResult::GENERIC_STATUS_UNSPECIFIED) {
-        result = msg.result();
-        ctx.TryCancel();
-        break;
-      }
-    }
-    auto const status = stream->Finish();
-    client.observe("modal.client.ModalClient", "ImageJoinStreaming",
-                   result ? grpc::Status::OK : status, std::chrono::steady_clock::now() - start,
-                   failures);
-    if (result) return *result;
-    if (status.ok()) continue;  // the server ended the stream: resume
-    client.throw_if_closed();
-    if (internal::is_retryable(status.error_code()) && failures < kMaxStreamRetries) {
-      std::this_thread::sleep_for(internal::backoff_delay(client.retry_options(), failures));
-      ++failures;
-      continue;
-    }
-    internal::throw_rpc_error(status, "ImageJoinStreaming");
+  std::optional<GenericResult> result;
+  client.pipeline().stream(
+      internal::rpc::ImageJoinStreaming,
+      [&] {
+        modal::client::ImageJoinStreamingRequest req;
+        req.set_image_id(image_id);
+        req.set_timeout(kJoinTimeoutSecs);
+        req.set_last_entry_id(last_entry_id);
+        return req;
+      },
+      internal::CleanEnd::kReopen,
+      [&](modal::client::ImageJoinStreamingResponse& msg) {
+        if (!msg.entry_id().empty()) last_entry_id = msg.entry_id();
+        for (auto const& item : msg.task_logs()) log.add(item.data());
+        if (msg.has_result() &&
+            msg.result().status() != GenericResult::GENERIC_STATUS_UNSPECIFIED) {
+          result = msg.result();
+          return false;
+        }
+        return true;
+      });
+  if (!result) {
+    throw Error("ImageJoinStreaming ended without a result", StatusCode::kInternal,
+                std::string(internal::rpc::ImageJoinStreaming.name));
   }
+  return *result;
 }
 
 [[noreturn]] void throw_build_failure(std::string const& image_id, GenericResult const& result) {
@@ -165,9 +179,10 @@ std::string internal::ImageState::ensure_built(Image const& image, App const& ap
     registry->set_registry_auth_type(modal::client::REGISTRY_AUTH_TYPE_STATIC_CREDS);
     registry->set_secret_id(SecretState::ensure_id(*s.secret));
   }
-  req.set_builder_version(client.image_builder_version(app.environment));
+  req.set_builder_version(
+      client.domain<BuilderVersions>().get(client, client.environment(app.environment)));
   req.set_force_build(false);
-  auto resp = client.call("ImageGetOrCreate", &ModalStub::ImageGetOrCreate, req);
+  auto resp = client.call(internal::rpc::ImageGetOrCreate, req);
   std::string const& id = resp.image_id();
   if (id.empty()) {
     throw Error("ImageGetOrCreate returned no image id", StatusCode::kInternal, "ImageGetOrCreate");

@@ -10,16 +10,9 @@ Proxy ProxyService::from_name(std::string const& name, ProxyFromNameParams const
   if (name.empty()) throw InvalidError("Proxy name must not be empty");
   modal::client::ProxyGetRequest req;
   req.set_name(name);
-  req.set_environment_name(params.environment.empty() ? state_->config().environment
-                                                      : params.environment);
-  modal::client::ProxyGetResponse resp;
-  auto status = state_->try_call("ProxyGet", &internal::ModalStub::ProxyGet, req, &resp);
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      internal::throw_rpc_error(status, "ProxyGet", "Proxy '" + name + "' not found");
-    }
-    internal::throw_rpc_error(status, "ProxyGet");
-  }
+  req.set_environment_name(state_->environment(params.environment));
+  auto resp =
+      state_->call(internal::rpc::ProxyGet, req, {.not_found = "Proxy '" + name + "' not found"});
   if (!resp.has_proxy() || resp.proxy().proxy_id().empty()) {
     throw NotFoundError("Proxy '" + name + "' not found", StatusCode::kNotFound, "ProxyGet");
   }

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <deque>
-#include <thread>
 
 #include "internal/client_state.h"
 #include "internal/image_state.h"
@@ -18,42 +17,10 @@
 
 namespace modal {
 
-using internal::ModalStub;
+namespace rpc = internal::rpc;
 using modal::client::GenericResult;
 
 namespace internal {
-
-/// The state behind a SandboxRange: one SandboxList request template and the page being
-/// consumed.
-struct SandboxListState {
-  std::shared_ptr<ClientState> client;
-  modal::client::SandboxListRequest request;  // before_timestamp advances
-  std::deque<std::string> page;               // ids not yet handed out
-  std::optional<Sandbox> current;
-  bool started = false;
-  bool exhausted = false;
-
-  /// Moves to the next Sandbox; false at the end.
-  bool advance() {
-    started = true;
-    while (page.empty()) {
-      if (exhausted) {
-        current.reset();
-        return false;
-      }
-      auto resp = client->call("SandboxList", &ModalStub::SandboxList, request);
-      if (resp.sandboxes().empty()) {
-        exhausted = true;
-        continue;
-      }
-      for (auto const& info : resp.sandboxes()) page.push_back(info.id());
-      request.set_before_timestamp(resp.sandboxes().rbegin()->created_at());
-    }
-    current = SandboxState::make(client, std::move(page.front()));
-    page.pop_front();
-    return true;
-  }
-};
 
 namespace {
 
@@ -62,6 +29,7 @@ constexpr float kWaitPollSecs = 10;
 constexpr auto kLongPollMargin = std::chrono::seconds(15);
 constexpr int kMaxTaskIdAttempts = 600;
 constexpr auto kTaskIdPollInterval = std::chrono::milliseconds(500);
+constexpr char kDetachedMessage[] = "Unable to perform operation on a detached sandbox";
 
 /// Exit code of a finished Sandbox's result; nullopt while running.
 std::optional<int> return_code(GenericResult const& result) {
@@ -82,11 +50,11 @@ std::optional<int> wait_once(SandboxState& s, float timeout_secs) {
   modal::client::SandboxWaitRequest req;
   req.set_sandbox_id(s.sandbox_id);
   req.set_timeout(timeout_secs);
-  CallOptions opts;
+  auto opts = s.call_options();
   opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::duration<float>(timeout_secs)) +
                  kLongPollMargin;
-  auto resp = s.client->call("SandboxWait", &ModalStub::SandboxWait, req, opts);
+  auto resp = s.client->call(rpc::SandboxWait, req, opts);
   if (!resp.has_result()) return std::nullopt;
   return return_code(resp.result());
 }
@@ -111,23 +79,20 @@ google::protobuf::RepeatedPtrField<modal::client::SandboxTag> to_proto_tags(
   return out;
 }
 
-std::string environment_or_default(ClientState const& client, std::string const& env) {
-  return env.empty() ? client.config().environment : env;
-}
-
 }  // namespace
 
 Sandbox SandboxState::make(std::shared_ptr<ClientState> client, std::string sandbox_id) {
   auto state = std::make_shared<SandboxState>();
+  state->scope = client->scope().child(kDetachedMessage);
   state->client = std::move(client);
   state->sandbox_id = std::move(sandbox_id);
   return Sandbox(std::move(state));
 }
 
-void SandboxState::ensure_attached() {
-  client->throw_if_closed();
-  std::lock_guard lock(mu);
-  if (detached) throw ClientClosedError("Unable to perform operation on a detached sandbox");
+CallOptions SandboxState::call_options() const {
+  CallOptions opts;
+  opts.scope = scope.get();
+  return opts;
 }
 
 std::string SandboxState::get_task_id() {
@@ -138,7 +103,7 @@ std::string SandboxState::get_task_id() {
   for (int attempt = 0; attempt < kMaxTaskIdAttempts; ++attempt) {
     modal::client::SandboxGetTaskIdRequest req;
     req.set_sandbox_id(sandbox_id);
-    auto resp = client->call("SandboxGetTaskId", &ModalStub::SandboxGetTaskId, req);
+    auto resp = client->call(rpc::SandboxGetTaskId, req, call_options());
     if (resp.has_task_result()) {
       auto const code = return_code(resp.task_result());
       throw ConflictError("Sandbox " + sandbox_id + " has already finished" +
@@ -152,7 +117,9 @@ std::string SandboxState::get_task_id() {
       task_id = resp.task_id();
       return task_id;
     }
-    std::this_thread::sleep_for(kTaskIdPollInterval);
+    // Not scheduled yet: poll again (a sleep that detach() and Client::close() end).
+    client->timer().sleep_until(client->timer().now() + kTaskIdPollInterval, *scope, {});
+    scope->throw_if_cancelled();
   }
   throw TimeoutError("timed out waiting for the task id of Sandbox " + sandbox_id);
 }
@@ -196,7 +163,7 @@ std::optional<int> Sandbox::terminate(SandboxTerminateParams const& params) cons
   s.ensure_attached();
   modal::client::SandboxTerminateRequest req;
   req.set_sandbox_id(s.sandbox_id);
-  s.client->call("SandboxTerminate", &ModalStub::SandboxTerminate, req);
+  s.client->call(rpc::SandboxTerminate, req, s.call_options());
   {
     std::lock_guard lock(s.mu);
     s.task_id.clear();
@@ -209,11 +176,7 @@ std::optional<int> Sandbox::terminate(SandboxTerminateParams const& params) cons
 
 void Sandbox::detach() const {
   auto& s = *state_;
-  {
-    std::lock_guard lock(s.mu);
-    if (s.detached) return;
-    s.detached = true;
-  }
+  s.scope->cancel();
   s.close_router();
 }
 
@@ -227,7 +190,7 @@ void Sandbox::set_tags(std::map<std::string, std::string> const& tags) const {
   req.set_environment_name(s.client->config().environment);
   req.set_sandbox_id(s.sandbox_id);
   *req.mutable_tags() = internal::to_proto_tags(tags);
-  s.client->call("SandboxTagsSet", &ModalStub::SandboxTagsSet, req);
+  s.client->call(internal::rpc::SandboxTagsSet, req, s.call_options());
 }
 
 std::map<std::string, std::string> Sandbox::get_tags() const {
@@ -235,7 +198,7 @@ std::map<std::string, std::string> Sandbox::get_tags() const {
   s.ensure_attached();
   modal::client::SandboxTagsGetRequest req;
   req.set_sandbox_id(s.sandbox_id);
-  auto resp = s.client->call("SandboxTagsGet", &ModalStub::SandboxTagsGet, req);
+  auto resp = s.client->call(internal::rpc::SandboxTagsGet, req, s.call_options());
   std::map<std::string, std::string> tags;
   for (auto const& tag : resp.tags()) tags[tag.tag_name()] = tag.tag_value();
   return tags;
@@ -255,9 +218,9 @@ std::map<int, Tunnel> Sandbox::tunnels(std::chrono::milliseconds timeout) const 
   modal::client::SandboxGetTunnelsRequest req;
   req.set_sandbox_id(s.sandbox_id);
   req.set_timeout(std::chrono::duration<float>(timeout).count());
-  internal::CallOptions opts;
+  auto opts = s.call_options();
   opts.timeout = timeout + internal::kLongPollMargin;
-  auto resp = s.client->call("SandboxGetTunnels", &ModalStub::SandboxGetTunnels, req, opts);
+  auto resp = s.client->call(internal::rpc::SandboxGetTunnels, req, opts);
   if (resp.has_result() && resp.result().status() == GenericResult::GENERIC_STATUS_TIMEOUT) {
     throw SandboxTimeoutError("the tunnels of Sandbox " + s.sandbox_id + " were not ready within " +
                                   std::to_string(timeout.count()) + " ms",
@@ -290,8 +253,7 @@ SandboxConnectToken Sandbox::create_connect_token(
   req.set_sandbox_id(s.sandbox_id);
   req.set_user_metadata(params.user_metadata);
   req.set_port(static_cast<std::uint32_t>(port));
-  auto resp =
-      s.client->call("SandboxCreateConnectToken", &ModalStub::SandboxCreateConnectToken, req);
+  auto resp = s.client->call(internal::rpc::SandboxCreateConnectToken, req, s.call_options());
   s.client->redactor().add(resp.token());
   return SandboxConnectToken{.url = resp.url(), .token = resp.token()};
 }
@@ -301,7 +263,8 @@ StreamReader Sandbox::stdout_stream() const {
   s.ensure_attached();
   std::lock_guard lock(s.mu);
   if (!s.stdout_reader) {
-    s.stdout_reader.emplace(internal::make_sandbox_log_source(s.client, s.sandbox_id, false));
+    s.stdout_reader.emplace(
+        internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, false));
   }
   return *s.stdout_reader;
 }
@@ -311,7 +274,8 @@ StreamReader Sandbox::stderr_stream() const {
   s.ensure_attached();
   std::lock_guard lock(s.mu);
   if (!s.stderr_reader) {
-    s.stderr_reader.emplace(internal::make_sandbox_log_source(s.client, s.sandbox_id, true));
+    s.stderr_reader.emplace(
+        internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, true));
   }
   return *s.stderr_reader;
 }
@@ -321,32 +285,9 @@ StreamWriter Sandbox::stdin_stream() const {
   s.ensure_attached();
   std::lock_guard lock(s.mu);
   if (!s.stdin_writer) {
-    s.stdin_writer.emplace(internal::make_sandbox_stdin_sink(s.client, s.sandbox_id));
+    s.stdin_writer.emplace(internal::make_sandbox_stdin_sink(s.client, s.scope, s.sandbox_id));
   }
   return *s.stdin_writer;
-}
-
-// ---- SandboxRange ------------------------------------------------------------------
-
-SandboxRange::iterator::iterator(std::shared_ptr<internal::SandboxListState> state)
-    : state_(std::move(state)) {}
-
-SandboxRange::iterator::reference SandboxRange::iterator::operator*() const {
-  return *state_->current;
-}
-
-SandboxRange::iterator& SandboxRange::iterator::operator++() {
-  if (!state_->advance()) state_.reset();
-  return *this;
-}
-
-SandboxRange::iterator SandboxRange::begin() {
-  if (!state_->started) {
-    if (!state_->advance()) return end();
-  } else if (!state_->current) {
-    return end();
-  }
-  return iterator(state_);
 }
 
 // ---- SandboxService ----------------------------------------------------------------
@@ -368,9 +309,9 @@ Sandbox SandboxService::create(App const& app, Image const& image,
     // Environment variables travel as an ephemeral Secret (as from_map Secrets do).
     modal::client::SecretGetOrCreateRequest secret_req;
     secret_req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
-    secret_req.set_environment_name(internal::environment_or_default(*state_, app.environment));
+    secret_req.set_environment_name(state_->environment(app.environment));
     for (auto const& [k, v] : params.env) (*secret_req.mutable_env_dict())[k] = v;
-    auto secret = state_->call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, secret_req);
+    auto secret = state_->call(internal::rpc::SecretGetOrCreate, secret_req);
     ids.secret_ids.push_back(secret.secret_id());
   }
   for (auto const& [path, mount] : params.cloud_bucket_mounts) {
@@ -380,16 +321,9 @@ Sandbox SandboxService::create(App const& app, Image const& image,
   }
 
   auto const req = internal::build_sandbox_create_request(params, ids);
-  modal::client::SandboxCreateResponse resp;
-  auto status = state_->try_call("SandboxCreate", &ModalStub::SandboxCreate, req, &resp);
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-      internal::throw_rpc_error(
-          status, "SandboxCreate",
-          "a running Sandbox named '" + params.name + "' already exists in App '" + app.name + "'");
-    }
-    internal::throw_rpc_error(status, "SandboxCreate");
-  }
+  auto resp = state_->call(internal::rpc::SandboxCreate, req,
+                           {.already_exists = "a running Sandbox named '" + params.name +
+                                              "' already exists in App '" + app.name + "'"});
   state_->logger().debug("created sandbox {}", resp.sandbox_id());
   return internal::SandboxState::make(state_, resp.sandbox_id());
 }
@@ -407,31 +341,47 @@ Sandbox SandboxService::from_name(std::string const& app_name, std::string const
   modal::client::SandboxGetFromNameRequest req;
   req.set_sandbox_name(name);
   req.set_app_name(app_name);
-  req.set_environment_name(internal::environment_or_default(*state_, params.environment));
-  modal::client::SandboxGetFromNameResponse resp;
-  auto status = state_->try_call("SandboxGetFromName", &ModalStub::SandboxGetFromName, req, &resp);
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      internal::throw_rpc_error(
-          status, "SandboxGetFromName",
-          "Sandbox with name '" + name + "' not found in App '" + app_name + "'");
-    }
-    internal::throw_rpc_error(status, "SandboxGetFromName");
-  }
+  req.set_environment_name(state_->environment(params.environment));
+  auto resp = state_->call(
+      internal::rpc::SandboxGetFromName, req,
+      {.not_found = "Sandbox with name '" + name + "' not found in App '" + app_name + "'"});
   return internal::SandboxState::make(state_, resp.sandbox_id());
 }
 
 SandboxRange SandboxService::list(SandboxListParams const& params) const {
   state_->throw_if_closed();
-  auto state = std::make_shared<internal::SandboxListState>();
-  state->client = state_;
-  state->request.set_app_id(params.app_id);
-  state->request.set_before_timestamp(0);
-  state->request.set_environment_name(
-      internal::environment_or_default(*state_, params.environment));
-  state->request.set_include_finished(false);
-  *state->request.mutable_tags() = internal::to_proto_tags(params.tags);
-  return SandboxRange(std::move(state));
+  // The pager: SandboxList pages, newest first, each asking for Sandboxes created before
+  // the oldest of the previous page.
+  struct Pager {
+    std::shared_ptr<internal::ClientState> client;
+    modal::client::SandboxListRequest request;
+    std::deque<std::string> page;  // ids not yet handed out
+    bool exhausted = false;
+
+    std::optional<Sandbox> next() {
+      while (page.empty()) {
+        if (exhausted) return std::nullopt;
+        auto resp = client->call(internal::rpc::SandboxList, request);
+        if (resp.sandboxes().empty()) {
+          exhausted = true;
+          continue;
+        }
+        for (auto const& info : resp.sandboxes()) page.push_back(info.id());
+        request.set_before_timestamp(resp.sandboxes().rbegin()->created_at());
+      }
+      auto id = std::move(page.front());
+      page.pop_front();
+      return internal::SandboxState::make(client, std::move(id));
+    }
+  };
+  auto pager = std::make_shared<Pager>();
+  pager->client = state_;
+  pager->request.set_app_id(params.app_id);
+  pager->request.set_before_timestamp(0);
+  pager->request.set_environment_name(state_->environment(params.environment));
+  pager->request.set_include_finished(false);
+  *pager->request.mutable_tags() = internal::to_proto_tags(params.tags);
+  return SandboxRange([pager] { return pager->next(); });
 }
 
 }  // namespace modal

@@ -11,6 +11,7 @@
 #include "internal/router_client.h"
 #include "internal/sandbox_state.h"
 #include "internal/secret_state.h"
+#include "internal/status.h"
 #include "internal/uuid.h"
 #include "internal/validation.h"
 #include "modal/errors.h"
@@ -26,11 +27,11 @@ using Clock = std::chrono::steady_clock;
 // Linux allows 2^17 bytes of arguments; the rest is headroom for the runtime's own.
 constexpr std::size_t kMaxArgBytes = std::size_t{1} << 16;
 
-RouterAccess fetch_router_access(ClientState& client, std::string const& task_id) {
+RouterAccess fetch_router_access(ClientState& client, std::string const& task_id,
+                                 CancelScope const* scope) {
   modal::client::TaskGetCommandRouterAccessRequest req;
   req.set_task_id(task_id);
-  auto resp =
-      client.call("TaskGetCommandRouterAccess", &ModalStub::TaskGetCommandRouterAccess, req);
+  auto resp = client.call(rpc::TaskGetCommandRouterAccess, req, {.scope = scope});
   return RouterAccess{resp.url(), resp.jwt()};
 }
 
@@ -86,18 +87,19 @@ std::shared_ptr<RouterClient> SandboxState::router_client() {
   std::lock_guard create_lock(router_mu);
   {
     std::lock_guard lock(mu);
-    if (detached) throw ClientClosedError("Unable to perform operation on a detached sandbox");
     if (router) return router;
   }
+  scope->throw_if_cancelled();
   std::string const task_id = get_task_id();
   auto client_state = client;
-  auto fetch = [client_state, task_id] { return fetch_router_access(*client_state, task_id); };
-  auto created = RouterClient::connect(client, task_id, fetch(), fetch);
+  std::weak_ptr<CancelScope const> weak_scope = scope;
+  auto fetch = [client_state, task_id, weak_scope] {
+    auto s = weak_scope.lock();
+    return fetch_router_access(*client_state, task_id, s.get());
+  };
+  auto created = RouterClient::connect(client, *scope, task_id, fetch(), fetch);
   std::lock_guard lock(mu);
-  if (detached) {
-    created->close();
-    throw ClientClosedError("Unable to perform operation on a detached sandbox");
-  }
+  scope->throw_if_cancelled();  // detached meanwhile: `created` closes with its scope
   router = created;
   return created;
 }
@@ -161,7 +163,7 @@ ContainerProcess Sandbox::exec(std::vector<std::string> argv,
   // server's own timeout kill.
   internal::ExecDeadline deadline;
   if (timeout) deadline = internal::Clock::now() + *timeout;
-  router->call("TaskExecStart", &internal::RouterStub::TaskExecStart, req);
+  router->call(internal::rpc::TaskExecStart, req);
   s.client->logger().debug("sandbox {}: started exec {}", s.sandbox_id, exec_id);
   return internal::ContainerProcessState::make(std::move(router), std::move(exec_id), params,
                                                deadline);
@@ -175,24 +177,25 @@ void Sandbox::wait_until_ready(std::chrono::milliseconds timeout) const {
   }
   auto const deadline = internal::Clock::now() + timeout;
   auto router = s.router_client();
-  internal::RouterRetryPolicy policy;
-  policy.deadline = deadline;
+  auto policy = internal::RetryPolicy::router();
   policy.max_retries = INT_MAX;  // transient failures are retried until the deadline
+  internal::tcr::SandboxWaitUntilReadyTcrRequest req;
+  req.set_task_id(router->task_id());
   internal::tcr::SandboxWaitUntilReadyTcrResponse resp;
-  auto status = router->run("SandboxWaitUntilReady", policy, [&](grpc::ClientContext& ctx) {
-    internal::tcr::SandboxWaitUntilReadyTcrRequest req;
-    req.set_task_id(router->task_id());
-    auto const remaining = std::max<internal::Clock::duration>(deadline - internal::Clock::now(),
-                                                               std::chrono::milliseconds(1));
-    req.set_timeout(std::chrono::duration<float>(remaining).count());
-    resp.Clear();
-    return router->stub().SandboxWaitUntilReady(&ctx, req, &resp);
-  });
+  auto const& rpc = internal::rpc::SandboxWaitUntilReady;
+  auto status = internal::run_call(
+      *router, rpc.name, policy, {.deadline = deadline}, [&](internal::Attempt& attempt) {
+        auto const remaining = std::max<internal::Clock::duration>(
+            deadline - internal::Clock::now(), std::chrono::milliseconds(1));
+        req.set_timeout(std::chrono::duration<float>(remaining).count());
+        resp.Clear();
+        return rpc(router->stub(), attempt.context(), req, &resp);
+      });
   if (status.ok()) return;
   if (internal::Clock::now() >= deadline) {
-    throw TimeoutError("Timeout expired", StatusCode::kDeadlineExceeded, "SandboxWaitUntilReady");
+    throw TimeoutError("Timeout expired", StatusCode::kDeadlineExceeded, std::string(rpc.name));
   }
-  router->throw_error(status, "SandboxWaitUntilReady");
+  internal::throw_rpc_error(status, rpc.name);
 }
 
 }  // namespace modal

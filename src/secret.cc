@@ -8,7 +8,7 @@
 
 namespace modal {
 
-using internal::ModalStub;
+namespace rpc = internal::rpc;
 
 std::string Secret::secret_id() const {
   std::lock_guard lock(state_->mu);
@@ -25,7 +25,7 @@ std::string internal::SecretState::ensure_id(Secret const& secret) {
   req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
   req.set_environment_name(s.environment);
   for (auto const& [k, v] : s.entries) (*req.mutable_env_dict())[k] = v;
-  auto resp = s.client->call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, req);
+  auto resp = s.client->call(rpc::SecretGetOrCreate, req);
   if (resp.secret_id().empty()) {
     throw Error("SecretGetOrCreate returned no secret id", StatusCode::kInternal,
                 "SecretGetOrCreate");
@@ -39,17 +39,11 @@ Secret SecretService::from_name(std::string const& name, SecretFromNameParams co
   if (name.empty()) throw InvalidError("Secret name must not be empty");
   modal::client::SecretGetOrCreateRequest req;
   req.set_deployment_name(name);
-  auto const env = params.environment.empty() ? state_->config().environment : params.environment;
+  auto const& env = state_->environment(params.environment);
   req.set_environment_name(env);
   for (auto const& k : params.required_keys) req.add_required_keys(k);
-  modal::client::SecretGetOrCreateResponse resp;
-  auto status = state_->try_call("SecretGetOrCreate", &ModalStub::SecretGetOrCreate, req, &resp);
-  if (!status.ok()) {
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      internal::throw_rpc_error(status, "SecretGetOrCreate", "Secret '" + name + "' not found");
-    }
-    internal::throw_rpc_error(status, "SecretGetOrCreate");
-  }
+  auto resp =
+      state_->call(rpc::SecretGetOrCreate, req, {.not_found = "Secret '" + name + "' not found"});
   auto state = std::make_shared<internal::SecretState>();
   state->client = state_;
   state->name = name;
@@ -70,8 +64,7 @@ Secret SecretService::from_map(std::map<std::string, std::string> entries,
   }
   auto state = std::make_shared<internal::SecretState>();
   state->client = state_;
-  state->environment =
-      params.environment.empty() ? state_->config().environment : params.environment;
+  state->environment = state_->environment(params.environment);
   state->entries = std::move(entries);
   state->from_map = true;
   return Secret(std::move(state));
@@ -88,13 +81,11 @@ void SecretService::remove(std::string const& name, SecretDeleteParams const& pa
   modal::client::SecretDeleteRequest req;
   req.set_secret_id(id);
   google::protobuf::Empty resp;
-  auto status = state_->try_call("SecretDelete", &ModalStub::SecretDelete, req, &resp);
+  internal::CallOptions opts{.not_found = "Secret '" + name + "' not found"};
+  auto status = state_->try_call(rpc::SecretDelete, req, &resp, opts);
   if (status.ok()) return;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    if (params.allow_missing) return;
-    internal::throw_rpc_error(status, "SecretDelete", "Secret '" + name + "' not found");
-  }
-  internal::throw_rpc_error(status, "SecretDelete");
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND && params.allow_missing) return;
+  internal::throw_call_error(status, rpc::SecretDelete.name, opts);
 }
 
 }  // namespace modal

@@ -134,8 +134,9 @@ class Client {
   /// The control-plane URL this client talks to.
   std::string const& server_url() const;
 
-  /// Releases the connections. Every later call through this Client, its copies or
-  /// its handles throws ClientClosedError. Idempotent.
+  /// Releases the connections. Calls in flight through this Client, its copies or its
+  /// handles (blocked reads, waits, backoff sleeps) end at once with ClientClosedError,
+  /// and so does every later call. Idempotent; may be called from any thread.
   void close();
 
  private:

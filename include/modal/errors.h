@@ -108,6 +108,8 @@ MODAL_DECLARE_ERROR(ExecutionError, Error, StatusCode::kUnknown);
 MODAL_DECLARE_ERROR(QueueEmptyError, Error, StatusCode::kDeadlineExceeded);
 /// A Queue stayed full for the whole timeout.
 MODAL_DECLARE_ERROR(QueueFullError, Error, StatusCode::kResourceExhausted);
+/// A blocking call was cancelled through the std::stop_token it was given.
+MODAL_DECLARE_ERROR(CancelledError, Error, StatusCode::kCancelled);
 
 #undef MODAL_DECLARE_ERROR
 

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "modal/container_process.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
+#include "modal/range.h"
 #include "modal/secret.h"
 #include "modal/streams.h"
 #include "modal/volume.h"
@@ -26,7 +26,6 @@ namespace modal {
 namespace internal {
 class ClientState;
 struct SandboxState;
-struct SandboxListState;
 }  // namespace internal
 
 /// Options of `Probe::tcp` and `Probe::exec`.
@@ -211,7 +210,8 @@ class Sandbox {
   std::map<int, Tunnel> tunnels(std::chrono::milliseconds timeout = std::chrono::seconds(50)) const;
   /// A token for connecting to the Sandbox's HTTP server on `params.port`.
   /// @throws InvalidError if the port is not in 1..65535.
-  SandboxConnectToken create_connect_token(SandboxCreateConnectTokenParams const& params = {}) const;
+  SandboxConnectToken create_connect_token(
+      SandboxCreateConnectTokenParams const& params = {}) const;
   /// Blocks until the readiness probe passes. @throws TimeoutError after `timeout`.
   void wait_until_ready(std::chrono::milliseconds timeout = std::chrono::minutes(5)) const;
 
@@ -230,37 +230,7 @@ class Sandbox {
 
 /// A lazily paged list of Sandboxes, newest first: `for (Sandbox const& sb : range)`.
 /// Pages are fetched as the iteration advances. Single pass.
-class SandboxRange {
- public:
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Sandbox;
-    using difference_type = std::ptrdiff_t;
-    using pointer = Sandbox const*;
-    using reference = Sandbox const&;
-
-    iterator() = default;
-    reference operator*() const;
-    pointer operator->() const { return &**this; }
-    iterator& operator++();
-    void operator++(int) { ++*this; }
-    friend bool operator==(iterator const& a, iterator const& b) { return a.state_ == b.state_; }
-
-   private:
-    friend class SandboxRange;
-    explicit iterator(std::shared_ptr<internal::SandboxListState> state);
-    std::shared_ptr<internal::SandboxListState> state_;  // nullptr = end
-  };
-
-  iterator begin();
-  iterator end() { return iterator(); }
-
- private:
-  friend class SandboxService;
-  explicit SandboxRange(std::shared_ptr<internal::SandboxListState> state) : state_(std::move(state)) {}
-  std::shared_ptr<internal::SandboxListState> state_;
-};
+using SandboxRange = Range<Sandbox>;
 
 /// Creates and finds Sandboxes. Obtain it with `Client::sandboxes()`. Thread-safe.
 class SandboxService {
@@ -279,7 +249,8 @@ class SandboxService {
 
  private:
   friend class Client;
-  explicit SandboxService(std::shared_ptr<internal::ClientState> state) : state_(std::move(state)) {}
+  explicit SandboxService(std::shared_ptr<internal::ClientState> state)
+      : state_(std::move(state)) {}
   std::shared_ptr<internal::ClientState> state_;
 };
 

@@ -2,53 +2,54 @@
 #ifndef MODAL_INTERNAL_CLIENT_STATE_H
 #define MODAL_INTERNAL_CLIENT_STATE_H
 
-#include <grpcpp/grpcpp.h>
+// How to add a service to the SDK
+// -------------------------------
+// 1. Protocol: add the messages and RPCs to proto/ (scripts/proto_subset.py copies them
+//    from upstream, identical) and name each RPC once in src/internal/rpc.h
+//    (MODAL_CONTROL_RPC(QueuePut); or MODAL_ROUTER_RPC for the task command router).
+// 2. Public API: include/modal/<service>.h with a `<Noun>Service` value facade holding
+//    `std::shared_ptr<internal::ClientState>` (obtained from `Client::<nouns>()`), handle
+//    classes holding a `std::shared_ptr<internal::<Noun>State>`, and `<Noun><Verb>Params`
+//    aggregates (every field defaulted, only ever appended). Standard types only.
+// 3. Calls: `client.call(rpc::QueuePut, req, {.not_found = "Queue 'x' not found"})`.
+//    The pipeline adds headers, auth, retries (RetryPolicy::control_plane), deadlines and
+//    observation; errors map to modal::Error in internal/status.cc. Environment names
+//    default with `client.environment(params.environment)`. Never write a retry loop or a
+//    sleep: long polls use `Attempt::again()` inside run_call(); polls sleep through
+//    `client.timer()`; streams are a ResumableStream (pipeline().stream() for the control
+//    plane) fed into a BytePump when a reader pulls bytes; lists return `Range<T>`.
+// 4. Cancellation: a handle that can be detached owns a child of `client.scope()` and
+//    passes it as CallOptions::scope; bounded or cancellable calls fill CallControl.
+// 5. Per-service caches live in `client.domain<T>()` (T defined by the service).
+// 6. Tests: unit tests drive run_call, ResumableStream and ExecChannel users with the
+//    fakes in tests/unit/fakes.h; integration tests use the emulator (tests/integration).
+
 #include <spdlog/logger.h>
 
-#include <atomic>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <utility>
+#include <typeindex>
 
-#include "internal/auth_token_manager.h"
+#include "internal/call_pipeline.h"
+#include "internal/cancellation.h"
 #include "internal/config.h"
-#include "internal/logging.h"
-#include "internal/retry.h"
-#include "internal/status.h"
+#include "internal/connections.h"
+#include "internal/rpc.h"
+#include "internal/settings.h"
 #include "modal/client.h"
-#include "modal_proto/api.grpc.pb.h"
 
 namespace modal::internal {
 
-using ModalStub = modal::client::ModalClient::Stub;
-
-template <typename Req, typename Resp>
-using UnaryMethod = grpc::Status (ModalStub::*)(grpc::ClientContext*, Req const&, Resp*);
-
-/// Per-call knobs of the control-plane pipeline.
-struct CallOptions {
-  /// Deadline of each attempt (default: ClientOptions::rpc_timeout, else none).
-  std::optional<std::chrono::milliseconds> timeout;
-  /// Overrides RetryOptions::max_retries for this call.
-  std::optional<int> max_retries;
-};
-
-/// gRPC channel settings shared by control-plane and router channels.
-grpc::ChannelArguments default_channel_arguments();
-/// TLS with the system's root certificates, or plaintext.
-std::shared_ptr<grpc::ChannelCredentials> channel_credentials(bool tls);
-
 /**
- * Everything a Client and its handles share: configuration, logger, channels and the
- * control-plane call pipeline. The pipeline applies, in Modal's order: static headers
- * (client type and version, token id and secret) → auth token → retries (idempotency
- * key and retry headers, server-directed throttling) → per-attempt deadline, and
- * reports every attempt to the CallObserver. Thread-safe.
+ * Everything a Client and its handles share, by responsibility:
+ * - settings(): configuration and logging;
+ * - connections(): channels and stubs;
+ * - pipeline(): the control-plane call pipeline (headers, auth, retries, observer);
+ * - scope(): the cancellation scope that close() cancels (Sandbox scopes are children);
+ * - domain<T>(): per-service shared state (caches), owned here, defined by the service.
+ * Thread-safe.
  */
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
@@ -57,83 +58,65 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   ClientState(ResolvedConfig config, ClientOptions options);
   ~ClientState();
+  ClientState(ClientState const&) = delete;
+  ClientState& operator=(ClientState const&) = delete;
 
-  ResolvedConfig const& config() const { return config_; }
-  spdlog::logger& logger() const { return *logger_; }
-  std::shared_ptr<spdlog::logger> const& logger_ptr() const { return logger_; }
-  Redactor& redactor() { return *redactor_; }
-  RetryOptions const& retry_options() const { return options_.retry; }
+  Settings const& settings() const { return settings_; }
+  Connections& connections() { return connections_; }
+  CallPipeline& pipeline() { return pipeline_; }
+  CancelScope& scope() { return *scope_; }
+  std::shared_ptr<CancelScope> const& scope_ptr() const { return scope_; }
+  Timer& timer() { return pipeline_.timer(); }
 
-  /// Runs one logical unary call through the pipeline. @throws modal::Error on failure.
+  /// The shared state of type T of one service (created on first use; T must be
+  /// default-constructible and thread-safe).
+  template <typename T>
+  T& domain() {
+    std::lock_guard lock(domains_mu_);
+    auto& slot = domains_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>();
+    return *static_cast<T*>(slot.get());
+  }
+
+  // Shorthands for what every service uses.
+  ResolvedConfig const& config() const { return settings_.config(); }
+  spdlog::logger& logger() const { return settings_.logger(); }
+  Redactor& redactor() const { return settings_.redactor(); }
+  /// `requested`, or the client's environment when empty.
+  std::string const& environment(std::string const& requested) const {
+    return settings_.environment(requested);
+  }
   template <typename Req, typename Resp>
-  Resp call(std::string_view method, UnaryMethod<Req, Resp> fn, Req const& req,
+  Resp call(UnaryRpc<ModalStub, Req, Resp> const& rpc, Req const& req,
             CallOptions const& opts = {}) {
-    Resp resp;
-    auto status = try_call(method, fn, req, &resp, opts);
-    if (!status.ok()) throw_rpc_error(status, method);
-    return resp;
+    return pipeline_.call(rpc, req, opts);
   }
-
-  /// Like call(), returning the final status instead of throwing for RPC failures.
-  /// Still throws for local failures (closed client, missing credentials, auth).
   template <typename Req, typename Resp>
-  grpc::Status try_call(std::string_view method, UnaryMethod<Req, Resp> fn, Req const& req,
-                        Resp* resp, CallOptions const& opts = {}) {
-    auto stub = control_stub();
-    return invoke(method, opts, [&](grpc::ClientContext& ctx) {
-      resp->Clear();
-      return ((*stub).*fn)(&ctx, req, resp);
-    });
+  grpc::Status try_call(UnaryRpc<ModalStub, Req, Resp> const& rpc, Req const& req, Resp* resp,
+                        CallOptions const& opts = {}) {
+    return pipeline_.try_call(rpc, req, resp, opts);
   }
 
-  /// Prepares `ctx` for a server-streaming control-plane call: static headers and the
-  /// auth token (streaming calls are not retried by the pipeline).
-  void prepare_streaming_context(grpc::ClientContext& ctx);
-
-  /// The control-plane stub. @throws ClientClosedError after close().
-  std::shared_ptr<ModalStub> control_stub();
-  /// A channel to `target` (cached per target and transport, created lazily).
-  /// @throws ClientClosedError after close().
-  std::shared_ptr<grpc::Channel> channel(std::string const& target, bool tls);
-
-  /// Reports one attempt to the CallObserver (and the DEBUG log).
-  void observe(std::string_view service, std::string_view method, grpc::Status const& status,
-               std::chrono::steady_clock::duration elapsed, int attempt);
-
-  /// The image builder version for `environment` ("" = the client's): the configured one,
-  /// else the environment's setting from EnvironmentGetOrCreate, looked up once per
-  /// environment name and cached for the client's lifetime. @throws modal::Error.
-  std::string image_builder_version(std::string const& environment);
-
+  /// Cancels every call and sleep in flight (they throw ClientClosedError) and releases
+  /// the connections; later calls throw ClientClosedError. Idempotent.
   void close();
-  bool closed() const { return closed_.load(); }
+  bool closed() const { return scope_->cancelled(); }
   /// @throws ClientClosedError if closed.
-  void throw_if_closed() const;
+  void throw_if_closed() const { scope_->throw_if_cancelled(); }
 
-  /// Test seams: replace the sleeper and clocks used by retries and auth tokens.
-  void set_sleeper_for_testing(Sleeper sleeper);
+  /// Test seam: replaces the clock and sleeper of every retry and poll (before any call).
+  void set_timer_for_testing(std::shared_ptr<Timer> timer) {
+    pipeline_.set_timer(std::move(timer));
+  }
 
  private:
-  using Attempt = std::function<grpc::Status(grpc::ClientContext&)>;
-  grpc::Status invoke(std::string_view method, CallOptions const& opts, Attempt const& attempt);
-  void add_static_headers(grpc::ClientContext& ctx) const;
-  void check_credentials() const;
+  Settings settings_;
+  Connections connections_;
+  std::shared_ptr<CancelScope> scope_;
+  CallPipeline pipeline_;
 
-  ResolvedConfig config_;
-  ClientOptions options_;
-  std::shared_ptr<Redactor> redactor_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::unique_ptr<AuthTokenManager> auth_;
-  std::string libmodal_version_;
-
-  mutable std::mutex mu_;
-  std::atomic<bool> closed_{false};
-  std::map<std::pair<std::string, bool>, std::shared_ptr<grpc::Channel>> channels_;
-  std::shared_ptr<ModalStub> stub_;
-  Sleeper sleeper_;
-
-  std::mutex environments_mu_;  // one lookup at a time; held across the RPC
-  std::map<std::string, std::string> builder_versions_;  // environment name → version
+  std::mutex domains_mu_;
+  std::map<std::type_index, std::shared_ptr<void>> domains_;
 };
 
 }  // namespace modal::internal

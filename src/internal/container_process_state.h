@@ -7,15 +7,15 @@
 #include <optional>
 #include <string>
 
+#include "internal/exec_channel.h"
 #include "internal/exec_stdio.h"
-#include "internal/router_client.h"
 #include "modal/container_process.h"
 
 namespace modal::internal {
 
 /// The shared state behind a modal::ContainerProcess and its copies.
 struct ContainerProcessState {
-  std::shared_ptr<RouterClient> router;
+  std::shared_ptr<ExecChannel> channel;
   std::string exec_id;
   /// The client-side exec deadline (start + timeout), when a timeout was given.
   ExecDeadline deadline;
@@ -34,7 +34,7 @@ struct ContainerProcessState {
   ~ContainerProcessState();
 
   /// A handle for an exec that TaskExecStart accepted.
-  static ContainerProcess make(std::shared_ptr<RouterClient> router, std::string exec_id,
+  static ContainerProcess make(std::shared_ptr<ExecChannel> channel, std::string exec_id,
                                SandboxExecParams const& params, ExecDeadline deadline);
   static ContainerProcessState& of(ContainerProcess const& p) { return *p.state_; }
 

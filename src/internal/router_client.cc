@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <limits>
 
 #include "internal/client_state.h"
 #include "internal/config.h"
 #include "internal/jwt.h"
-#include "internal/retry.h"
 #include "internal/status.h"
 #include "modal/errors.h"
 
@@ -21,12 +21,6 @@ namespace {
 constexpr char kRouterService[] = "modal.task_command_router.TaskCommandRouter";
 constexpr auto kRefreshBefore = std::chrono::seconds(30);
 constexpr char kDetachedMessage[] = "Unable to perform operation on a detached sandbox";
-
-std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             t - std::chrono::steady_clock::now());
-}
 
 }  // namespace
 
@@ -74,8 +68,8 @@ std::string router_target(std::string const& url) {
 }
 
 std::shared_ptr<RouterClient> RouterClient::connect(std::shared_ptr<ClientState> client,
-                                                    std::string task_id, RouterAccess access,
-                                                    AccessFetcher fetch) {
+                                                    CancelScope& scope, std::string task_id,
+                                                    RouterAccess access, AccessFetcher fetch) {
   auto const target = router_target(access.url);
   if (!parse_jwt(access.jwt)) {
     throw Error("the task command router JWT is malformed", StatusCode::kInvalidArgument,
@@ -83,21 +77,21 @@ std::shared_ptr<RouterClient> RouterClient::connect(std::shared_ptr<ClientState>
   }
   // Modal's rule: plaintext to the router only when talking to a local server.
   bool const tls = !is_loopback_host(client->config().server.host);
-  grpc::ChannelArguments args = default_channel_arguments();
   // A connection of its own (not shared with the control plane or other Sandboxes), so
   // detach really releases it and Sandboxes do not contend for one HTTP/2 connection.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(target, channel_credentials(tls), args);
+  auto channel = client->connections().dedicated_channel(target, tls);
   client->logger().debug("task {}: command router at {} ({})", task_id, access.url,
                          tls ? "TLS" : "plaintext, local server");
-  return std::make_shared<RouterClient>(std::move(client), std::move(task_id), std::move(access),
-                                        std::move(fetch), std::move(channel), tls);
+  return std::make_shared<RouterClient>(std::move(client), scope.child(kDetachedMessage),
+                                        std::move(task_id), std::move(access), std::move(fetch),
+                                        std::move(channel), tls);
 }
 
-RouterClient::RouterClient(std::shared_ptr<ClientState> client, std::string task_id,
-                           RouterAccess access, AccessFetcher fetch,
+RouterClient::RouterClient(std::shared_ptr<ClientState> client, std::shared_ptr<CancelScope> scope,
+                           std::string task_id, RouterAccess access, AccessFetcher fetch,
                            std::shared_ptr<grpc::Channel> channel, bool tls)
     : client_(std::move(client)),
+      scope_(std::move(scope)),
       task_id_(std::move(task_id)),
       url_(std::move(access.url)),
       tls_(tls),
@@ -109,6 +103,8 @@ RouterClient::RouterClient(std::shared_ptr<ClientState> client, std::string task
 }
 
 RouterClient::~RouterClient() { close(); }
+
+void RouterClient::close() { scope_->cancel(); }
 
 void RouterClient::store_jwt_locked(std::string jwt) {
   client_->redactor().add(jwt);
@@ -126,33 +122,17 @@ void RouterClient::store_jwt_locked(std::string jwt) {
   ++generation_;
 }
 
+void RouterClient::install_access(RouterAccess access) {
+  std::lock_guard lock(mu_);
+  if (access.url != url_) {
+    client_->logger().warn("task {}: the command router URL changed during the session", task_id_);
+  }
+  store_jwt_locked(std::move(access.jwt));
+}
+
 std::string RouterClient::jwt() const {
   std::lock_guard lock(mu_);
   return jwt_;
-}
-
-void RouterClient::throw_if_closed() const {
-  if (closed_.load()) throw ClientClosedError(kDetachedMessage);
-  client_->throw_if_closed();
-}
-
-RouterClient::Call::~Call() { owner_.unregister(&ctx_); }
-
-void RouterClient::unregister(grpc::ClientContext* ctx) {
-  std::lock_guard lock(mu_);
-  calls_.erase(ctx);
-}
-
-std::unique_ptr<RouterClient::Call> RouterClient::new_call() {
-  throw_if_closed();
-  refresh_if_expiring();
-  std::unique_ptr<Call> call(new Call(*this));
-  std::lock_guard lock(mu_);
-  if (closed_.load()) throw ClientClosedError(kDetachedMessage);
-  call->ctx_.AddMetadata("authorization", "Bearer " + jwt_);
-  call->generation_ = generation_;
-  calls_.insert(&call->ctx_);
-  return call;
 }
 
 void RouterClient::refresh_if_expiring() {
@@ -165,13 +145,7 @@ void RouterClient::refresh_if_expiring() {
   if (!expiring()) return;  // another caller refreshed meanwhile
   throw_if_closed();
   try {
-    auto access = fetch_();
-    std::lock_guard lock(mu_);
-    if (access.url != url_) {
-      client_->logger().warn("task {}: the command router URL changed during the session",
-                             task_id_);
-    }
-    store_jwt_locked(std::move(access.jwt));
+    install_access(fetch_());
   } catch (Error const& e) {
     // Keep using the current JWT while it is still valid.
     std::lock_guard lock(mu_);
@@ -184,96 +158,95 @@ void RouterClient::refresh_if_expiring() {
   }
 }
 
-void RouterClient::refresh_after(std::uint64_t generation) {
+bool RouterClient::refresh_credential(std::uint64_t generation) {
   std::lock_guard refresh_lock(refresh_mu_);
   {
     std::lock_guard lock(mu_);
-    if (generation_ != generation) return;  // someone refreshed since that call
+    if (generation_ != generation) return true;  // someone refreshed since that call
   }
   throw_if_closed();
   client_->logger().debug("task {}: refreshing the command router JWT", task_id_);
-  auto access = fetch_();
-  std::lock_guard lock(mu_);
-  if (access.url != url_) {
-    client_->logger().warn("task {}: the command router URL changed during the session", task_id_);
-  }
-  store_jwt_locked(std::move(access.jwt));
+  install_access(fetch_());
+  return true;
 }
 
-bool RouterClient::sleep_for(std::chrono::nanoseconds d) {
-  std::unique_lock lock(mu_);
-  return !closed_cv_.wait_for(lock, d, [this] { return closed_.load(); });
+std::string_view RouterClient::service() const { return kRouterService; }
+
+std::uint64_t RouterClient::prepare(grpc::ClientContext& ctx, std::string_view /*method*/,
+                                    AttemptMetadata const& /*md*/) {
+  refresh_if_expiring();
+  std::lock_guard lock(mu_);
+  ctx.AddMetadata("authorization", "Bearer " + jwt_);
+  return generation_;
 }
 
 void RouterClient::observe(std::string_view method, grpc::Status const& status,
-                           std::chrono::steady_clock::duration elapsed, int attempt) {
-  client_->observe(kRouterService, method, status, elapsed, attempt);
+                           Clock::duration elapsed, int attempt) {
+  client_->pipeline().observe(kRouterService, method, status, elapsed, attempt);
 }
 
-void RouterClient::throw_error(grpc::Status const& status, std::string_view method) {
-  if (closed_.load() && status.error_code() == grpc::StatusCode::CANCELLED) {
-    throw ClientClosedError(kDetachedMessage, StatusCode::kCancelled, std::string(method));
-  }
+Timer& RouterClient::timer() { return client_->timer(); }
+
+spdlog::logger& RouterClient::logger() { return client_->logger(); }
+
+void RouterClient::throw_rpc_error_for(grpc::Status const& status, std::string_view method) {
   throw_rpc_error(status, method);
 }
 
-grpc::Status RouterClient::run(std::string_view method, RouterRetryPolicy const& policy,
-                               std::function<grpc::Status(grpc::ClientContext&)> const& attempt) {
-  using Clock = std::chrono::steady_clock;
-  auto delay = std::chrono::duration<double, std::milli>(policy.base_delay);
-  int retries = 0;
-  int attempt_no = 0;
-  for (;;) {
-    grpc::Status status;
-    bool auth_retried = false;
-    for (;;) {
-      auto call = new_call();
-      auto& ctx = call->context();
-      if (policy.deadline) {
-        auto const remaining = std::max<Clock::duration>(*policy.deadline - Clock::now(),
-                                                         std::chrono::milliseconds(1));
-        ctx.set_deadline(to_system(Clock::now() + remaining));
-      } else if (policy.attempt_timeout) {
-        ctx.set_deadline(std::chrono::system_clock::now() + *policy.attempt_timeout);
-      }
-      auto const start = Clock::now();
-      status = attempt(ctx);
-      observe(method, status, Clock::now() - start, attempt_no++);
-      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && !auth_retried) {
-        refresh_after(call->generation());
-        auth_retried = true;
-        continue;
-      }
-      break;
-    }
-    if (status.ok()) return status;
-    if (closed_.load() && status.error_code() == grpc::StatusCode::CANCELLED) {
-      throw ClientClosedError(kDetachedMessage, StatusCode::kCancelled, std::string(method));
-    }
-    client_->throw_if_closed();
-    if (policy.deadline && Clock::now() >= *policy.deadline) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Timeout expired");
-    }
-    if (!is_retryable(status.error_code()) || retries >= policy.max_retries) return status;
-    auto sleep = std::chrono::duration_cast<Clock::duration>(delay);
-    if (policy.deadline) sleep = std::min<Clock::duration>(sleep, *policy.deadline - Clock::now());
-    client_->logger().debug("{} failed with code {} ({}); retry {} in {} us", method,
-                            static_cast<int>(status.error_code()), status.error_message(),
-                            retries + 1,
-                            std::chrono::duration_cast<std::chrono::microseconds>(sleep).count());
-    if (sleep.count() > 0 && !sleep_for(sleep)) throw ClientClosedError(kDetachedMessage);
-    delay *= policy.factor;
-    ++retries;
-  }
+std::unique_ptr<grpc::ClientReaderInterface<tcr::TaskExecStdioReadResponse>>
+RouterClient::stdio_read(grpc::ClientContext& ctx, tcr::TaskExecStdioReadRequest const& req) {
+  return rpc::TaskExecStdioRead(*stub_, ctx, req);
 }
 
-void RouterClient::close() {
-  {
-    std::lock_guard lock(mu_);
-    if (closed_.exchange(true)) return;
-    for (auto* ctx : calls_) ctx->TryCancel();
+grpc::Status RouterClient::exec_wait(grpc::ClientContext& ctx, tcr::TaskExecWaitRequest const& req,
+                                     tcr::TaskExecWaitResponse* resp, StallHook const& on_stall) {
+  return await_unary(
+      [&](std::function<void(grpc::Status)> done) {
+        stub_->async()->TaskExecWait(&ctx, &req, resp, std::move(done));
+      },
+      on_stall);
+}
+
+grpc::Status RouterClient::exec_poll(grpc::ClientContext& ctx, tcr::TaskExecPollRequest const& req,
+                                     tcr::TaskExecPollResponse* resp) {
+  return rpc::TaskExecPoll(*stub_, ctx, req, resp);
+}
+
+grpc::Status RouterClient::stdin_write(grpc::ClientContext& ctx,
+                                       tcr::TaskExecStdinWriteRequest const& req,
+                                       tcr::TaskExecStdinWriteResponse* resp,
+                                       StallHook const& on_stall) {
+  return await_unary(
+      [&](std::function<void(grpc::Status)> done) {
+        stub_->async()->TaskExecStdinWrite(&ctx, &req, resp, std::move(done));
+      },
+      on_stall);
+}
+
+grpc::Status await_unary(std::function<void(std::function<void(grpc::Status)>)> const& start,
+                         StallHook const& on_stall) {
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+  };
+  auto w = std::make_shared<Waiter>();
+  start([w](grpc::Status status) {
+    std::lock_guard lock(w->mu);
+    w->status = std::move(status);
+    w->done = true;
+    w->cv.notify_all();
+  });
+  std::unique_lock lock(w->mu);
+  while (!w->cv.wait_for(lock, kStallAfter, [&] { return w->done; })) {
+    if (on_stall) {
+      lock.unlock();
+      on_stall();
+      lock.lock();
+    }
   }
-  closed_cv_.notify_all();
+  return w->status;
 }
 
 }  // namespace modal::internal

@@ -8,12 +8,14 @@
 #include <optional>
 #include <string>
 
+#include "internal/cancellation.h"
 #include "modal/sandbox.h"
 
 namespace modal::internal {
 
 class ClientState;
 class RouterClient;
+struct CallOptions;
 
 /**
  * The shared state behind a modal::Sandbox and its copies.
@@ -24,11 +26,12 @@ class RouterClient;
 struct SandboxState {
   std::shared_ptr<ClientState> client;
   std::string sandbox_id;
+  /// A child of the Client's scope, cancelled by detach(): ends this handle's calls.
+  std::shared_ptr<CancelScope> scope;
 
   std::mutex mu;
-  std::string task_id;                    // guarded by mu; cached once known
-  bool detached = false;                  // guarded by mu
-  std::shared_ptr<RouterClient> router;   // guarded by mu; created lazily
+  std::string task_id;                           // guarded by mu; cached once known
+  std::shared_ptr<RouterClient> router;          // guarded by mu; created lazily
   std::optional<std::map<int, Tunnel>> tunnels;  // guarded by mu; cached
   std::optional<StreamReader> stdout_reader;     // guarded by mu; created lazily
   std::optional<StreamReader> stderr_reader;     // guarded by mu
@@ -42,7 +45,9 @@ struct SandboxState {
   static SandboxState& of(Sandbox const& sandbox) { return *sandbox.state_; }
 
   /// @throws ClientClosedError after detach()/terminate() or Client::close().
-  void ensure_attached();
+  void ensure_attached() const { scope->throw_if_cancelled(); }
+  /// Options of this handle's control-plane calls: they end with detach().
+  CallOptions call_options() const;
   /// The task id, polling SandboxGetTaskId until the Sandbox is scheduled.
   /// @throws Error if the Sandbox already finished, TimeoutError after ~5 minutes.
   std::string get_task_id();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "internal/cancellation.h"
 #include "internal/streams.h"
 
 namespace modal::internal {
@@ -12,13 +13,13 @@ namespace modal::internal {
 class ClientState;
 
 /**
- * A Sandbox entrypoint's stdout or stderr over SandboxGetLogs. The stream is opened on the
- * first read and kept open between reads; after a clean end of the stream (the server's
- * long-poll timeout) or a transient failure it is reopened at the last entry id, so no
- * byte is lost or repeated. At most 10 transient failures in a row (the count resets with
- * every message received). Ends at the batch marked eof.
+ * A Sandbox entrypoint's stdout or stderr over SandboxGetLogs: a BytePump whose producer
+ * reads a ResumableStream (the control-plane stream policy), reopened at the last entry
+ * id after each long poll and after transient failures, so no byte is lost or repeated.
+ * Ends at the batch marked eof. Runs in `scope` (the Sandbox's): detach() ends it.
  */
 std::unique_ptr<ByteSource> make_sandbox_log_source(std::shared_ptr<ClientState> client,
+                                                    std::shared_ptr<CancelScope> scope,
                                                     std::string sandbox_id, bool stderr_stream);
 
 /**
@@ -28,6 +29,7 @@ std::unique_ptr<ByteSource> make_sandbox_log_source(std::shared_ptr<ClientState>
  * finished) is ignored there.
  */
 std::unique_ptr<ByteSink> make_sandbox_stdin_sink(std::shared_ptr<ClientState> client,
+                                                  std::shared_ptr<CancelScope> scope,
                                                   std::string sandbox_id);
 
 }  // namespace modal::internal

@@ -250,6 +250,57 @@ TEST_F(ExecBasicTest, DetachCancelsCallsInFlightAndLaterOnes) {
   sandbox_.reset();
 }
 
+TEST_F(ExecBasicTest, ClientCloseEndsABlockedReadAndWaitWithinASecond) {
+  auto p = sb().exec({"sleep", "30"});
+  std::exception_ptr read_error;
+  std::exception_ptr wait_error;
+  std::exception_ptr sandbox_wait_error;
+  std::thread reader([&] {
+    try {
+      char buf[16];
+      p.stdout_stream().read(buf);  // blocks: `sleep` prints nothing
+    } catch (...) {
+      read_error = std::current_exception();
+    }
+  });
+  std::thread waiter([&] {
+    try {
+      p.wait();
+    } catch (...) {
+      wait_error = std::current_exception();
+    }
+  });
+  std::thread sandbox_waiter([&] {
+    try {
+      sb().wait();  // a SandboxWait long poll on the control plane
+    } catch (...) {
+      sandbox_wait_error = std::current_exception();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all three are blocked
+  auto const t0 = Clock::now();
+  c().close();
+  reader.join();
+  waiter.join();
+  sandbox_waiter.join();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
+  for (auto const& error : {read_error, wait_error, sandbox_wait_error}) {
+    ASSERT_TRUE(error);
+    try {
+      std::rethrow_exception(error);
+    } catch (ClientClosedError const& e) {
+      EXPECT_STREQ(e.what(), "the Modal client is closed");
+    } catch (std::exception const& e) {
+      ADD_FAILURE() << "expected ClientClosedError, got: " << e.what();
+    }
+  }
+  EXPECT_THROW(sb().exec({"true"}), ClientClosedError);
+  EXPECT_THROW(p.poll(), ClientClosedError);
+  auto const id = sb().sandbox_id();
+  sandbox_.reset();  // its client is closed: terminate it through another one
+  client().sandboxes().from_id(id).terminate();
+}
+
 TEST_F(ExecBasicTest, OneRouterSessionPerSandbox) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(sb().exec({"true"}).wait(), 0);
   EXPECT_EQ(received("TaskGetCommandRouterAccess"), 1u);

@@ -1,0 +1,106 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_INTERNAL_RPC_H
+#define MODAL_INTERNAL_RPC_H
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <memory>
+#include <string_view>
+
+#include "modal_proto/api.grpc.pb.h"
+#include "modal_proto/task_command_router.grpc.pb.h"
+
+namespace modal::internal {
+
+using ModalStub = modal::client::ModalClient::Stub;
+using RouterStub = modal::task_command_router::TaskCommandRouter::Stub;
+
+/// A unary RPC: its short name (for faults, logs, errors and the CallObserver) and the
+/// generated stub method. Declared once per RPC in the lists below.
+template <typename Stub, typename Req, typename Resp>
+struct UnaryRpc {
+  using Request = Req;
+  using Response = Resp;
+  std::string_view name;
+  grpc::Status (Stub::*method)(grpc::ClientContext*, Req const&, Resp*);
+
+  grpc::Status operator()(Stub& stub, grpc::ClientContext& ctx, Req const& req, Resp* resp) const {
+    return (stub.*method)(&ctx, req, resp);
+  }
+};
+
+/// A server-streaming RPC.
+template <typename Stub, typename Req, typename Resp>
+struct StreamRpc {
+  using Request = Req;
+  using Response = Resp;
+  std::string_view name;
+  std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(grpc::ClientContext*, Req const&);
+
+  std::unique_ptr<grpc::ClientReaderInterface<Resp>> operator()(Stub& stub,
+                                                                grpc::ClientContext& ctx,
+                                                                Req const& req) const {
+    return (stub.*method)(&ctx, req);
+  }
+};
+
+template <typename Stub, typename Req, typename Resp>
+constexpr UnaryRpc<Stub, Req, Resp> make_rpc(std::string_view name,
+                                             grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                          Req const&, Resp*)) {
+  return {name, method};
+}
+
+template <typename Stub, typename Req, typename Resp>
+constexpr StreamRpc<Stub, Req, Resp> make_rpc(
+    std::string_view name,
+    std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(grpc::ClientContext*, Req const&)) {
+  return {name, method};
+}
+
+/// The RPCs the SDK calls, each named once: `client.call(rpc::AppGetOrCreate, req)`.
+namespace rpc {
+
+#define MODAL_CONTROL_RPC(Name) inline constexpr auto Name = make_rpc(#Name, &ModalStub::Name)
+#define MODAL_ROUTER_RPC(Name) inline constexpr auto Name = make_rpc(#Name, &RouterStub::Name)
+
+// modal.client.ModalClient
+MODAL_CONTROL_RPC(AppGetOrCreate);
+MODAL_CONTROL_RPC(AuthTokenGet);
+MODAL_CONTROL_RPC(EnvironmentGetOrCreate);
+MODAL_CONTROL_RPC(ImageGetOrCreate);
+MODAL_CONTROL_RPC(ImageJoinStreaming);
+MODAL_CONTROL_RPC(ProxyGet);
+MODAL_CONTROL_RPC(SandboxCreate);
+MODAL_CONTROL_RPC(SandboxCreateConnectToken);
+MODAL_CONTROL_RPC(SandboxGetFromName);
+MODAL_CONTROL_RPC(SandboxGetLogs);
+MODAL_CONTROL_RPC(SandboxGetTaskId);
+MODAL_CONTROL_RPC(SandboxGetTunnels);
+MODAL_CONTROL_RPC(SandboxList);
+MODAL_CONTROL_RPC(SandboxStdinWrite);
+MODAL_CONTROL_RPC(SandboxTagsGet);
+MODAL_CONTROL_RPC(SandboxTagsSet);
+MODAL_CONTROL_RPC(SandboxTerminate);
+MODAL_CONTROL_RPC(SandboxWait);
+MODAL_CONTROL_RPC(SecretDelete);
+MODAL_CONTROL_RPC(SecretGetOrCreate);
+MODAL_CONTROL_RPC(TaskGetCommandRouterAccess);
+MODAL_CONTROL_RPC(VolumeGetOrCreate);
+
+// modal.task_command_router.TaskCommandRouter
+MODAL_ROUTER_RPC(SandboxWaitUntilReady);
+MODAL_ROUTER_RPC(TaskExecPoll);
+MODAL_ROUTER_RPC(TaskExecStart);
+MODAL_ROUTER_RPC(TaskExecStdinWrite);
+MODAL_ROUTER_RPC(TaskExecStdioRead);
+MODAL_ROUTER_RPC(TaskExecWait);
+
+#undef MODAL_CONTROL_RPC
+#undef MODAL_ROUTER_RPC
+
+}  // namespace rpc
+}  // namespace modal::internal
+
+#endif  // MODAL_INTERNAL_RPC_H
