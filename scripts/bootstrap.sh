@@ -30,6 +30,9 @@ packages=(
   util-linux
   # the API reference (`cmake --build build --target docs`)
   doxygen
+  # fuzzers (clang with libFuzzer and its sanitizer runtimes: scripts/fuzz.sh) and linters
+  # (scripts/lint.sh); GCC's sanitizer runtimes come with g++
+  clang libclang-rt-14-dev clang-format clang-tidy
 )
 
 check_only=0
