@@ -22,7 +22,7 @@ namespace {
 
 // One file per fuzzing process, removed at exit.
 std::string const& config_file() {
-  static std::string const path = [] {
+  static std::string const kPath = [] {
     char const* tmp = std::getenv("TMPDIR");
     std::string name =
         std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/modal-fuzz-config.XXXXXX";
@@ -34,7 +34,7 @@ std::string const& config_file() {
     ::close(fd);
     return name;
   }();
-  return path;
+  return kPath;
 }
 
 void remove_config_file() { std::remove(config_file().c_str()); }
@@ -69,12 +69,14 @@ void resolve(std::optional<std::string> profile) {
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   config_file();
   std::atexit(remove_config_file);
   return 0;
 }
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   write_all(config_file(), data, size);
   resolve(std::nullopt);

@@ -12,6 +12,7 @@
 
 #include "server/cli.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::vector<std::string> args;
   std::string const input(reinterpret_cast<char const*>(data), size);

@@ -9,6 +9,7 @@
 
 #include "internal/jwt.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::string_view const token(reinterpret_cast<char const*>(data), size);
   auto claims = modal::internal::parse_jwt(token);

@@ -11,6 +11,7 @@
 #include "internal/router_client.h"
 #include "modal/errors.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::string const url(reinterpret_cast<char const*>(data), size);
   try {

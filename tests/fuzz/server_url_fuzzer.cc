@@ -12,6 +12,7 @@
 #include "internal/config.h"
 #include "modal/errors.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::string const url(reinterpret_cast<char const*>(data), size);
   try {
