@@ -2,12 +2,14 @@
 #include "modal/app.h"
 
 #include "internal/client_state.h"
+#include "internal/validation.h"
 #include "modal/errors.h"
 
 namespace modal {
 
 App AppService::from_name(std::string const& name, AppFromNameParams const& params) const {
   if (name.empty()) throw InvalidError("App name must not be empty");
+  internal::check_object_name(name, "App");
   modal::client::AppGetOrCreateRequest req;
   req.set_app_name(name);
   auto const& env = state_->environment(params.environment);

@@ -28,29 +28,22 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<ExecChannel> channe
   s->channel = channel;
   s->exec_id = exec_id;
   s->deadline = deadline;
+  if (params.timeout) {
+    s->timeout = std::chrono::duration_cast<std::chrono::seconds>(*params.timeout);
+  }
   if (params.stdout_behavior == StdioBehavior::kPipe) {
-    s->out = std::make_shared<ExecOutput>(channel, exec_id,
-                                          tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDOUT, deadline);
+    s->out = std::make_shared<ExecOutput>(
+        channel, exec_id, tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDOUT, deadline, s->timeout);
   }
   if (params.stderr_behavior == StdioBehavior::kPipe && !params.pty) {
-    s->err = std::make_shared<ExecOutput>(channel, exec_id,
-                                          tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR, deadline);
+    s->err = std::make_shared<ExecOutput>(
+        channel, exec_id, tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDERR, deadline, s->timeout);
   }
   std::weak_ptr<ExecOutput> const wout = s->out;
   std::weak_ptr<ExecOutput> const werr = s->err;
   // A reader blocked on one stream lets the other one be fetched meanwhile.
   if (s->out) s->out->set_stall_hook([werr] { drain_unread(werr, {}); });
   if (s->err) s->err->set_stall_hook([wout] { drain_unread(wout, {}); });
-  if (deadline) {
-    // A stream that ends after the deadline: killed by the timeout, or finished in time?
-    std::weak_ptr<ContainerProcessState> const ws = s;
-    auto check = [ws] {
-      auto state = ws.lock();
-      return state == nullptr || state->killed_by_timeout();
-    };
-    if (s->out) s->out->set_timeout_check(check);
-    if (s->err) s->err->set_timeout_check(check);
-  }
   s->stdout_reader.emplace(s->out ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->out))
                                   : std::unique_ptr<ByteSource>(new EmptySource()));
   s->stderr_reader.emplace(s->err ? std::unique_ptr<ByteSource>(new ExecOutputSource(s->err))
@@ -60,44 +53,38 @@ ContainerProcess ContainerProcessState::make(std::shared_ptr<ExecChannel> channe
   return ContainerProcess(std::move(s));
 }
 
-bool ContainerProcessState::killed_by_timeout() {
-  {
-    std::lock_guard lock(mu);
-    if (exit_code) return *exit_code == 128 + SIGKILL && timed_out;
-  }
-  try {
-    wait();
-    return false;
-  } catch (ExecTimeoutError const&) {
-    return true;
-  }
+ExecTimeoutError ContainerProcessState::timeout_error() const {
+  return ExecTimeoutError("exec " + exec_id + " exceeded its " + std::to_string(timeout.count()) +
+                              " s timeout and was killed",
+                          StatusCode::kDeadlineExceeded, "TaskExecWait");
 }
 
-int ContainerProcessState::wait() {
-  {
-    std::lock_guard lock(mu);
-    if (exit_code) {
-      if (timed_out) {
-        throw ExecTimeoutError("exec " + exec_id + " was killed by its timeout",
-                               StatusCode::kDeadlineExceeded, "TaskExecWait");
-      }
-      return *exit_code;
-    }
-  }
-  std::weak_ptr<ExecOutput> const wout = out;
-  std::weak_ptr<ExecOutput> const werr = err;
-  auto const exit =
-      wait_for_exit(*channel, exec_id, deadline, [wout, werr] { drain_unread(wout, werr); });
+std::optional<int> ContainerProcessState::known_exit() {
+  std::lock_guard lock(mu);
+  if (exit_code && timed_out) throw timeout_error();
+  return exit_code;
+}
+
+int ContainerProcessState::record(ExecExit const& exit) {
   {
     std::lock_guard lock(mu);
     exit_code = exit.code;
     timed_out = exit.killed_by_timeout;
   }
-  if (exit.killed_by_timeout) {
-    throw ExecTimeoutError("deadline exceeded while waiting for exec " + exec_id,
-                           StatusCode::kDeadlineExceeded, "TaskExecWait");
-  }
+  if (exit.killed_by_timeout) throw timeout_error();
   return exit.code;
+}
+
+std::optional<int> ContainerProcessState::wait(std::optional<Clock::duration> timeout) {
+  if (auto code = known_exit()) return code;
+  CallControl control;
+  if (timeout) control.deadline = channel->timer().now() + *timeout;
+  std::weak_ptr<ExecOutput> const wout = out;
+  std::weak_ptr<ExecOutput> const werr = err;
+  auto const exit = wait_for_exit(
+      *channel, exec_id, deadline, [wout, werr] { drain_unread(wout, werr); }, control);
+  if (!exit) return std::nullopt;  // `timeout` expired first
+  return record(*exit);
 }
 
 std::optional<int> ContainerProcessState::poll() {
@@ -121,7 +108,15 @@ StreamReader ContainerProcess::stderr_stream() const { return *state_->stderr_re
 
 StreamWriter ContainerProcess::stdin_stream() const { return *state_->stdin_writer; }
 
-int ContainerProcess::wait() const { return state_->wait(); }
+int ContainerProcess::wait() const { return *state_->wait(std::nullopt); }
+
+std::optional<int> ContainerProcess::wait_for(std::chrono::milliseconds timeout) const {
+  if (timeout.count() < 0) {
+    throw InvalidError("wait_for timeout must not be negative, got " +
+                       std::to_string(timeout.count()) + " ms");
+  }
+  return state_->wait(timeout);
+}
 
 std::optional<int> ContainerProcess::poll() const { return state_->poll(); }
 

@@ -3,6 +3,7 @@
 // tunnels, connect tokens and entrypoint stdio. Exec and readiness: src/sandbox_exec.cc.
 #include "modal/sandbox.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 
@@ -12,6 +13,7 @@
 #include "internal/sandbox_state.h"
 #include "internal/sandbox_stdio.h"
 #include "internal/secret_state.h"
+#include "internal/validation.h"
 #include "modal/client.h"
 #include "modal/errors.h"
 
@@ -24,6 +26,7 @@ namespace internal {
 
 namespace {
 
+/// Seconds of each SandboxWait long poll.
 constexpr float kWaitPollSecs = 10;
 // Margin on top of a server-side long poll for the per-attempt deadline.
 constexpr auto kLongPollMargin = std::chrono::seconds(15);
@@ -153,6 +156,22 @@ int Sandbox::wait() const {
   return internal::wait_until_finished(*state_);
 }
 
+std::optional<int> Sandbox::wait_for(std::chrono::milliseconds timeout) const {
+  auto& s = *state_;
+  s.ensure_attached();
+  if (timeout.count() < 0) {
+    throw InvalidError("wait_for timeout must not be negative, got " +
+                       std::to_string(timeout.count()) + " ms");
+  }
+  auto& timer = s.client->timer();
+  auto const deadline = timer.now() + timeout;
+  for (;;) {
+    auto const left = std::chrono::duration<float>(deadline - timer.now()).count();
+    auto code = internal::wait_once(s, std::clamp(left, 0.0f, internal::kWaitPollSecs));
+    if (code || timer.now() >= deadline) return code;
+  }
+}
+
 std::optional<int> Sandbox::poll() const {
   state_->ensure_attached();
   return internal::wait_once(*state_, 0);
@@ -161,28 +180,32 @@ std::optional<int> Sandbox::poll() const {
 std::optional<int> Sandbox::terminate(SandboxTerminateParams const& params) const {
   auto& s = *state_;
   s.ensure_attached();
-  modal::client::SandboxTerminateRequest req;
-  req.set_sandbox_id(s.sandbox_id);
-  s.client->call(rpc::SandboxTerminate, req, s.call_options());
-  {
+  if (!s.terminated.exchange(true)) {
+    modal::client::SandboxTerminateRequest req;
+    req.set_sandbox_id(s.sandbox_id);
+    try {
+      s.client->call(rpc::SandboxTerminate, req, s.call_options());
+    } catch (...) {
+      s.terminated = false;  // not terminated: the handle stays usable
+      throw;
+    }
+    s.close_router(internal::kTerminatedMessage);
     std::lock_guard lock(s.mu);
     s.task_id.clear();
   }
-  std::optional<int> code;
-  if (params.wait) code = internal::wait_until_finished(s);  // on failure: stays attached
-  detach();
-  return code;
+  if (!params.wait) return std::nullopt;
+  return internal::wait_until_finished(s);
 }
 
 void Sandbox::detach() const {
   auto& s = *state_;
   s.scope->cancel();
-  s.close_router();
+  s.close_router(internal::kDetachedMessage);
 }
 
 void Sandbox::set_tags(std::map<std::string, std::string> const& tags) const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   for (auto const& [k, v] : tags) {
     if (k.empty()) throw InvalidError("tag names must not be empty");
   }
@@ -195,7 +218,7 @@ void Sandbox::set_tags(std::map<std::string, std::string> const& tags) const {
 
 std::map<std::string, std::string> Sandbox::get_tags() const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   modal::client::SandboxTagsGetRequest req;
   req.set_sandbox_id(s.sandbox_id);
   auto resp = s.client->call(internal::rpc::SandboxTagsGet, req, s.call_options());
@@ -206,7 +229,7 @@ std::map<std::string, std::string> Sandbox::get_tags() const {
 
 std::map<int, Tunnel> Sandbox::tunnels(std::chrono::milliseconds timeout) const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   {
     std::lock_guard lock(s.mu);
     if (s.tunnels) return *s.tunnels;
@@ -243,7 +266,7 @@ std::map<int, Tunnel> Sandbox::tunnels(std::chrono::milliseconds timeout) const 
 SandboxConnectToken Sandbox::create_connect_token(
     SandboxCreateConnectTokenParams const& params) const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   int const port = params.port.value_or(8080);
   if (port < 1 || port > 65535) {
     throw InvalidError("create_connect_token expects a port in [1, 65535], got " +
@@ -260,7 +283,7 @@ SandboxConnectToken Sandbox::create_connect_token(
 
 StreamReader Sandbox::stdout_stream() const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   std::lock_guard lock(s.mu);
   if (!s.stdout_reader) {
     s.stdout_reader.emplace(
@@ -271,7 +294,7 @@ StreamReader Sandbox::stdout_stream() const {
 
 StreamReader Sandbox::stderr_stream() const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   std::lock_guard lock(s.mu);
   if (!s.stderr_reader) {
     s.stderr_reader.emplace(
@@ -282,7 +305,7 @@ StreamReader Sandbox::stderr_stream() const {
 
 StreamWriter Sandbox::stdin_stream() const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   std::lock_guard lock(s.mu);
   if (!s.stdin_writer) {
     s.stdin_writer.emplace(internal::make_sandbox_stdin_sink(s.client, s.scope, s.sandbox_id));
@@ -325,7 +348,9 @@ Sandbox SandboxService::create(App const& app, Image const& image,
                            {.already_exists = "a running Sandbox named '" + params.name +
                                               "' already exists in App '" + app.name + "'"});
   state_->logger().debug("created sandbox {}", resp.sandbox_id());
-  return internal::SandboxState::make(state_, resp.sandbox_id());
+  auto sandbox = internal::SandboxState::make(state_, resp.sandbox_id());
+  internal::SandboxState::of(sandbox).probe = params.readiness_probe;
+  return sandbox;
 }
 
 Sandbox SandboxService::from_id(std::string const& sandbox_id) const {
@@ -338,6 +363,8 @@ Sandbox SandboxService::from_name(std::string const& app_name, std::string const
                                   SandboxFromNameParams const& params) const {
   if (app_name.empty()) throw InvalidError("App name must not be empty");
   if (name.empty()) throw InvalidError("Sandbox name must not be empty");
+  internal::check_object_name(app_name, "App");
+  internal::check_object_name(name, "Sandbox");
   modal::client::SandboxGetFromNameRequest req;
   req.set_sandbox_name(name);
   req.set_app_name(app_name);
@@ -353,9 +380,9 @@ SandboxRange SandboxService::list(SandboxListParams const& params) const {
   // The pager: SandboxList pages, newest first, each asking for Sandboxes created before
   // the oldest of the previous page.
   struct Pager {
-    std::shared_ptr<internal::ClientState> client;
-    modal::client::SandboxListRequest request;
-    std::deque<std::string> page;  // ids not yet handed out
+    std::shared_ptr<internal::ClientState> client{};
+    modal::client::SandboxListRequest request{};
+    std::deque<std::string> page{};  // ids not yet handed out
     bool exhausted = false;
 
     std::optional<Sandbox> next() {

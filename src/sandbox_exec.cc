@@ -78,8 +78,27 @@ modal::client::PTYInfo default_pty_info() {
 
 }  // namespace
 
-std::shared_ptr<RouterClient> SandboxState::router_client() {
+std::string format_duration(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+std::string describe(Probe const& probe) {
+  if (probe.tcp_port()) return "TCP probe on port " + std::to_string(*probe.tcp_port());
+  std::string cmd;
+  for (auto const& a : probe.exec_argv()) cmd += (cmd.empty() ? "" : " ") + a;
+  return "exec probe `" + cmd + "`";
+}
+
+void SandboxState::ensure_usable() const {
   ensure_attached();
+  if (terminated) {
+    throw ClientClosedError(kTerminatedMessage);
+  }
+}
+
+std::shared_ptr<RouterClient> SandboxState::router_client() {
+  ensure_usable();
   {
     std::lock_guard lock(mu);
     if (router) return router;
@@ -100,18 +119,22 @@ std::shared_ptr<RouterClient> SandboxState::router_client() {
   auto created = RouterClient::connect(client, *scope, task_id, fetch(), fetch);
   std::lock_guard lock(mu);
   scope->throw_if_cancelled();  // detached meanwhile: `created` closes with its scope
+  if (terminated) {
+    created->close(kTerminatedMessage);
+    ensure_usable();
+  }
   router = created;
   return created;
 }
 
-void SandboxState::close_router() {
+void SandboxState::close_router(std::string const& reason) {
   std::shared_ptr<RouterClient> r;
   {
     std::lock_guard lock(mu);
     r = std::move(router);
     router.reset();
   }
-  if (r) r->close();
+  if (r) r->close(reason);
 }
 
 }  // namespace internal
@@ -120,7 +143,7 @@ ContainerProcess Sandbox::exec(std::vector<std::string> argv,
                                SandboxExecParams const& params) const {
   auto& s = *state_;
   internal::validate_exec(argv, params);
-  s.ensure_attached();
+  s.ensure_usable();
 
   // from_map Secrets travel as plain variables (params.env wins); the others by id.
   std::map<std::string, std::string> env;
@@ -171,7 +194,7 @@ ContainerProcess Sandbox::exec(std::vector<std::string> argv,
 
 void Sandbox::wait_until_ready(std::chrono::milliseconds timeout) const {
   auto& s = *state_;
-  s.ensure_attached();
+  s.ensure_usable();
   if (timeout.count() <= 0) {
     throw InvalidError("timeout must be positive, got " + std::to_string(timeout.count()) + " ms");
   }
@@ -193,9 +216,16 @@ void Sandbox::wait_until_ready(std::chrono::milliseconds timeout) const {
       });
   if (status.ok()) return;
   if (internal::Clock::now() >= deadline) {
-    throw TimeoutError("Timeout expired", StatusCode::kDeadlineExceeded, std::string(rpc.name));
+    std::string what =
+        "Sandbox " + s.sandbox_id + " was not ready within " + internal::format_duration(timeout);
+    if (s.probe) what += " (" + internal::describe(*s.probe) + ")";
+    throw TimeoutError(what, StatusCode::kDeadlineExceeded, std::string(rpc.name));
   }
-  internal::throw_rpc_error(status, rpc.name);
+  std::string summary;
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    summary = "Sandbox " + s.sandbox_id + " cannot become ready";
+  }
+  internal::throw_rpc_error(status, rpc.name, summary);
 }
 
 }  // namespace modal

@@ -18,7 +18,6 @@ namespace internal {
 namespace {
 
 constexpr std::size_t kMaxArgvBytes = 1 << 16;
-constexpr std::size_t kMaxNameLength = 64;
 constexpr auto kMaxTimeout = std::chrono::hours(24);
 
 std::string ms_string(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
@@ -52,26 +51,6 @@ void check_mount_path(char const* kind, std::string const& path, std::set<std::s
     throw InvalidError("mount path '" + path +
                        "' is used more than once; mount one Volume or "
                        "bucket per path");
-  }
-}
-
-bool is_app_id(std::string_view name) {
-  if (name.size() != 3 + 22 || name.substr(0, 3) != "ap-") return false;
-  for (char c : name.substr(3)) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-void check_sandbox_name(std::string const& name) {
-  bool ok = name.size() <= kMaxNameLength && !is_app_id(name);
-  for (char c : name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-  }
-  if (!ok) {
-    throw InvalidError("invalid Sandbox name '" + name +
-                       "': use at most 64 characters from [A-Za-z0-9._-], not shaped like an "
-                       "App id");
   }
 }
 
@@ -176,7 +155,7 @@ void validate_sandbox_params(SandboxCreateParams const& p) {
   if (p.proxy && p.proxy->proxy_id.empty()) {
     throw InvalidError("proxy has no id; get it with client.proxies().from_name(...)");
   }
-  if (!p.name.empty()) check_sandbox_name(p.name);
+  if (!p.name.empty()) check_object_name(p.name, "Sandbox");
   for (auto const& [key, value] : p.experimental_options) {
     if (key.empty()) throw InvalidError("experimental option names must not be empty");
   }

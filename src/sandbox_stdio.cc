@@ -25,6 +25,9 @@ class SandboxLogSource final : public ByteSource {
         pump_([this](BytePump& pump, std::stop_token stop) { produce(pump, std::move(stop)); }) {}
 
   bool next(std::string& out) override { return pump_.next(out); }
+  Next next_until(std::string& out, Clock::time_point deadline) override {
+    return pump_.next_until(out, deadline);
+  }
 
  private:
   void produce(BytePump& pump, std::stop_token stop) {

@@ -37,6 +37,7 @@ std::string internal::SecretState::ensure_id(Secret const& secret) {
 Secret SecretService::from_name(std::string const& name, SecretFromNameParams const& params) const {
   state_->throw_if_closed();
   if (name.empty()) throw InvalidError("Secret name must not be empty");
+  internal::check_object_name(name, "Secret");
   modal::client::SecretGetOrCreateRequest req;
   req.set_deployment_name(name);
   auto const& env = state_->environment(params.environment);

@@ -20,13 +20,12 @@ class WriterBuf;
 }  // namespace
 
 struct StreamReaderState {
-  std::unique_ptr<ByteSource> source;
+  std::unique_ptr<ByteSource> source{};
   std::mutex mu;
-  std::string chunk;    // current chunk
+  std::string chunk{};  // current chunk
   std::size_t pos = 0;  // consumed bytes of `chunk`
   bool eof = false;
-  std::unique_ptr<std::streambuf> buf;
-  std::unique_ptr<std::istream> stream;
+  std::unique_ptr<std::streambuf> buf{};  // the istream adapters' buffer, shared by all
 
   // Returns bytes buffered by the istream adapter to the reader. Requires `mu`.
   void sync_istream() {
@@ -48,14 +47,32 @@ struct StreamReaderState {
     }
     return true;
   }
+
+  // Like fill(), giving up at `deadline` (kTimeout). Requires `mu`.
+  ByteSource::Next fill_until(std::chrono::steady_clock::time_point deadline) {
+    sync_istream();
+    while (pos >= chunk.size()) {
+      if (eof) return ByteSource::Next::kEnd;
+      chunk.clear();
+      pos = 0;
+      auto const got = source->next_until(chunk, deadline);
+      if (got == ByteSource::Next::kTimeout) return got;
+      if (got == ByteSource::Next::kEnd) {
+        eof = true;
+        chunk.clear();
+        return got;
+      }
+    }
+    return ByteSource::Next::kData;
+  }
 };
 
 struct StreamWriterState {
-  std::unique_ptr<ByteSink> sink;
+  std::unique_ptr<ByteSink> sink{};
   std::mutex mu;
   bool closed = false;
-  std::unique_ptr<std::streambuf> buf;
-  std::unique_ptr<std::ostream> stream;
+  std::unique_ptr<std::streambuf> buf{};  // the ostream adapters' buffer, shared by all
+  std::mutex buf_mu;                      // serializes the ostream adapters' buffer
 };
 
 namespace {
@@ -134,6 +151,24 @@ std::size_t StreamReader::read(std::span<char> buffer) {
   return n;
 }
 
+std::optional<std::size_t> StreamReader::read_for(std::span<char> buffer,
+                                                  std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0) {
+    throw InvalidError("read_for timeout must not be negative, got " +
+                       std::to_string(timeout.count()) + " ms");
+  }
+  if (buffer.empty()) return 0;
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  std::lock_guard lock(state_->mu);
+  auto const got = state_->fill_until(deadline);
+  if (got == internal::ByteSource::Next::kTimeout) return std::nullopt;
+  if (got == internal::ByteSource::Next::kEnd) return 0;
+  auto const n = std::min(buffer.size(), state_->chunk.size() - state_->pos);
+  std::memcpy(buffer.data(), state_->chunk.data() + state_->pos, n);
+  state_->pos += n;
+  return n;
+}
+
 std::optional<std::string> StreamReader::read_chunk() {
   std::lock_guard lock(state_->mu);
   if (!state_->fill()) return std::nullopt;
@@ -188,14 +223,32 @@ StreamReader::LineRange::iterator& StreamReader::LineRange::iterator::operator++
   return *this;
 }
 
-std::istream& StreamReader::istream() {
-  std::lock_guard lock(state_->mu);
-  if (!state_->stream) {
-    state_->buf = std::make_unique<internal::ReaderBuf>(*state_);
-    state_->stream = std::make_unique<std::istream>(state_->buf.get());
+InputStream StreamReader::istream() {
+  {
+    std::lock_guard lock(state_->mu);
+    if (!state_->buf) state_->buf = std::make_unique<internal::ReaderBuf>(*state_);
   }
-  return *state_->stream;
+  return InputStream(state_);
 }
+
+InputStream::InputStream(std::shared_ptr<internal::StreamReaderState> state)
+    : std::istream(state->buf.get()), state_(std::move(state)) {}
+
+InputStream::InputStream(InputStream&& other) noexcept
+    : std::istream(std::move(other)), state_(std::move(other.state_)) {
+  set_rdbuf(state_ ? state_->buf.get() : nullptr);
+  other.set_rdbuf(nullptr);
+}
+
+InputStream& InputStream::operator=(InputStream&& other) noexcept {
+  std::istream::operator=(std::move(other));
+  state_ = std::move(other.state_);
+  set_rdbuf(state_ ? state_->buf.get() : nullptr);
+  other.set_rdbuf(nullptr);
+  return *this;
+}
+
+InputStream::~InputStream() = default;
 
 StreamWriter::StreamWriter(std::unique_ptr<internal::ByteSink> sink)
     : state_(std::make_shared<internal::StreamWriterState>()) {
@@ -209,21 +262,56 @@ void StreamWriter::write(std::string_view data) {
 }
 
 void StreamWriter::close() {
-  if (state_->stream) state_->stream->flush();
+  {
+    std::lock_guard buf_lock(state_->buf_mu);
+    if (state_->buf) state_->buf->pubsync();  // what the ostream adapters buffered
+  }
   std::lock_guard lock(state_->mu);
   if (state_->closed) return;
   state_->sink->close();
   state_->closed = true;
 }
 
-std::ostream& StreamWriter::ostream() {
-  std::lock_guard lock(state_->mu);
-  if (!state_->stream) {
-    state_->buf = std::make_unique<internal::WriterBuf>(*state_);
-    state_->stream = std::make_unique<std::ostream>(state_->buf.get());
-    state_->stream->exceptions(std::ios::badbit);
+OutputStream StreamWriter::ostream() {
+  {
+    std::lock_guard lock(state_->buf_mu);
+    if (!state_->buf) state_->buf = std::make_unique<internal::WriterBuf>(*state_);
   }
-  return *state_->stream;
+  return OutputStream(state_);
+}
+
+OutputStream::OutputStream(std::shared_ptr<internal::StreamWriterState> state)
+    : std::ostream(state->buf.get()), state_(std::move(state)) {
+  exceptions(std::ios::badbit);
+}
+
+OutputStream::OutputStream(OutputStream&& other) noexcept
+    : std::ostream(std::move(other)), state_(std::move(other.state_)) {
+  set_rdbuf(state_ ? state_->buf.get() : nullptr);
+  other.set_rdbuf(nullptr);
+}
+
+OutputStream& OutputStream::operator=(OutputStream&& other) noexcept {
+  if (this != &other) {
+    try {
+      if (rdbuf() != nullptr) flush();
+    } catch (...) {
+    }
+    std::ostream::operator=(std::move(other));
+    state_ = std::move(other.state_);
+    set_rdbuf(state_ ? state_->buf.get() : nullptr);
+    other.set_rdbuf(nullptr);
+  }
+  return *this;
+}
+
+OutputStream::~OutputStream() {
+  if (rdbuf() == nullptr) return;
+  try {
+    flush();
+  } catch (...) {
+    // A destructor must not throw; flush() before destruction reports errors.
+  }
 }
 
 }  // namespace modal

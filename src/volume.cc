@@ -2,12 +2,14 @@
 #include "modal/volume.h"
 
 #include "internal/client_state.h"
+#include "internal/validation.h"
 #include "modal/errors.h"
 
 namespace modal {
 
 Volume VolumeService::from_name(std::string const& name, VolumeFromNameParams const& params) const {
   if (name.empty()) throw InvalidError("Volume name must not be empty");
+  internal::check_object_name(name, "Volume");
   modal::client::VolumeGetOrCreateRequest req;
   req.set_deployment_name(name);
   req.set_environment_name(state_->environment(params.environment));

@@ -13,17 +13,17 @@ class ClientState;
 /// A Modal App: the namespace that Sandboxes, Functions and Images belong to.
 struct App {
   /// The App's id ("ap-...").
-  std::string app_id;
+  std::string app_id{};
   /// The App's name.
-  std::string name;
+  std::string name{};
   /// The environment the App was looked up in ("" = the server's default).
-  std::string environment;
+  std::string environment{};
 };
 
 /// Options of `AppService::from_name`.
 struct AppFromNameParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
   /// Create the App if it does not exist.
   bool create_if_missing = false;
 };
@@ -37,8 +37,7 @@ class AppService {
 
  private:
   friend class Client;
-  explicit AppService(std::shared_ptr<internal::ClientState> state)
-      : state_(std::move(state)) {}
+  explicit AppService(std::shared_ptr<internal::ClientState> state) : state_(std::move(state)) {}
   std::shared_ptr<internal::ClientState> state_;
 };
 

@@ -32,7 +32,7 @@ using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 /// What the SDK observed about one attempt of one RPC (a retried call reports each attempt).
 struct CallInfo {
   /// Service and method, e.g. "modal.client.ModalClient/AppGetOrCreate".
-  std::string_view method;
+  std::string_view method{};
   /// How the attempt ended.
   StatusCode code = StatusCode::kOk;
   /// Wall time of the attempt, from sending to the final status.
@@ -40,7 +40,7 @@ struct CallInfo {
   /// 0 for the first attempt, 1 for the first retry, ...
   int attempt = 0;
   /// The status message, empty on success.
-  std::string_view message;
+  std::string_view message{};
 };
 
 /// Receives a CallInfo after every RPC attempt, for metrics or tracing. Called from any
@@ -68,33 +68,36 @@ struct RetryOptions {
 struct ClientOptions {
   /// Token id ("ak-..."); else MODAL_TOKEN_ID, the profile's `token_id`. Without a token id
   /// and secret, every call that contacts Modal throws AuthError.
-  std::optional<std::string> token_id;
+  std::optional<std::string> token_id{};
   /// Token secret ("as-..."); else MODAL_TOKEN_SECRET, the profile's `token_secret`. Kept
   /// out of the SDK's log lines.
-  std::optional<std::string> token_secret;
+  std::optional<std::string> token_secret{};
   /// Environment name; empty lets the server pick the default.
-  std::optional<std::string> environment;
+  std::optional<std::string> environment{};
   /// "https://host:port" (TLS, system roots) or "http://host:port" (plaintext).
-  std::optional<std::string> server_url;
+  std::optional<std::string> server_url{};
   /// Image builder version for image builds; else MODAL_IMAGE_BUILDER_VERSION, the
   /// profile's `image_builder_version`, else the environment's (asked once per environment).
-  std::optional<std::string> image_builder_version;
+  std::optional<std::string> image_builder_version{};
   /// Lowest level logged; else MODAL_LOGLEVEL, the profile's `loglevel`, else kWarn.
-  std::optional<LogLevel> log_level;
+  std::optional<LogLevel> log_level{};
   /// Upper bound on server-directed (throttling) retries; zero disables them, unset is unbounded.
-  std::optional<std::chrono::milliseconds> max_throttle_wait;
-  /// Profile to use instead of MODAL_PROFILE / the `active` one.
-  std::optional<std::string> profile;
-  /// Config file instead of MODAL_CONFIG_PATH / ~/.modal.toml.
-  std::optional<std::string> config_path;
+  std::optional<std::chrono::milliseconds> max_throttle_wait{};
+  /// Profile to use instead of MODAL_PROFILE / the `active` one; "" ignores
+  /// MODAL_PROFILE (the `active` profile, if any, applies). A named profile that the
+  /// config file lacks, or without a config file, is a ConfigError.
+  std::optional<std::string> profile{};
+  /// Config file instead of MODAL_CONFIG_PATH / ~/.modal.toml. A missing file, an empty
+  /// file and a character device such as /dev/null mean no profiles.
+  std::optional<std::string> config_path{};
   /// Where log lines go; default: stderr.
-  LogSink log_sink;
+  LogSink log_sink{};
   /// Per-attempt RPC observation hook; default: none.
-  CallObserver call_observer;
+  CallObserver call_observer{};
   /// Transient retries of control-plane calls.
-  RetryOptions retry;
+  RetryOptions retry{};
   /// Deadline of each control-plane RPC attempt; unset means none (long polls bound themselves).
-  std::optional<std::chrono::milliseconds> rpc_timeout;
+  std::optional<std::chrono::milliseconds> rpc_timeout{};
 };
 
 /**

@@ -12,26 +12,26 @@ namespace modal {
 /// Options of `CloudBucketMount::create`.
 struct CloudBucketMountParams {
   /// Credentials (e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); required for requester_pays.
-  std::optional<Secret> secret;
+  std::optional<Secret> secret{};
   /// Mount the bucket read-only.
   bool read_only = false;
   /// The bucket is a Requester Pays bucket: access is billed to the credentials' account.
   bool requester_pays = false;
   /// Endpoint for non-AWS buckets: r2.cloudflarestorage.com → R2,
   /// storage.googleapis.com → GCP, anything else → S3-compatible.
-  std::string bucket_endpoint_url;
+  std::string bucket_endpoint_url{};
   /// Mount only this prefix; must end with '/'.
-  std::string key_prefix;
+  std::string key_prefix{};
   /// ARN of an AWS IAM role to assume with OIDC authentication.
-  std::string oidc_auth_role_arn;
+  std::string oidc_auth_role_arn{};
 };
 
 /// A cloud storage bucket (S3, R2, GCS) mounted into a Sandbox. A plain value.
 struct CloudBucketMount {
   /// The bucket's name; must not be empty.
-  std::string bucket_name;
+  std::string bucket_name{};
   /// How the bucket is mounted.
-  CloudBucketMountParams params;
+  CloudBucketMountParams params{};
 
   /// Validates the parameters. @throws InvalidError (requester_pays without a secret,
   /// key_prefix not ending in '/', empty bucket name).

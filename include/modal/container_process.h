@@ -32,13 +32,13 @@ struct SandboxExecParams {
   /// What happens to the command's stderr.
   StdioBehavior stderr_behavior = StdioBehavior::kPipe;
   /// Absolute working directory; empty uses the Sandbox's.
-  std::string workdir;
+  std::string workdir{};
   /// Kill the command after this long (whole seconds); unset means no limit.
-  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout{};
   /// Extra environment variables.
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env{};
   /// Secrets whose variables the command sees.
-  std::vector<Secret> secrets;
+  std::vector<Secret> secrets{};
   /// Run under a pseudo-terminal.
   bool pty = false;
 };
@@ -60,8 +60,13 @@ class ContainerProcess {
   StreamWriter stdin_stream() const;
 
   /// Blocks until the command exits; returns its exit code, or 128 + signal number.
-  /// @throws ExecTimeoutError when the exec timeout expires.
+  /// @throws ExecTimeoutError if the exec timeout killed the command (its output up to
+  ///   then stays readable from the streams).
   int wait() const;
+  /// Like wait(), giving up after `timeout`: nullopt if the command is still running.
+  /// `timeout` zero checks once. @throws InvalidError for a negative timeout,
+  ///   ExecTimeoutError as wait().
+  std::optional<int> wait_for(std::chrono::milliseconds timeout) const;
   /// The exit code if the command has finished, else nullopt. Does not block.
   std::optional<int> poll() const;
 

@@ -24,9 +24,9 @@ using BuildLogCallback = std::function<void(std::string_view line)>;
 /// Options of `ImageService::from_registry`.
 struct ImageFromRegistryParams {
   /// Credentials for a private registry (keys REGISTRY_USERNAME / REGISTRY_PASSWORD).
-  std::optional<Secret> secret;
+  std::optional<Secret> secret{};
   /// Build log lines, in addition to the SDK's INFO log.
-  BuildLogCallback build_log;
+  BuildLogCallback build_log{};
 };
 
 /**

@@ -13,13 +13,13 @@ class ClientState;
 /// A Modal Proxy: a static outbound IP for Sandboxes. Cheap to copy; immutable.
 struct Proxy {
   /// The Proxy's id.
-  std::string proxy_id;
+  std::string proxy_id{};
 };
 
 /// Options of `ProxyService::from_name`.
 struct ProxyFromNameParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
 };
 
 /// Looks up Proxies. Obtain it with `Client::proxies()`. Thread-safe, cheap to copy.

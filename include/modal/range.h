@@ -27,6 +27,8 @@ namespace modal {
  */
 template <typename T>
 class Range {
+  struct State;
+
  public:
   /// Produces the next element, or nullopt at the end; called once per element.
   using Source = std::function<std::optional<T>()>;
@@ -58,8 +60,8 @@ class Range {
 
    private:
     friend class Range;
-    explicit iterator(std::shared_ptr<typename Range::State> state) : state_(std::move(state)) {}
-    std::shared_ptr<typename Range::State> state_;
+    explicit iterator(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    std::shared_ptr<State> state_;
   };
 
   /// A range over what `source` produces.
@@ -88,8 +90,8 @@ class Range {
       if (!current) done = true;
       return current.has_value();
     }
-    Source source;
-    std::optional<T> current;
+    Source source{};
+    std::optional<T> current{};
     bool started = false;
     bool done = false;
   };

@@ -59,77 +59,77 @@ class Probe {
 /// Options of `SandboxService::create`. Initialize by name; fields are only appended.
 struct SandboxCreateParams {
   /// CPU cores reserved (fractional allowed); unset uses Modal's default.
-  std::optional<double> cpu;
+  std::optional<double> cpu{};
   /// Hard CPU limit; requires `cpu` and must be >= it.
-  std::optional<double> cpu_limit;
+  std::optional<double> cpu_limit{};
   /// Memory reserved, MiB.
-  std::optional<int> memory_mib;
+  std::optional<int> memory_mib{};
   /// Hard memory limit, MiB; requires `memory_mib` and must be >= it.
-  std::optional<int> memory_limit_mib;
+  std::optional<int> memory_limit_mib{};
   /// GPU request, "TYPE" or "TYPE:COUNT", e.g. "A100:2".
-  std::string gpu;
+  std::string gpu{};
   /// Maximum lifetime (whole seconds); unset means 5 minutes.
-  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout{};
   /// Terminate after this long without activity (whole seconds).
-  std::optional<std::chrono::milliseconds> idle_timeout;
+  std::optional<std::chrono::milliseconds> idle_timeout{};
   /// Absolute working directory of the entrypoint and of execs.
-  std::string workdir;
+  std::string workdir{};
   /// The entrypoint argv; empty keeps the Sandbox idle until terminated.
-  std::vector<std::string> command;
+  std::vector<std::string> command{};
   /// Environment variables.
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env{};
   /// Secrets whose variables are set in the Sandbox; from_map Secrets are created first.
-  std::vector<Secret> secrets;
+  std::vector<Secret> secrets{};
   /// Mount path → Volume.
-  std::map<std::string, Volume> volumes;
+  std::map<std::string, Volume> volumes{};
   /// Mount path → bucket.
-  std::map<std::string, CloudBucketMount> cloud_bucket_mounts;
+  std::map<std::string, CloudBucketMount> cloud_bucket_mounts{};
   /// Run the entrypoint under a pseudo-terminal.
   bool pty = false;
   /// Ports exposed through TLS tunnels.
-  std::vector<int> encrypted_ports;
+  std::vector<int> encrypted_ports{};
   /// Ports exposed through HTTP/2 tunnels.
-  std::vector<int> h2_ports;
+  std::vector<int> h2_ports{};
   /// Ports exposed through plain TCP tunnels.
-  std::vector<int> unencrypted_ports;
+  std::vector<int> unencrypted_ports{};
   /// No network access at all; excludes ports and allowlists.
   bool block_network = false;
   /// Outbound CIDRs allowed; set (even empty) restricts outbound traffic to it.
-  std::optional<std::vector<std::string>> cidr_allowlist;
+  std::optional<std::vector<std::string>> cidr_allowlist{};
   /// Cloud provider, e.g. "aws", "gcp".
-  std::string cloud;
+  std::string cloud{};
   /// Regions to run in, e.g. {"us-east-1"}.
-  std::vector<std::string> regions;
+  std::vector<std::string> regions{};
   /// Log the Sandbox's commands.
   bool verbose = false;
   /// Send outbound traffic through this Proxy (a static outbound IP).
-  std::optional<Proxy> proxy;
+  std::optional<Proxy> proxy{};
   /// Unique among running Sandboxes of the App; [A-Za-z0-9._-], at most 64 characters.
-  std::string name;
+  std::string name{};
   /// Experimental backend options; values are booleans or strings.
-  std::map<std::string, std::variant<bool, std::string>> experimental_options;
+  std::map<std::string, std::variant<bool, std::string>> experimental_options{};
   /// Serve encrypted ports under this custom domain.
-  std::string custom_domain;
+  std::string custom_domain{};
   /// The check `Sandbox::wait_until_ready` waits for.
-  std::optional<Probe> readiness_probe;
+  std::optional<Probe> readiness_probe{};
   /// Tags to attach at creation.
-  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> tags{};
 };
 
 /// Options of `SandboxService::from_name`.
 struct SandboxFromNameParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
 };
 
 /// Filters of `SandboxService::list`.
 struct SandboxListParams {
   /// Only Sandboxes of this App.
-  std::string app_id;
+  std::string app_id{};
   /// Only Sandboxes carrying all of these tags.
-  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> tags{};
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
 };
 
 /// Options of `Sandbox::terminate`.
@@ -141,27 +141,27 @@ struct SandboxTerminateParams {
 /// Options of `Sandbox::create_connect_token`.
 struct SandboxCreateConnectTokenParams {
   /// Arbitrary data passed to the Sandbox's server with each connection.
-  std::string user_metadata;
+  std::string user_metadata{};
   /// The port the token connects to (1..65535); unset means 8080.
-  std::optional<int> port;
+  std::optional<int> port{};
 };
 
 /// A credential for connecting to a Sandbox's HTTP server.
 struct SandboxConnectToken {
   /// The URL to connect to.
-  std::string url;
+  std::string url{};
   /// The token for `url`; the SDK keeps it out of its log lines.
-  std::string token;
+  std::string token{};
 };
 
 /// A tunnel from the internet to a port of a Sandbox.
 struct Tunnel {
   /// Host name of the TLS endpoint.
-  std::string host;
+  std::string host{};
   /// Port of the TLS endpoint.
   int port = 0;
   /// Host name of the plain TCP endpoint; empty if there is none (see `unencrypted_ports`).
-  std::string unencrypted_host;
+  std::string unencrypted_host{};
   /// Port of the plain TCP endpoint; 0 if there is none.
   int unencrypted_port = 0;
 
@@ -178,8 +178,13 @@ struct Tunnel {
  *
  * @par Thread Safety
  * Copies share one state (task id, router connection, stdio position). Every method
- * may be called from any thread. After `detach()` (or `terminate()`) calls throw
- * ClientClosedError.
+ * may be called from any thread. After `detach()` every call throws ClientClosedError;
+ * after `terminate()`, `wait()`, `wait_for()`, `poll()` and `terminate()` still work
+ * (they report the exit code) and the other calls throw ClientClosedError.
+ *
+ * A blocked call (wait, a read, an exec's wait) ends early with ClientClosedError when
+ * another thread calls `detach()` or `Client::close()`; `wait_for()` and
+ * `StreamReader::read_for()` bound the wait instead.
  */
 class Sandbox {
  public:
@@ -192,9 +197,14 @@ class Sandbox {
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).
   int wait() const;
+  /// Like wait(), giving up after `timeout`: nullopt if the Sandbox is still running.
+  /// `timeout` zero checks once. @throws InvalidError for a negative timeout.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout) const;
   /// The exit code if finished, else nullopt. Does not block.
   std::optional<int> poll() const;
-  /// Terminates the Sandbox and detaches; with `wait`, returns the exit code.
+  /// Terminates the Sandbox and releases its command-router connection (execs in
+  /// flight end with ClientClosedError); with `wait`, returns the exit code. Idempotent:
+  /// a second call sends nothing (and with `wait` returns the exit code).
   std::optional<int> terminate(SandboxTerminateParams const& params = {}) const;
   /// Releases the connections of this handle; later calls throw ClientClosedError.
   /// The Sandbox keeps running. Idempotent.
@@ -212,7 +222,9 @@ class Sandbox {
   /// @throws InvalidError if the port is not in 1..65535.
   SandboxConnectToken create_connect_token(
       SandboxCreateConnectTokenParams const& params = {}) const;
-  /// Blocks until the readiness probe passes. @throws TimeoutError after `timeout`.
+  /// Blocks until the readiness probe passes; returns at once if it already has.
+  /// @throws TimeoutError after `timeout`, ConflictError if the Sandbox has no readiness
+  ///   probe or has finished.
   void wait_until_ready(std::chrono::milliseconds timeout = std::chrono::minutes(5)) const;
 
   /// The entrypoint's standard output.

@@ -40,21 +40,21 @@ class Secret {
 /// Options of `SecretService::from_name`.
 struct SecretFromNameParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
   /// Keys the Secret must contain; the server rejects the lookup otherwise.
-  std::vector<std::string> required_keys;
+  std::vector<std::string> required_keys{};
 };
 
 /// Options of `SecretService::from_map`.
 struct SecretFromMapParams {
   /// Environment the Secret is created in; empty uses the client's.
-  std::string environment;
+  std::string environment{};
 };
 
 /// Options of `SecretService::remove`.
 struct SecretDeleteParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
   /// Succeed when the Secret does not exist.
   bool allow_missing = false;
 };
@@ -75,8 +75,7 @@ class SecretService {
 
  private:
   friend class Client;
-  explicit SecretService(std::shared_ptr<internal::ClientState> state)
-      : state_(std::move(state)) {}
+  explicit SecretService(std::shared_ptr<internal::ClientState> state) : state_(std::move(state)) {}
   std::shared_ptr<internal::ClientState> state_;
 };
 

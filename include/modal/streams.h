@@ -2,11 +2,13 @@
 #ifndef MODAL_STREAMS_H
 #define MODAL_STREAMS_H
 
+#include <chrono>
 #include <cstddef>
-#include <iosfwd>
+#include <istream>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +20,9 @@ class ByteSink;
 struct StreamReaderState;
 struct StreamWriterState;
 }  // namespace internal
+
+class InputStream;
+class OutputStream;
 
 /**
  * A blocking, byte-exact reader of a remote output stream (a Sandbox's or a process's
@@ -40,14 +45,21 @@ class StreamReader {
   /// Reads one line without its trailing '\n'; nullopt at the end. A last line without
   /// a newline is still returned.
   std::optional<std::string> read_line();
+  /// Like read(), waiting at most `timeout` for the first byte.
+  /// @return the number of bytes read (0 only at the end of the stream), or nullopt if
+  ///   nothing arrived in time (nothing is consumed then; read again later).
+  std::optional<std::size_t> read_for(std::span<char> buffer, std::chrono::milliseconds timeout);
 
   /// An input range of lines: `for (std::string const& line : reader.lines())`.
   class LineRange;
   /// The remaining lines, each as `read_line()` returns it.
   LineRange lines();
 
-  /// A std::istream over the stream, owned by this reader's shared state.
-  std::istream& istream();
+  /// A std::istream over the stream (`>>`, `std::getline`). It shares this reader's
+  /// position and keeps the stream alive, so it stays valid when the reader, the
+  /// process or the Sandbox handle it came from are gone:
+  /// `auto in = sb.exec({"cat", "f"}).stdout_stream().istream(); while (in >> x) ...`
+  InputStream istream();
 
   /// Wraps a source; used by the SDK to build readers.
   explicit StreamReader(std::unique_ptr<internal::ByteSource> source);
@@ -82,9 +94,7 @@ class StreamReader::LineRange {
     /// Reads the next line, as the prefix `++` does.
     void operator++(int) { ++*this; }
     /// Iterators are equal when both are the end or both read the same range.
-    friend bool operator==(iterator const& a, iterator const& b) {
-      return a.reader_ == b.reader_;
-    }
+    friend bool operator==(iterator const& a, iterator const& b) { return a.reader_ == b.reader_; }
 
    private:
     friend class LineRange;
@@ -117,13 +127,55 @@ class StreamWriter {
   void write(std::string_view data);
   /// Sends end-of-file. Later writes throw InvalidError. Idempotent.
   void close();
-  /// A std::ostream over the stream (buffered: flush() or std::endl sends).
-  std::ostream& ostream();
+  /// A std::ostream over the stream (buffered: flush() or std::endl sends, and so does
+  /// its destruction). It keeps the stream alive, so it stays valid when the writer,
+  /// the process or the Sandbox handle it came from are gone. Write errors set badbit
+  /// and throw (std::ios::badbit is in exceptions()), except during destruction.
+  OutputStream ostream();
 
   /// Wraps a sink; used by the SDK to build writers.
   explicit StreamWriter(std::unique_ptr<internal::ByteSink> sink);
 
  private:
+  std::shared_ptr<internal::StreamWriterState> state_;
+};
+
+/**
+ * A std::istream over a StreamReader, returned by `StreamReader::istream()`. Holds the
+ * stream's shared state: every copy of the reader and every InputStream of it share one
+ * position. Movable, not copyable.
+ */
+class InputStream : public std::istream {
+ public:
+  /// Takes over `other`'s stream; `other` is left without one.
+  InputStream(InputStream&& other) noexcept;
+  /// Takes over `other`'s stream.
+  InputStream& operator=(InputStream&& other) noexcept;
+  ~InputStream() override;
+
+ private:
+  friend class StreamReader;
+  explicit InputStream(std::shared_ptr<internal::StreamReaderState> state);
+  std::shared_ptr<internal::StreamReaderState> state_;
+};
+
+/**
+ * A std::ostream over a StreamWriter, returned by `StreamWriter::ostream()`. Holds the
+ * stream's shared state; every OutputStream of one writer shares one buffer, flushed
+ * by flush(), std::endl, StreamWriter::close() and the destructor. Movable, not copyable.
+ */
+class OutputStream : public std::ostream {
+ public:
+  /// Takes over `other`'s stream; `other` is left without one.
+  OutputStream(OutputStream&& other) noexcept;
+  /// Flushes this stream, then takes over `other`'s.
+  OutputStream& operator=(OutputStream&& other) noexcept;
+  /// Flushes what is buffered; errors are swallowed here (flush() first to see them).
+  ~OutputStream() override;
+
+ private:
+  friend class StreamWriter;
+  explicit OutputStream(std::shared_ptr<internal::StreamWriterState> state);
   std::shared_ptr<internal::StreamWriterState> state_;
 };
 

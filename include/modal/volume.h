@@ -37,7 +37,7 @@ class Volume {
 /// Options of `VolumeService::from_name`.
 struct VolumeFromNameParams {
   /// Environment name; empty uses the client's.
-  std::string environment;
+  std::string environment{};
   /// Create the Volume if it does not exist.
   bool create_if_missing = false;
 };

@@ -47,9 +47,9 @@ class AuthTokenManager {
 
  private:
   struct Token {
-    std::string value;
-    std::chrono::system_clock::time_point expires_at;
-    std::chrono::system_clock::time_point refresh_at;
+    std::string value{};
+    std::chrono::system_clock::time_point expires_at{};
+    std::chrono::system_clock::time_point refresh_at{};
   };
   // Runs one fetch with `mu_` released; returns its status and installs the token.
   grpc::Status fetch_locked(std::unique_lock<std::mutex>& lock);

@@ -1,6 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "internal/byte_pump.h"
 
+#include <algorithm>
+
 #include "modal/errors.h"
 
 namespace modal::internal {
@@ -30,6 +32,10 @@ void BytePump::drain() {
 }
 
 bool BytePump::next(std::string& out) {
+  return next_until(out, std::nullopt) == ByteSource::Next::kData;
+}
+
+ByteSource::Next BytePump::next_until(std::string& out, std::optional<Clock::time_point> deadline) {
   std::unique_lock lock(mu_);
   attached_ = true;
   start_locked();
@@ -44,13 +50,18 @@ bool BytePump::next(std::string& out) {
       }
       lock.unlock();
       cv_.notify_all();  // room for the producer
-      return true;
+      return ByteSource::Next::kData;
     }
     if (error_) std::rethrow_exception(error_);
-    if (eof_) return false;
+    if (eof_) return ByteSource::Next::kEnd;
     if (stop_) throw ClientClosedError("the stream was released");
-    if (!cv_.wait_for(lock, kStallAfter,
-                      [this] { return !queue_.empty() || error_ || eof_ || stop_; })) {
+    auto wait_until = Clock::now() + kStallAfter;
+    if (deadline) {
+      if (Clock::now() >= *deadline) return ByteSource::Next::kTimeout;
+      wait_until = std::min(wait_until, *deadline);
+    }
+    if (!cv_.wait_until(lock, wait_until,
+                        [this] { return !queue_.empty() || error_ || eof_ || stop_; })) {
       if (stall_hook_) {
         lock.unlock();
         stall_hook_();

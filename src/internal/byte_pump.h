@@ -8,12 +8,14 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "internal/exec_channel.h"
+#include "internal/streams.h"
 
 namespace modal::internal {
 
@@ -46,6 +48,8 @@ class BytePump {
 
   /// Replaces `out` with the next chunk; false at the end. @throws modal::Error.
   bool next(std::string& out);
+  /// Like next(), giving up at `deadline` (ByteSource::Next::kTimeout).
+  ByteSource::Next next_until(std::string& out, std::optional<Clock::time_point> deadline);
   /// Starts producing in the background if nobody has read this stream yet.
   void drain();
   /// Stops the producer (its stop token) and joins it. Idempotent.

@@ -16,9 +16,17 @@ constexpr int kMaxStreamRetries = 10;
 
 void throw_call_error(grpc::Status const& status, std::string_view method,
                       CallOptions const& opts) {
+  std::string const server = status.error_message();
   std::string_view summary;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND) summary = opts.not_found;
-  if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) summary = opts.already_exists;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    // A missing environment is what is not found, not the object looked up in it.
+    summary = server.rfind("Environment '", 0) == 0 ? std::string_view(server)
+                                                    : std::string_view(opts.not_found);
+  }
+  if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+    // The server names what exists; ours is only for a server that says nothing.
+    summary = server.empty() ? std::string_view(opts.already_exists) : std::string_view(server);
+  }
   throw_rpc_error(status, method, summary);
 }
 

@@ -25,15 +25,15 @@ namespace modal::internal {
 /// Per-call knobs of a control-plane call.
 struct CallOptions {
   /// Deadline of each attempt (default: ClientOptions::rpc_timeout, else none).
-  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout{};
   /// Overrides RetryOptions::max_retries for this call.
-  std::optional<int> max_retries;
+  std::optional<int> max_retries{};
   /// The message of the NotFoundError thrown for NOT_FOUND, e.g. "App 'x' not found".
-  std::string not_found;
+  std::string not_found{};
   /// The message of the AlreadyExistsError thrown for ALREADY_EXISTS.
-  std::string already_exists;
+  std::string already_exists{};
   /// Overall deadline and stop token.
-  CallControl control;
+  CallControl control{};
   /// The scope the call belongs to when narrower than the Client's (a Sandbox's).
   CancelScope const* scope = nullptr;
 };

@@ -52,14 +52,16 @@ std::shared_ptr<CancelScope> CancelScope::child(std::string reason) {
   return c;
 }
 
-void CancelScope::cancel() {
+void CancelScope::cancel(std::string reason) {
   int expected = 0;
-  cause_.compare_exchange_strong(expected, 1);
+  if (cause_.compare_exchange_strong(expected, 1)) cancel_reason_ = std::move(reason);
   source_.request_stop();
 }
 
 std::string const& CancelScope::reason() const {
-  if (cause_.load() == 2 && parent_ != nullptr) return parent_->reason();
+  auto const cause = cause_.load();
+  if (cause == 2 && parent_ != nullptr) return parent_->reason();
+  if (cause == 1 && cancelled() && !cancel_reason_.empty()) return cancel_reason_;
   return reason_;
 }
 

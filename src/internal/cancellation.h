@@ -33,8 +33,9 @@ class CancelScope : public std::enable_shared_from_this<CancelScope> {
   /// A scope cancelled with this one, or on its own with `reason`.
   std::shared_ptr<CancelScope> child(std::string reason);
 
-  /// Cancels this scope and its children. Idempotent.
-  void cancel();
+  /// Cancels this scope and its children. Idempotent: the first cancellation decides
+  /// the reason (`reason` when given, else the scope's own).
+  void cancel(std::string reason = {});
   bool cancelled() const { return source_.stop_requested(); }
   /// The token that callers register on (std::stop_callback) or wait with.
   std::stop_token token() const { return source_.get_token(); }
@@ -51,6 +52,7 @@ class CancelScope : public std::enable_shared_from_this<CancelScope> {
 
  private:
   std::string const reason_;
+  std::string cancel_reason_;  // written once, before the stop is requested
   std::stop_source source_;
   std::shared_ptr<CancelScope const> parent_;
   // 0 = not cancelled, 1 = cancelled itself, 2 = cancelled by its parent.
@@ -65,9 +67,9 @@ class CancelScope : public std::enable_shared_from_this<CancelScope> {
  */
 struct CallControl {
   /// The whole call (every attempt and backoff) must end by then.
-  std::optional<Clock::time_point> deadline;
+  std::optional<Clock::time_point> deadline{};
   /// Requested stop ends the call with CancelledError.
-  std::stop_token stop;
+  std::stop_token stop{};
 
   bool expired(Clock::time_point now) const { return deadline && now >= *deadline; }
 };

@@ -63,14 +63,16 @@ Profile read_profile(toml::table const& table, std::string const& path, std::str
   return p;
 }
 
-// Reads the file; a missing file is an empty config.
+// Reads the file; a missing file is no config (nullopt). A character device (such as
+// /dev/null, which people use to ignore ~/.modal.toml) is an empty one, and is not read.
 std::optional<toml::table> read_config_file(std::string const& path) {
   std::error_code ec;
   auto const status = std::filesystem::status(path, ec);
   if (ec || status.type() == std::filesystem::file_type::not_found) return std::nullopt;
-  if (status.type() != std::filesystem::file_type::regular &&
-      status.type() != std::filesystem::file_type::symlink) {
-    throw ConfigError("cannot read config file " + path + ": not a regular file");
+  if (status.type() == std::filesystem::file_type::character) return toml::table{};
+  if (status.type() != std::filesystem::file_type::regular) {
+    throw ConfigError("cannot read config file " + path +
+                      ": not a regular file (an empty file or /dev/null means no profiles)");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -162,20 +164,24 @@ LogLevel parse_log_level(std::string const& text, std::string const& source) {
 
 ResolvedConfig resolve_config(ClientOptions const& options, EnvLookup const& env) {
   ResolvedConfig cfg;
-  cfg.config_path = options.config_path ? *options.config_path
-                                        : non_empty(env("MODAL_CONFIG_PATH"))
-                                              .value_or(default_config_path(env));
+  cfg.config_path = options.config_path
+                        ? *options.config_path
+                        : non_empty(env("MODAL_CONFIG_PATH")).value_or(default_config_path(env));
 
   Profile profile;
   auto const file = read_config_file(cfg.config_path);
+  // ClientOptions::profile = "" asks for no profile, whatever MODAL_PROFILE says.
   std::optional<std::string> wanted =
-      options.profile ? options.profile : non_empty(env("MODAL_PROFILE"));
+      options.profile ? non_empty(*options.profile) : non_empty(env("MODAL_PROFILE"));
+  if (wanted && !file) {
+    throw ConfigError("profile '" + *wanted + "' not found: config file " + cfg.config_path +
+                      " does not exist");
+  }
   if (file) {
     if (wanted) {
       auto node = file->get(*wanted);
       if (node == nullptr || !node->is_table()) {
-        throw ConfigError("profile '" + *wanted + "' not found in config file " +
-                          cfg.config_path);
+        throw ConfigError("profile '" + *wanted + "' not found in config file " + cfg.config_path);
       }
       profile = read_profile(*node->as_table(), cfg.config_path, *wanted);
       cfg.profile_name = *wanted;
@@ -186,8 +192,8 @@ ResolvedConfig resolve_config(ClientOptions const& options, EnvLookup const& env
         auto p = read_profile(*node.as_table(), cfg.config_path, std::string(key.str()));
         if (!p.active) continue;
         if (!cfg.profile_name.empty()) {
-          cfg.warnings.push_back("several profiles in " + cfg.config_path +
-                                 " are active; using '" + cfg.profile_name + "'");
+          cfg.warnings.push_back("several profiles in " + cfg.config_path + " are active; using '" +
+                                 cfg.profile_name + "'");
           break;
         }
         profile = std::move(p);
@@ -196,18 +202,18 @@ ResolvedConfig resolve_config(ClientOptions const& options, EnvLookup const& env
     }
   }
 
-  cfg.server_url = first_of(options.server_url, non_empty(env("MODAL_SERVER_URL")),
-                            profile.server_url)
-                       .value_or(kDefaultServerUrl);
+  cfg.server_url =
+      first_of(options.server_url, non_empty(env("MODAL_SERVER_URL")), profile.server_url)
+          .value_or(kDefaultServerUrl);
   cfg.server = parse_server_url(cfg.server_url);
-  cfg.token_id = first_of(options.token_id, non_empty(env("MODAL_TOKEN_ID")), profile.token_id)
-                     .value_or("");
-  cfg.token_secret = first_of(options.token_secret, non_empty(env("MODAL_TOKEN_SECRET")),
-                              profile.token_secret)
-                         .value_or("");
-  cfg.environment = first_of(options.environment, non_empty(env("MODAL_ENVIRONMENT")),
-                             profile.environment)
-                        .value_or("");
+  cfg.token_id =
+      first_of(options.token_id, non_empty(env("MODAL_TOKEN_ID")), profile.token_id).value_or("");
+  cfg.token_secret =
+      first_of(options.token_secret, non_empty(env("MODAL_TOKEN_SECRET")), profile.token_secret)
+          .value_or("");
+  cfg.environment =
+      first_of(options.environment, non_empty(env("MODAL_ENVIRONMENT")), profile.environment)
+          .value_or("");
   cfg.image_builder_version =
       first_of(options.image_builder_version, non_empty(env("MODAL_IMAGE_BUILDER_VERSION")),
                profile.image_builder_version)

@@ -22,12 +22,12 @@ EnvLookup process_env();
 
 /// One table of the config file. Unset keys are nullopt.
 struct Profile {
-  std::optional<std::string> server_url;
-  std::optional<std::string> token_id;
-  std::optional<std::string> token_secret;
-  std::optional<std::string> environment;
-  std::optional<std::string> image_builder_version;
-  std::optional<std::string> loglevel;
+  std::optional<std::string> server_url{};
+  std::optional<std::string> token_id{};
+  std::optional<std::string> token_secret{};
+  std::optional<std::string> environment{};
+  std::optional<std::string> image_builder_version{};
+  std::optional<std::string> loglevel{};
   bool active = false;
 };
 
@@ -35,27 +35,27 @@ struct Profile {
 struct ServerAddress {
   bool tls = true;
   /// "host:port" (port defaulted from the scheme when absent).
-  std::string target;
+  std::string target{};
   /// The host alone, without brackets for IPv6.
-  std::string host;
+  std::string host{};
 };
 
 /// Settings after applying options > environment > profile > defaults.
 struct ResolvedConfig {
-  std::string server_url;
-  ServerAddress server;
-  std::string token_id;
-  std::string token_secret;
-  std::string environment;
-  std::string image_builder_version;
+  std::string server_url{};
+  ServerAddress server{};
+  std::string token_id{};
+  std::string token_secret{};
+  std::string environment{};
+  std::string image_builder_version{};
   LogLevel log_level = LogLevel::kWarn;
-  std::optional<std::chrono::milliseconds> max_throttle_wait;
+  std::optional<std::chrono::milliseconds> max_throttle_wait{};
   /// Path of the config file consulted (it may not exist).
-  std::string config_path;
+  std::string config_path{};
   /// Name of the profile used; empty if none.
-  std::string profile_name;
+  std::string profile_name{};
   /// Problems worth a WARN once a logger exists (never containing secrets).
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings{};
 };
 
 /// Resolves the configuration. @throws ConfigError naming the file (and line) or setting.

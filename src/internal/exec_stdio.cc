@@ -18,21 +18,17 @@ char const* fd_name(tcr::TaskExecStdioFileDescriptor fd) {
 }  // namespace
 
 ExecOutput::ExecOutput(std::shared_ptr<ExecChannel> channel, std::string exec_id,
-                       tcr::TaskExecStdioFileDescriptor fd, ExecDeadline deadline)
+                       tcr::TaskExecStdioFileDescriptor fd, ExecDeadline deadline,
+                       std::chrono::seconds timeout)
     : channel_(std::move(channel)),
       exec_id_(std::move(exec_id)),
       fd_(fd),
       deadline_(deadline),
+      timeout_(timeout),
       pump_([this](BytePump&, std::stop_token stop) { produce(std::move(stop)); }) {}
 
-bool ExecOutput::past_deadline() const {
-  return deadline_ && channel_->timer().now() >= *deadline_;
-}
-
-void ExecOutput::throw_timeout() const {
-  throw ExecTimeoutError(
-      std::string("deadline exceeded while streaming ") + fd_name(fd_) + " of exec " + exec_id_,
-      StatusCode::kDeadlineExceeded, std::string(rpc::TaskExecStdioRead.name));
+bool ExecOutput::past_grace() const {
+  return deadline_ && channel_->timer().now() >= *deadline_ + kTimeoutGrace;
 }
 
 void ExecOutput::produce(std::stop_token stop) {
@@ -44,17 +40,17 @@ void ExecOutput::produce(std::stop_token stop) {
   ResumableStream<tcr::TaskExecStdioReadResponse> stream;
   stream.method = rpc::TaskExecStdioRead.name;
   stream.policy = RetryPolicy::router();
-  // Past the deadline a failure is the timeout's, not a break to recover from.
+  // Breaks are recovered until the stream should have ended anyway.
   stream.policy.retryable = [this](grpc::Status const& status) {
-    return is_retryable(status.error_code()) && !past_deadline();
+    return is_retryable(status.error_code()) && !past_grace();
   };
   stream.clean_end = CleanEnd::kFinished;
   stream.open = [&](grpc::ClientContext& ctx) {
     if (deadline_) {
-      // A stream opened late gives the server a moment to finish a command that
-      // already ended instead of failing at once.
-      auto const grace = channel_->timer().now() + kTimeoutGrace;
-      ctx.set_deadline(to_system_time(std::max(*deadline_, grace)));
+      // The server ends the streams of a command its timeout killed shortly after the
+      // deadline; give it that long (and a stream opened later, as long again).
+      auto const now = channel_->timer().now();
+      ctx.set_deadline(to_system_time(std::max(*deadline_, now) + kTimeoutGrace));
     }
     req.set_offset(pump_.delivered());
     return channel_->stdio_read(ctx, req);
@@ -68,15 +64,14 @@ void ExecOutput::produce(std::stop_token stop) {
   CallControl control;
   control.stop = std::move(stop);
   auto const status = stream.run(*channel_, control);
-  if (control.stop.stop_requested()) return;
-  bool const past = past_deadline();
-  if (status.ok()) {
-    // Past the deadline the stream may have ended because the timeout killed the
-    // command: then the reader gets ExecTimeoutError instead of a short EOF.
-    if (past && (!timeout_check_ || timeout_check_())) throw_timeout();
-    return;
+  if (status.ok() || control.stop.stop_requested()) return;  // EOF (or nobody reads)
+  if (deadline_ && channel_->timer().now() >= *deadline_) {
+    throw ExecTimeoutError(
+        "exec " + exec_id_ + " exceeded its " + std::to_string(timeout_.count()) +
+            " s timeout and its " + fd_name(fd_) + " did not end within " +
+            std::to_string(kTimeoutGrace.count()) + " s after it (" + status.error_message() + ")",
+        StatusCode::kDeadlineExceeded, std::string(rpc::TaskExecStdioRead.name));
   }
-  if (past) throw_timeout();
   throw_rpc_error(status, rpc::TaskExecStdioRead.name);
 }
 

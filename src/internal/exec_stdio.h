@@ -27,28 +27,32 @@ using ExecDeadline = std::optional<Clock::time_point>;
  * A BytePump whose producer reads one ResumableStream at the byte offset delivered so
  * far: a broken stream is reopened at that offset under the router policy
  * (RetryPolicy::router(), JWT refresh after UNAUTHENTICATED), so no byte is lost or
- * repeated. A clean end of the stream is EOF. Past the exec deadline, reads fail with
- * ExecTimeoutError; once the channel's scope is cancelled (detach, Client::close()),
- * with ClientClosedError. Thread-safe; next() is called by one thread at a time.
+ * repeated. A clean end of the stream is EOF, also for a command its timeout killed:
+ * what it printed stays readable (ContainerProcess::wait() reports the timeout). Only a
+ * stream that does not end within kTimeoutGrace after the exec deadline fails with
+ * ExecTimeoutError. Once the channel's scope is cancelled (detach, Client::close()),
+ * reads fail with ClientClosedError. Thread-safe; next() is called by one thread at a time.
  */
 class ExecOutput {
  public:
   ExecOutput(std::shared_ptr<ExecChannel> channel, std::string exec_id,
-             tcr::TaskExecStdioFileDescriptor fd, ExecDeadline deadline);
+             tcr::TaskExecStdioFileDescriptor fd, ExecDeadline deadline,
+             std::chrono::seconds timeout = {});
   ExecOutput(ExecOutput const&) = delete;
   ExecOutput& operator=(ExecOutput const&) = delete;
 
   /// Called (without locks) each time next() has waited kStallAfter without data.
   void set_stall_hook(StallHook hook) { pump_.set_stall_hook(std::move(hook)); }
-  /// Asked when the stream ends after the exec deadline: whether the command was killed
-  /// by its timeout (then reads fail with ExecTimeoutError). Unset: assume it was.
-  void set_timeout_check(std::function<bool()> check) { timeout_check_ = std::move(check); }
-
-  /// How long a stream opened after the deadline may still take to deliver what is left.
+  /// How long after the exec deadline the server may take to end the streams of the
+  /// command its timeout killed.
   static constexpr auto kTimeoutGrace = std::chrono::seconds(2);
 
   /// Replaces `out` with the next chunk; false at the end. @throws modal::Error.
   bool next(std::string& out) { return pump_.next(out); }
+  /// Like next(), giving up at `deadline`.
+  ByteSource::Next next_until(std::string& out, Clock::time_point deadline) {
+    return pump_.next_until(out, deadline);
+  }
   /// Starts fetching in the background if nobody has read this stream yet.
   void drain() { pump_.drain(); }
   /// Stops fetching (cancels the stream) and joins the pump. Idempotent.
@@ -57,14 +61,14 @@ class ExecOutput {
  private:
   /// The pump's producer: the stream read to its end, then what the end means.
   void produce(std::stop_token stop);
-  bool past_deadline() const;
-  [[noreturn]] void throw_timeout() const;
+  /// Past the deadline and its grace: the stream should have ended.
+  bool past_grace() const;
 
   std::shared_ptr<ExecChannel> const channel_;
   std::string const exec_id_;
   tcr::TaskExecStdioFileDescriptor const fd_;
   ExecDeadline const deadline_;
-  std::function<bool()> timeout_check_;
+  std::chrono::seconds const timeout_;
   BytePump pump_;  // last: its thread stops before the members above go
 };
 
@@ -73,6 +77,9 @@ class ExecOutputSource final : public ByteSource {
  public:
   explicit ExecOutputSource(std::shared_ptr<ExecOutput> output) : output_(std::move(output)) {}
   bool next(std::string& out) override { return output_->next(out); }
+  Next next_until(std::string& out, Clock::time_point deadline) override {
+    return output_->next_until(out, deadline);
+  }
 
  private:
   std::shared_ptr<ExecOutput> output_;

@@ -29,14 +29,16 @@ std::optional<ExecExit> exit_of(Resp const& resp, ExecDeadline deadline, Clock::
 }
 
 ExecTimeoutError wait_timeout(std::string const& exec_id) {
-  return ExecTimeoutError("deadline exceeded while waiting for exec " + exec_id,
+  return ExecTimeoutError("exec " + exec_id + " exceeded its timeout: no exit status within " +
+                              std::to_string(ExecOutput::kTimeoutGrace.count()) + " s after it",
                           StatusCode::kDeadlineExceeded, std::string(rpc::TaskExecWait.name));
 }
 
 }  // namespace
 
-ExecExit wait_for_exit(ExecChannel& channel, std::string const& exec_id, ExecDeadline deadline,
-                       StallHook const& on_stall, CallControl const& control) {
+std::optional<ExecExit> wait_for_exit(ExecChannel& channel, std::string const& exec_id,
+                                      ExecDeadline deadline, StallHook const& on_stall,
+                                      CallControl const& control) {
   tcr::TaskExecWaitRequest req;
   req.set_task_id(channel.task_id());
   req.set_exec_id(exec_id);
@@ -56,6 +58,7 @@ ExecExit wait_for_exit(ExecChannel& channel, std::string const& exec_id, ExecDea
     } else if (deadline) {
       attempt_deadline = std::min(attempt_deadline, *deadline);
     }
+    if (control.deadline) attempt_deadline = std::min(attempt_deadline, *control.deadline);
     auto& ctx = attempt.context();
     ctx.set_deadline(to_system_time(attempt_deadline));
     resp.Clear();
@@ -67,6 +70,7 @@ ExecExit wait_for_exit(ExecChannel& channel, std::string const& exec_id, ExecDea
   });
   if (!status.ok()) {
     if (deadline && timer.now() >= *deadline) throw wait_timeout(exec_id);
+    if (control.expired(timer.now())) return std::nullopt;
     throw_rpc_error(status, rpc::TaskExecWait.name);
   }
   auto exit = exit_of(resp, deadline, timer.now());

@@ -26,13 +26,15 @@ inline constexpr auto kExecWaitAttemptTimeout = std::chrono::seconds(60);
  * Waits for exec `exec_id` to end: TaskExecWait long polls (≤ kExecWaitAttemptTimeout
  * each, reissued when they run their course) under the router policy with the backoff
  * capped at 1 s. Past `deadline`, one more short poll (ExecOutput::kTimeoutGrace) tells
- * a command that finished in time from one its timeout killed.
+ * a command that finished in time from one its timeout killed. With
+ * `control.deadline`, gives up then and returns nullopt.
  *
- * @throws ExecTimeoutError if the deadline passed without an answer,
+ * @throws ExecTimeoutError if the exec deadline passed without an answer,
  *   ClientClosedError / CancelledError as run_call(), modal::Error for other failures.
  */
-ExecExit wait_for_exit(ExecChannel& channel, std::string const& exec_id, ExecDeadline deadline,
-                       StallHook const& on_stall, CallControl const& control = {});
+std::optional<ExecExit> wait_for_exit(ExecChannel& channel, std::string const& exec_id,
+                                      ExecDeadline deadline, StallHook const& on_stall,
+                                      CallControl const& control = {});
 
 /// One TaskExecPoll: how the exec ended, or nullopt while it runs. @throws modal::Error.
 std::optional<ExecExit> poll_exit(ExecChannel& channel, std::string const& exec_id,

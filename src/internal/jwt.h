@@ -10,7 +10,7 @@ namespace modal::internal {
 
 struct JwtClaims {
   /// The `exp` claim, if present and numeric.
-  std::optional<std::chrono::system_clock::time_point> expires_at;
+  std::optional<std::chrono::system_clock::time_point> expires_at{};
 };
 
 /// Parses the payload of a JWT ("header.payload.signature", base64url, padding optional).

@@ -4,7 +4,11 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include <grpc/support/log.h>
+
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 namespace modal::internal {
 namespace {
@@ -14,19 +18,27 @@ constexpr std::size_t kMinRedactedLength = 4;  // never scrub trivial strings
 LogLevel to_log_level(spdlog::level::level_enum l) {
   switch (l) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return LogLevel::kDebug;
-    case spdlog::level::info: return LogLevel::kInfo;
-    case spdlog::level::warn: return LogLevel::kWarn;
-    default: return LogLevel::kError;
+    case spdlog::level::debug:
+      return LogLevel::kDebug;
+    case spdlog::level::info:
+      return LogLevel::kInfo;
+    case spdlog::level::warn:
+      return LogLevel::kWarn;
+    default:
+      return LogLevel::kError;
   }
 }
 
 spdlog::level::level_enum to_spdlog(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::warn;
 }
@@ -87,6 +99,60 @@ std::shared_ptr<spdlog::logger> make_logger(LogSink sink, LogLevel level,
   logger->set_level(to_spdlog(level));
   logger->flush_on(spdlog::level::warn);
   return logger;
+}
+
+namespace {
+
+// The loggers of live Clients that gRPC's own log lines go to.
+struct GrpcLogRoute {
+  std::mutex mu;
+  std::vector<std::weak_ptr<spdlog::logger>> loggers{};
+};
+
+GrpcLogRoute& grpc_log_route() {
+  static auto* const route = new GrpcLogRoute();  // never destroyed: gRPC may log at exit
+  return *route;
+}
+
+void on_grpc_log(gpr_log_func_args* args) {
+  // gRPC's errors are about connections (a TLS handshake against a plaintext server, a
+  // refused connection); the call that fails reports the error to the caller, so they
+  // are warnings here.
+  auto const level = args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::warn
+                     : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                               : spdlog::level::debug;
+  std::vector<std::shared_ptr<spdlog::logger>> targets;
+  {
+    auto& route = grpc_log_route();
+    std::lock_guard lock(route.mu);
+    auto& loggers = route.loggers;
+    for (auto it = loggers.begin(); it != loggers.end();) {
+      if (auto l = it->lock()) {
+        targets.push_back(std::move(l));
+        ++it;
+      } else {
+        it = loggers.erase(it);
+      }
+    }
+  }
+  if (targets.empty()) {
+    std::fprintf(stderr, "gRPC %s %s:%d] %s\n", gpr_log_severity_string(args->severity), args->file,
+                 args->line, args->message);
+    return;
+  }
+  for (auto const& l : targets) {
+    l->log(level, "gRPC: {} ({}:{})", args->message, args->file, args->line);
+  }
+}
+
+}  // namespace
+
+void route_grpc_logs(std::shared_ptr<spdlog::logger> const& logger) {
+  static std::once_flag installed;
+  std::call_once(installed, [] { gpr_set_log_function(&on_grpc_log); });
+  auto& route = grpc_log_route();
+  std::lock_guard lock(route.mu);
+  route.loggers.push_back(logger);
 }
 
 }  // namespace modal::internal

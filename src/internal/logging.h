@@ -34,6 +34,11 @@ class Redactor {
 std::shared_ptr<spdlog::logger> make_logger(LogSink sink, LogLevel level,
                                             std::shared_ptr<Redactor const> redactor);
 
+/// Sends gRPC's own log lines (gpr_log, which would otherwise go to stderr) to
+/// `logger` as well, while it lives: every live Client's logger receives them (gRPC's
+/// logging is process-wide; its lines cannot be told apart by Client). Thread-safe.
+void route_grpc_logs(std::shared_ptr<spdlog::logger> const& logger);
+
 }  // namespace modal::internal
 
 #endif  // MODAL_INTERNAL_LOGGING_H

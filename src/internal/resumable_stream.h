@@ -34,8 +34,8 @@ template <typename Resp>
 struct ResumableStream {
   using Reader = grpc::ClientReaderInterface<Resp>;
 
-  std::string_view method;
-  RetryPolicy policy;
+  std::string_view method{};
+  RetryPolicy policy{};
   CleanEnd clean_end = CleanEnd::kFinished;
   /// Opens the stream at the caller's current cursor.
   std::function<std::unique_ptr<Reader>(grpc::ClientContext&)> open;

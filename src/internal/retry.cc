@@ -100,7 +100,12 @@ class RetryLoop {
       }
       if (status.ok() && !again) return status;
       check_cancelled();
-      if (again) continue;
+      if (again) {
+        if (control_.expired(timer_.now())) {
+          return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Timeout expired");
+        }
+        continue;
+      }
       if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && !auth_retried_) {
         auth_retried_ = true;
         if (target_.refresh_credential(generation_)) continue;

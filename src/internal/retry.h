@@ -21,13 +21,13 @@ namespace modal::internal {
 /// The per-attempt values a call sends as x-idempotency-key / x-retry-* metadata.
 struct AttemptMetadata {
   /// One key for every attempt of the call; empty when the policy sends none.
-  std::string idempotency_key;
+  std::string idempotency_key{};
   int retry_attempt = 0;
   int throttle_retry_attempt = 0;
   /// Seconds since the first attempt, formatted with 3 decimals (x-retry-delay).
-  std::optional<std::string> retry_delay;
+  std::optional<std::string> retry_delay{};
   /// Same clock, sent once a server-directed retry happened (x-throttle-retry-delay).
-  std::optional<std::string> throttle_retry_delay;
+  std::optional<std::string> throttle_retry_delay{};
 };
 
 /// True for DEADLINE_EXCEEDED, UNAVAILABLE, CANCELLED, INTERNAL and UNKNOWN.
@@ -46,14 +46,14 @@ struct RetryPolicy {
   /// Whether a failed attempt may be retried; unset: is_retryable(code).
   std::function<bool(grpc::Status const&)> retryable;
   /// gRPC deadline of each attempt (bounded by the call's own deadline).
-  std::optional<Clock::duration> attempt_timeout;
+  std::optional<Clock::duration> attempt_timeout{};
   /// Send x-idempotency-key and x-retry-* metadata (control-plane unary calls).
   bool idempotency = false;
   /// Honour server-directed retries (modal.client.RPCRetryPolicy in the status details).
   /// They do not consume max_retries.
   bool throttling = false;
   /// Bound on server-directed waiting: unset = unbounded, zero = disabled.
-  std::optional<std::chrono::milliseconds> max_throttle_wait;
+  std::optional<std::chrono::milliseconds> max_throttle_wait{};
 
   /// Modal's control-plane policy: RetryOptions (3 retries, 100 ms × 2, ≤ 1 s) with
   /// idempotency metadata and throttling.

@@ -104,7 +104,7 @@ RouterClient::RouterClient(std::shared_ptr<ClientState> client, std::shared_ptr<
 
 RouterClient::~RouterClient() { close(); }
 
-void RouterClient::close() { scope_->cancel(); }
+void RouterClient::close(std::string reason) { scope_->cancel(std::move(reason)); }
 
 void RouterClient::store_jwt_locked(std::string jwt) {
   client_->redactor().add(jwt);
@@ -229,7 +229,7 @@ grpc::Status await_unary(std::function<void(std::function<void(grpc::Status)>)> 
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
-    grpc::Status status;
+    grpc::Status status{};
   };
   auto w = std::make_shared<Waiter>();
   start([w](grpc::Status status) {

@@ -23,8 +23,8 @@ class ClientState;
 
 /// Where a task's command router lives and the bearer JWT that admits us.
 struct RouterAccess {
-  std::string url;
-  std::string jwt;
+  std::string url{};
+  std::string jwt{};
 };
 
 /// "host:port" of a router URL. The URL must be https:// (port 443 by default).
@@ -81,8 +81,9 @@ class RouterClient final : public ExecChannel, public std::enable_shared_from_th
   /// Refreshes the JWT if it expires within 30 s.
   void refresh_if_expiring();
 
-  /// Cancels every call in flight; later calls throw ClientClosedError. Idempotent.
-  void close();
+  /// Cancels every call in flight; later calls throw ClientClosedError (with `reason`,
+  /// else "detached"). Idempotent.
+  void close(std::string reason = {});
   bool closed() const { return scope_->cancelled(); }
   /// @throws ClientClosedError if closed (or the Sandbox detached, or the Client closed).
   void throw_if_closed() const { scope_->throw_if_cancelled(); }

@@ -22,7 +22,7 @@ template <typename Stub, typename Req, typename Resp>
 struct UnaryRpc {
   using Request = Req;
   using Response = Resp;
-  std::string_view name;
+  std::string_view name{};
   grpc::Status (Stub::*method)(grpc::ClientContext*, Req const&, Resp*);
 
   grpc::Status operator()(Stub& stub, grpc::ClientContext& ctx, Req const& req, Resp* resp) const {
@@ -35,7 +35,7 @@ template <typename Stub, typename Req, typename Resp>
 struct StreamRpc {
   using Request = Req;
   using Response = Resp;
-  std::string_view name;
+  std::string_view name{};
   std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(grpc::ClientContext*, Req const&);
 
   std::unique_ptr<grpc::ClientReaderInterface<Resp>> operator()(Stub& stub,

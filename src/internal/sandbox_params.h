@@ -29,12 +29,12 @@ modal::client::CloudBucketMount cloud_bucket_mount_to_proto(CloudBucketMount con
 
 /// The ids of everything a SandboxCreateRequest references, resolved by the caller.
 struct SandboxCreateIds {
-  std::string app_id;
-  std::string image_id;
+  std::string app_id{};
+  std::string image_id{};
   /// Hydrated ids of params.secrets, in order, plus the Secret made from params.env.
-  std::vector<std::string> secret_ids;
+  std::vector<std::string> secret_ids{};
   /// Hydrated credential ids of params.cloud_bucket_mounts ("" = none), by mount path.
-  std::map<std::string, std::string> bucket_secret_ids;
+  std::map<std::string, std::string> bucket_secret_ids{};
 };
 
 /// The request for `params` (validated by validate_sandbox_params).

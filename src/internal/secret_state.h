@@ -15,15 +15,15 @@ class ClientState;
 
 /// The shared state behind a modal::Secret.
 struct SecretState {
-  std::shared_ptr<ClientState> client;
-  std::string name;
-  std::string environment;
+  std::shared_ptr<ClientState> client{};
+  std::string name{};
+  std::string environment{};
   /// Key/values of a from_map Secret (empty for deployed ones).
-  std::map<std::string, std::string> entries;
+  std::map<std::string, std::string> entries{};
   bool from_map = false;
 
   std::mutex mu;
-  std::string id;  // guarded by mu
+  std::string id{};  // guarded by mu
 
   /// The server id of `secret`, creating the ephemeral Secret on first use (once, even
   /// with concurrent callers; a failure is not cached). @throws modal::Error.

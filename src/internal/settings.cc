@@ -12,6 +12,7 @@ Settings::Settings(ResolvedConfig config, ClientOptions options)
       libmodal_version_("modal-cpp/" + modal::version()) {
   redactor_->add(config_.token_secret);
   logger_ = make_logger(options_.log_sink, config_.log_level, redactor_);
+  route_grpc_logs(logger_);
   for (auto const& w : config_.warnings) logger_->warn("{}", w);
   logger_->debug("modal-cpp {} using server {} (profile '{}', environment '{}')", modal::version(),
                  config_.server_url, config_.profile_name, config_.environment);

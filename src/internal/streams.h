@@ -2,6 +2,8 @@
 #ifndef MODAL_INTERNAL_STREAMS_H
 #define MODAL_INTERNAL_STREAMS_H
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,15 @@ class ByteSource {
   /// Replaces `out` with the next chunk (non-empty) and returns true, or returns false
   /// at the end of the stream.
   virtual bool next(std::string& out) = 0;
+
+  /// What next_until() found.
+  enum class Next { kData, kEnd, kTimeout };
+  /// Like next(), giving up at `deadline` (steady clock) with kTimeout. The default
+  /// ignores the deadline (for sources that never block).
+  virtual Next next_until(std::string& out, std::chrono::steady_clock::time_point deadline) {
+    (void)deadline;
+    return next(out) ? Next::kData : Next::kEnd;
+  }
 };
 
 /// One remote input stream. Called by one thread at a time.

@@ -2,6 +2,7 @@
 #ifndef MODAL_INTERNAL_VALIDATION_H
 #define MODAL_INTERNAL_VALIDATION_H
 
+#include <string>
 #include <string_view>
 
 namespace modal::internal {
@@ -17,6 +18,13 @@ constexpr bool is_env_var_name(std::string_view name) {
   }
   return true;
 }
+
+/// True for names Modal accepts for Apps, Secrets, Volumes, Queues, Sandboxes, ...: at
+/// most 64 characters from [A-Za-z0-9._-], not shaped like an App id (ap- + 22 alnum).
+bool is_object_name(std::string_view name);
+
+/// @throws InvalidError("invalid <kind> name '<name>': ...") unless is_object_name().
+void check_object_name(std::string const& name, std::string_view kind);
 
 }  // namespace modal::internal
 

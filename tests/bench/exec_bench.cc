@@ -117,9 +117,9 @@ struct RpcTimes {
 RpcTimes rpc_times;
 
 struct World {
-  std::unique_ptr<EmulatorProcess> emulator;
-  std::unique_ptr<modal::Client> client;
-  std::unique_ptr<modal::Sandbox> sandbox;
+  std::unique_ptr<EmulatorProcess> emulator{};
+  std::unique_ptr<modal::Client> client{};
+  std::unique_ptr<modal::Sandbox> sandbox{};
 };
 World* world = nullptr;
 

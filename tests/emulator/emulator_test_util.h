@@ -19,7 +19,7 @@ struct Credentials {
   std::string token_id = "ak-emulator";
   std::string token_secret = "as-emulator";
   /// Sent as x-modal-auth-token when non-empty.
-  std::string auth_token;
+  std::string auth_token{};
   /// Leave out x-modal-token-id / -secret entirely.
   bool omit = false;
 };

@@ -109,8 +109,8 @@ class RouterTest : public ::testing::Test {
   }
 
   struct ReadResult {
-    std::string data;
-    grpc::Status status;
+    std::string data{};
+    grpc::Status status{};
     int messages = 0;
     std::size_t largest = 0;
   };

@@ -250,9 +250,9 @@ TEST_F(ClientTest, ConcurrentCallsFromSixteenThreads) {
 
 TEST_F(ClientTest, ObserverSeesEveryAttempt) {
   struct Seen {
-    std::string method;
-    StatusCode code;
-    int attempt;
+    std::string method{};
+    StatusCode code{};
+    int attempt{};
   };
   std::mutex mu;
   std::vector<Seen> seen;

@@ -48,7 +48,7 @@ class EmulatorTest : public ::testing::Test {
 /// Collects log lines from a LogSink (thread-safe).
 struct LogCapture {
   std::mutex mu;
-  std::vector<std::string> lines;
+  std::vector<std::string> lines{};
   LogSink sink() {
     return [this](LogLevel, std::string_view m) {
       std::lock_guard lock(mu);

@@ -36,7 +36,8 @@ TEST_F(SandboxDocsTest, Lifecycle) {
   //! [lifecycle]
   EXPECT_EQ(running, std::nullopt);
   EXPECT_EQ(code, 137);
-  EXPECT_THROW(sb.poll(), ClientClosedError);
+  EXPECT_EQ(sb.poll(), 137);  // wait and poll still answer after terminate()
+  EXPECT_THROW(sb.exec({"true"}), ClientClosedError);
 }
 
 TEST_F(SandboxDocsTest, ExitCodes) {

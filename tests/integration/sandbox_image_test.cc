@@ -17,7 +17,7 @@ using ::testing::StartsWith;
 
 struct LineCollector {
   std::mutex mu;
-  std::vector<std::string> lines;
+  std::vector<std::string> lines{};
   BuildLogCallback callback() {
     return [this](std::string_view line) {
       std::lock_guard lock(mu);

@@ -16,9 +16,9 @@ namespace {
 using ::testing::HasSubstr;
 
 struct InvalidCase {
-  std::string name;
+  std::string name{};
   std::function<void(SandboxCreateParams&)> mutate;
-  std::string message;
+  std::string message{};
 };
 
 void PrintTo(InvalidCase const& c, std::ostream* os) { *os << c.name; }

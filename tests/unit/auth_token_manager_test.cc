@@ -29,7 +29,7 @@ struct Harness {
   Clock::time_point now = Clock::time_point(seconds(1'800'000'000));
   std::atomic<int> fetches{0};
   std::function<grpc::Status(bool, std::string*)> behaviour;
-  std::vector<std::pair<spdlog::level::level_enum, std::string>> logs;
+  std::vector<std::pair<spdlog::level::level_enum, std::string>> logs{};
 
   AuthTokenManager make() {
     auto logger = std::make_shared<spdlog::logger>("test");
@@ -162,9 +162,7 @@ TEST(AuthTokenManagerTest, ProactiveRefreshFailureKeepsCurrentToken) {
   auto m = h.make();
   auto original = m.get();
   h.advance(seconds(70));
-  h.behaviour = [](bool, std::string*) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "oops");
-  };
+  h.behaviour = [](bool, std::string*) { return grpc::Status(grpc::StatusCode::INTERNAL, "oops"); };
   EXPECT_EQ(m.get(), original);
   EXPECT_EQ(h.fetches.load(), 2);
 }

@@ -73,8 +73,8 @@ TEST(ConfigTest, ActiveProfileIsUsedWithoutModalProfile) {
 
 TEST(ConfigTest, ModalProfileSelectsProfile) {
   TempFile file(kTwoProfiles, ".toml");
-  auto cfg = resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()},
-                                          {"MODAL_PROFILE", "default"}}));
+  auto cfg = resolve_config(
+      {}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()}, {"MODAL_PROFILE", "default"}}));
   EXPECT_EQ(cfg.profile_name, "default");
   EXPECT_EQ(cfg.server_url, "https://profile.example:443");
   EXPECT_EQ(cfg.token_id, "ak-profile");
@@ -87,21 +87,66 @@ TEST(ConfigTest, OptionsProfileBeatsModalProfile) {
   TempFile file(kTwoProfiles, ".toml");
   ClientOptions opts;
   opts.profile = "other";
-  auto cfg = resolve_config(opts, fake_env({{"MODAL_CONFIG_PATH", file.path().string()},
-                                            {"MODAL_PROFILE", "default"}}));
+  auto cfg = resolve_config(
+      opts, fake_env({{"MODAL_CONFIG_PATH", file.path().string()}, {"MODAL_PROFILE", "default"}}));
   EXPECT_EQ(cfg.profile_name, "other");
 }
 
 TEST(ConfigTest, UnknownProfileIsAConfigError) {
   TempFile file(kTwoProfiles, ".toml");
   try {
-    resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()},
-                                 {"MODAL_PROFILE", "nope"}}));
+    resolve_config(
+        {}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()}, {"MODAL_PROFILE", "nope"}}));
     FAIL() << "expected ConfigError";
   } catch (ConfigError const& e) {
     EXPECT_THAT(e.what(), HasSubstr("'nope'"));
     EXPECT_THAT(e.what(), HasSubstr(file.path().string()));
   }
+}
+
+TEST(ConfigTest, DevNullMeansNoProfiles) {
+  auto cfg = resolve_config(
+      {}, fake_env({{"MODAL_CONFIG_PATH", "/dev/null"}, {"MODAL_TOKEN_ID", "ak-env"}}));
+  EXPECT_EQ(cfg.config_path, "/dev/null");
+  EXPECT_EQ(cfg.profile_name, "");
+  EXPECT_EQ(cfg.token_id, "ak-env");
+}
+
+TEST(ConfigTest, EmptyFileMeansNoProfiles) {
+  TempFile file("", ".toml");
+  auto cfg = resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()}}));
+  EXPECT_EQ(cfg.profile_name, "");
+}
+
+TEST(ConfigTest, ADirectoryIsNotAConfigFile) {
+  TempDir dir;
+  EXPECT_THROW(resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", dir.path().string()}})),
+               ConfigError);
+}
+
+TEST(ConfigTest, NamedProfileWithoutAConfigFileIsAConfigError) {
+  TempDir dir;
+  auto const missing = (dir.path() / "absent.toml").string();
+  try {
+    resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", missing}, {"MODAL_PROFILE", "x"}}));
+    FAIL() << "expected ConfigError";
+  } catch (ConfigError const& e) {
+    EXPECT_THAT(e.what(), HasSubstr("profile 'x' not found"));
+    EXPECT_THAT(e.what(), HasSubstr(missing));
+  }
+  // Against /dev/null as well: it has no profiles.
+  EXPECT_THROW(
+      resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", "/dev/null"}, {"MODAL_PROFILE", "x"}})),
+      ConfigError);
+}
+
+TEST(ConfigTest, EmptyProfileOptionIgnoresModalProfile) {
+  TempDir dir;
+  ClientOptions o;
+  o.profile = "";
+  auto cfg = resolve_config(
+      o, fake_env({{"MODAL_CONFIG_PATH", (dir.path() / "none").string()}, {"MODAL_PROFILE", "x"}}));
+  EXPECT_EQ(cfg.profile_name, "");
 }
 
 TEST(ConfigTest, EnvironmentBeatsProfileAndOptionsBeatEnvironment) {
@@ -147,8 +192,8 @@ TEST(ConfigTest, EnvironmentBeatsProfileAndOptionsBeatEnvironment) {
 
 TEST(ConfigTest, EmptyEnvironmentVariablesAreIgnored) {
   TempFile file(kTwoProfiles, ".toml");
-  auto cfg = resolve_config({}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()},
-                                          {"MODAL_TOKEN_ID", ""}}));
+  auto cfg = resolve_config(
+      {}, fake_env({{"MODAL_CONFIG_PATH", file.path().string()}, {"MODAL_TOKEN_ID", ""}}));
   EXPECT_EQ(cfg.token_id, "ak-other");
 }
 
@@ -210,8 +255,8 @@ TEST(ConfigTest, ServerUrlSchemes) {
 
 TEST(ConfigTest, BadServerUrlFromEnvironmentIsAConfigError) {
   TempDir dir;
-  EXPECT_THROW(resolve_config({}, fake_env({{"HOME", dir.path().string()},
-                                            {"MODAL_SERVER_URL", "ftp://x"}})),
+  EXPECT_THROW(resolve_config(
+                   {}, fake_env({{"HOME", dir.path().string()}, {"MODAL_SERVER_URL", "ftp://x"}})),
                ConfigError);
 }
 
@@ -223,15 +268,15 @@ TEST(ConfigTest, LogLevels) {
   EXPECT_EQ(parse_log_level("error", "t"), LogLevel::kError);
   EXPECT_THROW(parse_log_level("verbose", "t"), ConfigError);
   TempDir dir;
-  EXPECT_THROW(resolve_config({}, fake_env({{"HOME", dir.path().string()},
-                                            {"MODAL_LOGLEVEL", "loud"}})),
-               ConfigError);
+  EXPECT_THROW(
+      resolve_config({}, fake_env({{"HOME", dir.path().string()}, {"MODAL_LOGLEVEL", "loud"}})),
+      ConfigError);
 }
 
 TEST(ConfigTest, InvalidMaxThrottleWaitIsIgnoredWithAWarning) {
   TempDir dir;
-  auto cfg = resolve_config({}, fake_env({{"HOME", dir.path().string()},
-                                          {"MODAL_MAX_THROTTLE_WAIT", "-3"}}));
+  auto cfg = resolve_config(
+      {}, fake_env({{"HOME", dir.path().string()}, {"MODAL_MAX_THROTTLE_WAIT", "-3"}}));
   EXPECT_FALSE(cfg.max_throttle_wait.has_value());
   ASSERT_EQ(cfg.warnings.size(), 1u);
   EXPECT_THAT(cfg.warnings[0], HasSubstr("MODAL_MAX_THROTTLE_WAIT"));

@@ -42,9 +42,9 @@ std::string read_all(ExecOutput& out) {
 
 /// A server holding `data` that breaks every stream after `every` bytes.
 struct BreakingServer {
-  std::string data;
-  std::size_t every;
-  std::vector<std::uint64_t> offsets;  // requested by each open
+  std::string data{};
+  std::size_t every{};
+  std::vector<std::uint64_t> offsets{};  // requested by each open
 
   std::unique_ptr<grpc::ClientReaderInterface<tcr::TaskExecStdioReadResponse>> open(
       tcr::TaskExecStdioReadRequest const& req) {
@@ -115,7 +115,7 @@ TEST(ExecOutputTest, NonRetryableErrorReachesTheReaderAfterTheDataBeforeIt) {
   EXPECT_THROW(out.next(piece), NotFoundError);
 }
 
-TEST(ExecOutputTest, StreamEndingAfterTheDeadlineIsTheTimeout) {
+TEST(ExecOutputTest, OutputOfACommandItsTimeoutKilledStaysReadable) {
   auto ch = std::make_shared<FakeExecChannel>();
   auto& timer = ch->target().fake_timer();
   auto const deadline = timer.now() + seconds(2);
@@ -123,42 +123,66 @@ TEST(ExecOutputTest, StreamEndingAfterTheDeadlineIsTheTimeout) {
     timer.advance(seconds(3));  // the command ran past its timeout and was killed
     return std::make_unique<Reader>(std::vector{chunk("before")}, grpc::Status::OK);
   };
-  ExecOutput out(ch, "ex-1", kStdout, deadline);
-  out.set_timeout_check([] { return true; });
-  std::string piece;
-  ASSERT_TRUE(out.next(piece));
-  EXPECT_EQ(piece, "before");
-  EXPECT_THROW(out.next(piece), ExecTimeoutError);
+  ExecOutput out(ch, "ex-1", kStdout, deadline, seconds(2));
+  EXPECT_EQ(read_all(out), "before");  // the stream ended: EOF; wait() tells the timeout
 }
 
-TEST(ExecOutputTest, StreamEndingAfterTheDeadlineOfACommandThatFinishedInTimeIsEof) {
+TEST(ExecOutputTest, BreaksJustAfterTheDeadlineAreStillRecovered) {
   auto ch = std::make_shared<FakeExecChannel>();
   auto& timer = ch->target().fake_timer();
   auto const deadline = timer.now() + seconds(2);
-  ch->on_stdio = [&](auto const&) {
-    timer.advance(seconds(3));
-    return std::make_unique<Reader>(std::vector{chunk("done")}, grpc::Status::OK);
+  int opens = 0;
+  ch->on_stdio = [&](auto const& req) {
+    if (++opens == 1) {
+      timer.advance(seconds(2) + milliseconds(500));  // past the deadline, within its grace
+      return std::make_unique<Reader>(std::vector{chunk("ab")},
+                                      grpc::Status(grpc::StatusCode::UNAVAILABLE, "broken"));
+    }
+    EXPECT_EQ(req.offset(), 2u);
+    return std::make_unique<Reader>(std::vector{chunk("cd")}, grpc::Status::OK);
   };
-  ExecOutput out(ch, "ex-1", kStdout, deadline);
-  out.set_timeout_check([] { return false; });
-  EXPECT_EQ(read_all(out), "done");
+  ExecOutput out(ch, "ex-1", kStdout, deadline, seconds(2));
+  EXPECT_EQ(read_all(out), "abcd");
 }
 
-TEST(ExecOutputTest, FailureAfterTheDeadlineIsNotRetried) {
+TEST(ExecOutputTest, AStreamThatDoesNotEndWithinTheGraceIsATimeout) {
   auto ch = std::make_shared<FakeExecChannel>();
   auto& timer = ch->target().fake_timer();
-  auto const deadline = timer.now() + seconds(1);
+  auto const deadline = timer.now() + seconds(2);
   int opens = 0;
   ch->on_stdio = [&](auto const&) {
     ++opens;
-    timer.advance(seconds(2));
-    return std::make_unique<Reader>(std::vector<tcr::TaskExecStdioReadResponse>{},
-                                    grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"));
+    timer.advance(seconds(2) + ExecOutput::kTimeoutGrace);  // the stream's own deadline
+    return std::make_unique<Reader>(std::vector{chunk("x")},
+                                    grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "late"));
   };
-  ExecOutput out(ch, "ex-1", kStdout, deadline);
+  ExecOutput out(ch, "ex-1", kStdout, deadline, seconds(2));
   std::string piece;
-  EXPECT_THROW(out.next(piece), ExecTimeoutError);
+  ASSERT_TRUE(out.next(piece));
+  EXPECT_EQ(piece, "x");
+  try {
+    out.next(piece);
+    FAIL() << "expected ExecTimeoutError";
+  } catch (ExecTimeoutError const& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("exec ex-1 exceeded its 2 s timeout"));
+  }
   EXPECT_EQ(opens, 1);
+}
+
+TEST(ExecOutputTest, ReadsWithADeadlineTimeOutWithoutConsuming) {
+  auto ch = std::make_shared<FakeExecChannel>();
+  auto& scope = ch->target().mutable_scope();
+  ch->on_stdio = [&](auto const&) {
+    return std::make_unique<Reader>(std::vector{chunk("x")}, grpc::Status::OK, &scope);
+  };
+  ExecOutput out(ch, "ex-1", kStdout, std::nullopt);
+  std::string piece;
+  ASSERT_EQ(out.next_until(piece, Clock::now() + seconds(5)), ByteSource::Next::kData);
+  EXPECT_EQ(piece, "x");
+  auto const t0 = Clock::now();
+  EXPECT_EQ(out.next_until(piece, Clock::now() + milliseconds(100)), ByteSource::Next::kTimeout);
+  EXPECT_GE(Clock::now() - t0, milliseconds(100));
+  scope.cancel();
 }
 
 TEST(ExecOutputTest, CancellingTheScopeDuringABlockedReadThrowsClientClosedError) {
@@ -227,8 +251,9 @@ TEST(ExecWaitTest, LongPollsThatRunTheirCourseAreReissued) {
     return grpc::Status::OK;
   };
   auto exit = wait_for_exit(ch, "ex-1", std::nullopt, {});
-  EXPECT_EQ(exit.code, 7);
-  EXPECT_FALSE(exit.killed_by_timeout);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 7);
+  EXPECT_FALSE(exit->killed_by_timeout);
   EXPECT_EQ(polls, 4);
   EXPECT_TRUE(timer.sleeps().empty());
 }
@@ -241,7 +266,7 @@ TEST(ExecWaitTest, TransientFailuresBackOffCappedAt1s) {
     resp->set_code(0);
     return grpc::Status::OK;
   };
-  EXPECT_EQ(wait_for_exit(ch, "ex-1", std::nullopt, {}).code, 0);
+  EXPECT_EQ(wait_for_exit(ch, "ex-1", std::nullopt, {})->code, 0);
   auto sleeps = ch.target().fake_timer().sleeps();
   ASSERT_EQ(sleeps.size(), 9u);
   EXPECT_EQ(sleeps[0], milliseconds(10));
@@ -257,8 +282,9 @@ TEST(ExecWaitTest, SignalIsReportedAs128PlusSignal) {
     return grpc::Status::OK;
   };
   auto exit = wait_for_exit(ch, "ex-1", std::nullopt, {});
-  EXPECT_EQ(exit.code, 128 + SIGTERM);
-  EXPECT_FALSE(exit.killed_by_timeout);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 128 + SIGTERM);
+  EXPECT_FALSE(exit->killed_by_timeout);
 }
 
 TEST(ExecWaitTest, SigkillAtTheDeadlineIsTheTimeout) {
@@ -271,8 +297,9 @@ TEST(ExecWaitTest, SigkillAtTheDeadlineIsTheTimeout) {
     return grpc::Status::OK;
   };
   auto exit = wait_for_exit(ch, "ex-1", deadline, {});
-  EXPECT_EQ(exit.code, 137);
-  EXPECT_TRUE(exit.killed_by_timeout);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 137);
+  EXPECT_TRUE(exit->killed_by_timeout);
 }
 
 TEST(ExecWaitTest, NoAnswerByTheDeadlineAndItsGraceThrowsExecTimeoutError) {
@@ -297,7 +324,7 @@ TEST(ExecWaitTest, ExpiredJwtIsRefreshed) {
     resp->set_code(3);
     return grpc::Status::OK;
   };
-  EXPECT_EQ(wait_for_exit(ch, "ex-1", std::nullopt, {}).code, 3);
+  EXPECT_EQ(wait_for_exit(ch, "ex-1", std::nullopt, {})->code, 3);
   EXPECT_EQ(ch.target().refreshes().size(), 1u);
 }
 
@@ -308,6 +335,21 @@ TEST(ExecWaitTest, ClosedDuringTheWaitThrowsClientClosedError) {
     return grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled");
   };
   EXPECT_THROW(wait_for_exit(ch, "ex-1", std::nullopt, {}), ClientClosedError);
+}
+
+TEST(ExecWaitTest, TheCallersDeadlineEndsTheWaitWithNoExit) {
+  FakeExecChannel ch;
+  auto& timer = ch.target().fake_timer();
+  int polls = 0;
+  ch.on_wait = [&](auto const&, tcr::TaskExecWaitResponse*) {
+    ++polls;
+    timer.advance(seconds(1));  // held until the attempt deadline, the caller's
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded");
+  };
+  CallControl control;
+  control.deadline = timer.now() + seconds(1);
+  EXPECT_FALSE(wait_for_exit(ch, "ex-1", std::nullopt, {}, control).has_value());
+  EXPECT_EQ(polls, 1);
 }
 
 TEST(ExecWaitTest, StallHookRunsWhileBlocked) {

@@ -91,8 +91,8 @@ class FakeTimer final : public Timer {
 
 /// One attempt as the FakeTarget saw it.
 struct PreparedAttempt {
-  std::string method;
-  AttemptMetadata metadata;
+  std::string method{};
+  AttemptMetadata metadata{};
   std::uint64_t generation = 0;
 };
 
@@ -128,9 +128,9 @@ class FakeTarget : public CallTarget {
   spdlog::logger& logger() override { return *logger_; }
 
   struct Observed {
-    std::string method;
-    grpc::StatusCode code;
-    int attempt;
+    std::string method{};
+    grpc::StatusCode code{};
+    int attempt{};
   };
 
   FakeTimer& fake_timer() { return timer_; }

@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 struct Captured {
-  std::vector<std::pair<LogLevel, std::string>> lines;
+  std::vector<std::pair<LogLevel, std::string>> lines{};
   LogSink sink() {
     return [this](LogLevel l, std::string_view m) { lines.emplace_back(l, std::string(m)); };
   }

@@ -38,11 +38,11 @@ struct EmulatorOptions {
   /// Log every call to stderr.
   bool verbose = false;
   /// Named Secrets created at startup in environment "main": name -> key/values.
-  std::map<std::string, std::map<std::string, std::string>> secrets;
+  std::map<std::string, std::map<std::string, std::string>> secrets{};
   /// EnvironmentSettings.image_builder_version reported for every environment.
   std::string image_builder_version = "2024.10";
   /// Proxies created at startup in environment "main" (ProxyGet finds only these).
-  std::vector<std::string> proxies;
+  std::vector<std::string> proxies{};
   /// Sandboxes per SandboxList page (clients page with before_timestamp).
   int sandbox_list_page_size = 100;
   /// Test knob: server streams (SandboxGetLogs, ImageJoinStreaming) fail with UNAVAILABLE
@@ -65,15 +65,15 @@ struct Fault {
   std::string message = "injected fault";
   /// When set, the status carries modal.client.RPCRetryPolicy{retry_after_secs} in its
   /// details (server-directed retry).
-  std::optional<double> retry_after_secs;
+  std::optional<double> retry_after_secs{};
 };
 
 /// One call as the server received it.
 struct ReceivedCall {
   /// Short RPC name, e.g. "AppGetOrCreate".
-  std::string method;
+  std::string method{};
   /// Client metadata (lower-case keys). Binary headers are omitted.
-  std::multimap<std::string, std::string> metadata;
+  std::multimap<std::string, std::string> metadata{};
   /// Status code the server answered with (0 = OK), once finished; -1 while running.
   int code = -1;
 };

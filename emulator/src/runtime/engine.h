@@ -40,7 +40,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   /// How launch() creates the process.
   struct Launch {
     SpawnRequest::Kind kind = SpawnRequest::Kind::kPlain;
-    std::string tmp_source;
+    std::string tmp_source{};
     int mnt_ns_fd = -1;
     int pid_ns_fd = -1;
     bool pause_forever = false;
@@ -90,13 +90,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // create_sandbox(), in order.
   struct Entrypoint {
-    ProcessSpec spec;
-    Launch how;
+    ProcessSpec spec{};
+    Launch how{};
   };
   struct Started {
-    std::shared_ptr<Process> process;
+    std::shared_ptr<Process> process{};
     bool isolated = false;
-    std::string workdir;
+    std::string workdir{};
   };
   /// A fresh <state_dir>/<sanitized id>[-N] holding the sandbox's tmp/ (mode 1777).
   absl::StatusOr<std::filesystem::path> make_sandbox_dir(std::string const& id);
@@ -117,13 +117,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   struct OutputPump {
     int fd = -1;
     uint64_t watch = 0;  // 0 while paused (not in epoll)
-    std::shared_ptr<OutputBuffer> buffer;
+    std::shared_ptr<OutputBuffer> buffer{};
     std::function<void()> on_output;
   };
   struct InputPump {
     int fd = -1;
     uint64_t watch = 0;  // 0 while idle (not in epoll)
-    std::shared_ptr<InputSink> sink;
+    std::shared_ptr<InputSink> sink{};
     bool pty = false;
   };
 

@@ -50,8 +50,8 @@ class IoLoop {
 
  private:
   struct Watch {
-    int fd;
-    std::shared_ptr<Handler> handler;
+    int fd{};
+    std::shared_ptr<Handler> handler{};
   };
   void run();
 
@@ -60,7 +60,8 @@ class IoLoop {
   std::mutex mu_;
   std::vector<std::function<void()>> tasks_;
   std::multimap<Deadline, std::pair<TimerId, std::function<void()>>> timers_;
-  std::unordered_map<TimerId, std::multimap<Deadline, std::pair<TimerId, std::function<void()>>>::iterator>
+  std::unordered_map<TimerId,
+                     std::multimap<Deadline, std::pair<TimerId, std::function<void()>>>::iterator>
       timer_index_;
   TimerId next_timer_ = 1;
   bool stopping_ = false;

@@ -73,7 +73,7 @@ class OutputBuffer {
 
   struct ReadChunk {
     uint64_t offset = 0;
-    std::string data;
+    std::string data{};
     bool eof = false;
   };
 
@@ -89,11 +89,10 @@ class OutputBuffer {
   /// Errors: OUT_OF_RANGE if `offset` was discarded (kBackPressure) or lies beyond the end
   /// of a closed stream; INVALID_ARGUMENT if max_bytes == 0.
   absl::StatusOr<ReadResult> read_into(uint64_t offset, size_t max_bytes, std::string* out,
-                                       Deadline deadline = kNoDeadline,
-                                       std::stop_token stop = {});
+                                       Deadline deadline = kNoDeadline, std::stop_token stop = {});
   /// Same as read_into, returning a fresh string.
-  absl::StatusOr<ReadChunk> read(uint64_t offset, size_t max_bytes,
-                                 Deadline deadline = kNoDeadline, std::stop_token stop = {});
+  absl::StatusOr<ReadChunk> read(uint64_t offset, size_t max_bytes, Deadline deadline = kNoDeadline,
+                                 std::stop_token stop = {});
 
   /// Acknowledges every byte before `offset` without reading (clamped to size()).
   void acknowledge(uint64_t offset);

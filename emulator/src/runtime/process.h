@@ -44,29 +44,29 @@ struct PtyOptions {
   uint16_t cols = 80;
   /// Exported as TERM / COLORTERM unless the environment sets them ("" = don't).
   std::string term = "xterm-256color";
-  std::string colorterm;
+  std::string colorterm{};
 };
 
 /// What to run.
 struct ProcessSpec {
   /// argv[0] is looked up in the PATH of `env` unless it contains '/'. No shell.
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   /// The complete environment. Nothing is inherited from the emulator except PATH and
   /// HOME when absent here (RuntimeOptions::default_path/default_home). For
   /// Sandbox::exec this is laid over the sandbox's environment (these entries win).
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env{};
   /// Working directory ("" = the emulator's cwd for Runtime::start_process, the
   /// sandbox's workdir for Sandbox::exec). Must exist.
-  std::string workdir;
-  std::optional<PtyOptions> pty;
+  std::string workdir{};
+  std::optional<PtyOptions> pty{};
   StdioMode stdout_mode = StdioMode::kPipe;
   StdioMode stderr_mode = StdioMode::kPipe;
   /// false: stdin is /dev/null and the sink discards everything.
   bool stdin_enabled = true;
   /// When set, the process group is SIGKILLed after this long (ExitStatus::timed_out).
-  std::optional<std::chrono::milliseconds> timeout;
-  OutputBufferOptions output_options;
-  InputSinkOptions input_options;
+  std::optional<std::chrono::milliseconds> timeout{};
+  OutputBufferOptions output_options{};
+  InputSinkOptions input_options{};
 };
 
 /**

@@ -35,14 +35,14 @@ struct RuntimeOptions {
   /// Root of per-sandbox state (<state_dir>/<sandbox>/tmp). Empty: a fresh
   /// $TMPDIR/modal-emulator-XXXXXX, removed by shutdown(). A given directory is created
   /// if needed and kept (its sandbox subdirectories are removed).
-  std::string state_dir;
+  std::string state_dir{};
   Isolation isolation = Isolation::kAuto;
   /// Log destination; empty = a private stderr logger.
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::logger> logger{};
   /// PATH / HOME given to processes whose environment lacks them. Empty: the emulator's
   /// own PATH / HOME, else the usual system PATH and "/root".
-  std::string default_path;
-  std::string default_home;
+  std::string default_path{};
+  std::string default_home{};
   /// Bound for shutdown() waiting for killed processes to be reaped.
   std::chrono::milliseconds shutdown_grace{5000};
   /// Detect exits through pidfds (Linux >= 5.3); false polls waitpid every 10 ms, which

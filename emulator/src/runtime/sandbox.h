@@ -28,24 +28,24 @@ namespace modal::emulator::runtime {
 
 struct SandboxSpec {
   /// Names the sandbox's state directory (<state_dir>/<id>); any string (sanitized).
-  std::string id;
+  std::string id{};
   /// Entrypoint argv; empty = an idle placeholder (`sleep infinity`) until terminated.
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   /// Environment of the entrypoint and base environment of every exec (env + secrets).
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> env{};
   /// Working directory of the entrypoint and default for execs. "" = /tmp, i.e. the
   /// sandbox's private tmp (its host directory when not isolated).
-  std::string workdir;
-  std::optional<PtyOptions> pty;
+  std::string workdir{};
+  std::optional<PtyOptions> pty{};
   /// Lifetime limit → SandboxOutcome::kTimeout.
-  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout{};
   /// Idle limit → SandboxOutcome::kIdleTimeout. Idle = no exec running and no activity
   /// (exec start/exit, entrypoint output, stdin, touch()) for this long.
-  std::optional<std::chrono::milliseconds> idle_timeout;
+  std::optional<std::chrono::milliseconds> idle_timeout{};
   /// Entrypoint logs (SandboxGetLogs): by default never block the sandbox, keep the
   /// newest 16 MiB per stream.
   OutputBufferOptions log_options{size_t{16} << 20, OverflowPolicy::kDropOldest, 0};
-  InputSinkOptions stdin_options;
+  InputSinkOptions stdin_options{};
 };
 
 enum class SandboxOutcome {
@@ -62,7 +62,7 @@ enum class SandboxOutcome {
 struct SandboxResult {
   SandboxOutcome outcome = SandboxOutcome::kExited;
   /// The entrypoint's exit status (signal 9 when the runtime killed it).
-  ExitStatus status;
+  ExitStatus status{};
   int exit_code() const { return status.exit_code(); }
 };
 

@@ -31,16 +31,16 @@ constexpr size_t kStackSize = size_t{512} << 10;
 #endif
 
 struct ChildContext {
-  SpawnRequest const* request;
-  char* const* argv;
-  char* const* envp;
-  char const* const* paths;
-  size_t path_count;
-  char* grandchild_stack;
-  volatile int error;
-  char const* volatile step;
-  volatile pid_t grandchild;
-  volatile int proc_mounted;
+  SpawnRequest const* request{};
+  char* const* argv{};
+  char* const* envp{};
+  char const* const* paths{};
+  size_t path_count{};
+  char* grandchild_stack{};
+  volatile int error{};
+  char const* volatile step{};
+  volatile pid_t grandchild{};
+  volatile int proc_mounted{};
 };
 
 [[noreturn]] MODAL_CHILD_CODE void child_fail(ChildContext* c, char const* step) {

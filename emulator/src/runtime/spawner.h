@@ -25,17 +25,17 @@ struct SpawnRequest {
   };
   Kind kind = Kind::kPlain;
   /// Candidates for execve, tried in order (PATH lookup done by the caller).
-  std::vector<std::string> exec_paths;
-  std::vector<std::string> args;
+  std::vector<std::string> exec_paths{};
+  std::vector<std::string> args{};
   /// "KEY=VALUE" entries: the complete environment.
-  std::vector<std::string> env;
+  std::vector<std::string> env{};
   /// chdir target ("" = stay).
-  std::string workdir;
+  std::string workdir{};
   /// The child's fds 0, 1, 2 (each must be >= 3 in the parent).
   int stdio[3] = {-1, -1, -1};
   /// stdio[0] is a PTY slave to make the controlling terminal.
   bool controlling_tty = false;
-  std::string tmp_source;
+  std::string tmp_source{};
   bool mount_proc = true;
   int mnt_ns_fd = -1;
   int pid_ns_fd = -1;
@@ -49,7 +49,7 @@ struct SpawnResult {
   /// errno of the failing step, 0 on success.
   int error = 0;
   /// Which step failed ("exec", "chdir", "clone", "mount --make-rprivate /", ...).
-  std::string step;
+  std::string step{};
   /// kNewNamespaces: a fresh /proc was mounted.
   bool proc_mounted = false;
 };

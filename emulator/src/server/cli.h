@@ -13,9 +13,9 @@ namespace modal::emulator {
 
 /// The parsed command line of `modal-emulator`.
 struct CommandLine {
-  EmulatorOptions options;
+  EmulatorOptions options{};
   /// --port-file: where to write the bound port once listening ("" = don't).
-  std::string port_file;
+  std::string port_file{};
   /// --help was given.
   bool help = false;
 };

@@ -131,7 +131,7 @@ class Core {
   std::map<std::string, std::deque<Fault>, std::less<>> faults_;
   struct LoggedCall {
     std::uint64_t seq = 0;
-    ReceivedCall call;
+    ReceivedCall call{};
   };
   std::deque<LoggedCall> calls_;
   std::uint64_t next_seq_ = 1;

@@ -31,6 +31,7 @@ modal::Client Emulator::client(modal::ClientOptions extra) const {
   set_unless_given(extra.token_secret, options().token_secret);
   set_unless_given(extra.environment, std::string());  // the server's default ("main")
   set_unless_given(extra.config_path, std::string(kNoConfigFile));
+  set_unless_given(extra.profile, std::string());                // "" ignores MODAL_PROFILE
   set_unless_given(extra.image_builder_version, std::string());  // the environment's
   set_unless_given(extra.log_level, modal::LogLevel::kWarn);
   set_unless_given(extra.max_throttle_wait,

@@ -38,14 +38,14 @@ class TokenIssuer {
   struct Verification {
     Verdict verdict = Verdict::kUnknown;
     /// The `sub` claim, when the token is known (valid or expired).
-    std::string subject;
+    std::string subject{};
   };
   /// Checks a token presented by a client.
   Verification verify(std::string_view token) const;
 
  private:
   struct Entry {
-    std::string subject;
+    std::string subject{};
     std::int64_t exp = 0;
   };
   void prune_locked(double now);

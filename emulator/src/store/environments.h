@@ -15,8 +15,8 @@ namespace modal::emulator {
 inline constexpr std::string_view kDefaultEnvironment = "main";
 
 struct EnvironmentRecord {
-  std::string id;  // en-...
-  std::string name;
+  std::string id{};  // en-...
+  std::string name{};
   double created_at = 0;
 };
 

@@ -16,17 +16,17 @@ namespace modal::emulator {
 /// An image from ImageGetOrCreate (control/images.cc). Builds are emulated: nothing is
 /// pulled or built, commands of sandboxes run on the host's own userland.
 struct ImageRecord {
-  std::string id;  // im-...
+  std::string id{};  // im-...
   /// The registry tag from "FROM <tag>" of the first dockerfile command ("" if none).
-  std::string tag;
-  std::vector<std::string> dockerfile_commands;
-  std::string builder_version;
+  std::string tag{};
+  std::vector<std::string> dockerfile_commands{};
+  std::string builder_version{};
   double created_at = 0;
   /// Build log lines, in order; ImageJoinStreaming entry ids are 1-based indexes into it.
-  std::vector<std::string> build_log;
+  std::vector<std::string> build_log{};
   /// GENERIC_STATUS_SUCCESS (1) or GENERIC_STATUS_FAILURE (2), with `exception` on failure.
   int status = 0;
-  std::string exception;
+  std::string exception{};
   bool succeeded() const;
 };
 
@@ -47,7 +47,7 @@ class ImageStore {
   bool contains(std::string_view id) const;
 
   struct Lookup {
-    ImageRecord image;
+    ImageRecord image{};
     /// True when `image` is an earlier successful build of the same key.
     bool cached = false;
   };

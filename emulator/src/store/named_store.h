@@ -38,11 +38,11 @@ namespace modal::emulator {
 /// What every named object has. NamedStore fills these fields; a domain's record derives
 /// from it and adds its payload.
 struct NamedObject {
-  std::string id;  // <ObjectKind::id_prefix>-...
+  std::string id{};  // <ObjectKind::id_prefix>-...
   /// The name the object was created with (may be "" for anonymous ones).
-  std::string name;
+  std::string name{};
   /// The resolved environment name.
-  std::string environment;
+  std::string environment{};
   /// EPHEMERAL / ANONYMOUS_OWNED_BY_APP: reachable by id only, never bound to `name`.
   bool anonymous = false;
   double created_at = 0;
@@ -60,13 +60,13 @@ enum class Overwrite {
 /// answers with.
 struct ObjectKind {
   /// "App": NOT_FOUND "App 'x' not found", ALREADY_EXISTS "App 'x' already exists".
-  std::string_view kind;
+  std::string_view kind{};
   /// Id prefix: "ap" -> "ap-...".
-  std::string_view id_prefix;
+  std::string_view id_prefix{};
   /// INVALID_ARGUMENT "<name_field> must not be empty" when creating without a name.
-  std::string_view name_field;
+  std::string_view name_field{};
   /// INVALID_ARGUMENT "Unsupported object_creation_type N for <rpc>".
-  std::string_view rpc;
+  std::string_view rpc{};
   Overwrite overwrite = Overwrite::kNewObject;
 };
 

@@ -139,14 +139,14 @@ std::optional<runtime::PtyOptions> pty_options(modal::client::PTYInfo const& inf
 
 /// What SandboxRegistry::create needs beyond the definition.
 struct SandboxLaunch {
-  std::string app_id;
-  std::string app_name;
-  std::string environment;
-  std::string image_id;
+  std::string app_id{};
+  std::string app_name{};
+  std::string environment{};
+  std::string image_id{};
   /// Entrypoint environment: secrets merged in order, then the definition's variables.
-  std::map<std::string, std::string> env;
-  std::map<std::string, std::string> tags;
-  modal::client::Sandbox definition;
+  std::map<std::string, std::string> env{};
+  std::map<std::string, std::string> tags{};
+  modal::client::Sandbox definition{};
 };
 
 /**
