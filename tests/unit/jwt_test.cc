@@ -19,9 +19,20 @@ TEST(JwtTest, ParsesExp) {
   auto claims = parse_jwt(make_jwt(R"({"exp":1900000000,"sub":"x"})"));
   ASSERT_TRUE(claims.has_value());
   ASSERT_TRUE(claims->expires_at.has_value());
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(
-                claims->expires_at->time_since_epoch()).count(),
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims->expires_at->time_since_epoch())
+                .count(),
             1900000000);
+}
+
+TEST(JwtTest, AnExpBeyondTheClocksRangeIsClampedNotUndefined) {
+  // Found by fuzz_jwt: 1.7e21 s does not fit system_clock's int64 nanoseconds.
+  auto far = parse_jwt(make_jwt(R"({"exp":1.76723e+21})"));
+  ASSERT_TRUE(far.has_value() && far->expires_at.has_value());
+  EXPECT_GT(*far->expires_at,
+            std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100));
+  auto past = parse_jwt(make_jwt(R"({"exp":-1e300})"));
+  ASSERT_TRUE(past.has_value() && past->expires_at.has_value());
+  EXPECT_LT(*past->expires_at, std::chrono::system_clock::now());
 }
 
 TEST(JwtTest, AcceptsPaddedPayload) {
