@@ -8,9 +8,10 @@
 #    since the base (below), with the build's compile_commands.json. A changed .cc is checked
 #    as itself; a changed header through one translation unit that includes it (its own .cc
 #    when there is one). Diagnostics are shown only for the changed files themselves.
-#    Base: $MODAL_LINT_BASE if set; else the merge base of HEAD and origin/main, unless that
-#    is HEAD itself (CI on main: the last commit is the change), then HEAD~1; with neither,
-#    every file. Uncommitted changes count as changed.
+#    Base: $MODAL_LINT_BASE if set; else the merge base of HEAD and origin/main (or, without
+#    origin/main, the local main), unless that is HEAD itself (CI on main: the last commit
+#    is the change); else HEAD~1; with none of these (a one-commit shallow clone), every
+#    file. Uncommitted changes count as changed.
 #
 # Usage: scripts/lint.sh [--format-only | --tidy-only]
 #
@@ -65,12 +66,22 @@ if [[ ${do_tidy} -eq 1 ]]; then
     exit 1
   fi
   base="${MODAL_LINT_BASE:-}"
-  if [[ -z "${base}" ]]; then
-    if git rev-parse -q --verify origin/main >/dev/null; then
-      base="$(git merge-base HEAD origin/main)"
-      [[ "${base}" == "$(git rev-parse HEAD)" ]] && base=""
-    fi
-    if [[ -z "${base}" ]] && git rev-parse -q --verify HEAD~1 >/dev/null; then
+  if [[ -n "${base}" ]]; then
+    git rev-parse -q --verify "${base}^{commit}" >/dev/null ||
+      { echo "lint.sh: MODAL_LINT_BASE=${base} is not a commit" >&2; exit 2; }
+  else
+    head="$(git rev-parse HEAD)"
+    # The first of origin/main and main that exists and shares history with HEAD (a fresh
+    # or shallow clone may have neither, or no merge base), unless the merge base is HEAD
+    # itself (HEAD is on main: the last commit is the change).
+    for ref in origin/main main; do
+      git rev-parse -q --verify "${ref}^{commit}" >/dev/null || continue
+      mb="$(git merge-base HEAD "${ref}" 2>/dev/null || true)"
+      [[ -n "${mb}" ]] || continue
+      [[ "${mb}" != "${head}" ]] && base="${mb}"
+      break
+    done
+    if [[ -z "${base}" ]] && git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null; then
       base="$(git rev-parse HEAD~1)"
     fi
   fi
