@@ -72,7 +72,8 @@ for target in "${targets[@]}"; do
   if "${binary}" -max_total_time="${seconds}" -timeout=25 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="${work}/artifacts/" "${work}/corpus" \
       >"${work}/fuzz.log" 2>&1; then
-    grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done)' "${work}/fuzz.log" || true
+    grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done)' "${work}/fuzz.log" ||
+      true
   else
     tail -n 80 "${work}/fuzz.log"
     for input in "${work}"/artifacts/*; do

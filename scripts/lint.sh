@@ -89,7 +89,8 @@ if [[ ${do_tidy} -eq 1 ]]; then
     mapfile -t changed < <({ git diff --name-only --diff-filter=ACMR "${base}" --;
       git ls-files --others --exclude-standard; } | grep -E "${cxx_files_regex}" | sort -u |
       while read -r f; do [[ -f "${f}" ]] && echo "${f}"; done)
-    echo "==> clang-tidy: ${#changed[@]} C++ file(s) changed since $(git rev-parse --short "${base}")"
+    echo "==> clang-tidy: ${#changed[@]} C++ file(s) changed since" \
+      "$(git rev-parse --short "${base}")"
   else
     mapfile -t changed < <(git ls-files | grep -E "${cxx_files_regex}")
     echo "==> clang-tidy: no base revision; all ${#changed[@]} C++ files"
