@@ -47,6 +47,7 @@ char* OutputBuffer::locate_locked(uint64_t offset) const {
 }
 
 void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
+  if (retains()) return;  // retained output is never consumed
   uint64_t const target = std::min(offset, end_);
   if (target <= start_) return;
   start_ = target;
@@ -58,8 +59,7 @@ void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
   }
 }
 
-absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset,
-                                                                 size_t max_bytes,
+absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset, size_t max_bytes,
                                                                  std::string* out,
                                                                  Deadline deadline,
                                                                  std::stop_token stop) {
@@ -73,12 +73,13 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
       if (offset <= end_) {
         acknowledge_locked(offset, &fire_space);
         if (offset < start_) {
-          if (options_.overflow == OverflowPolicy::kDropOldest) {
-            offset = start_;
+          if (retains()) {
+            offset = start_;  // fell out of the window: the oldest retained byte
           } else {
-            error = absl::OutOfRangeError(
-                absl::StrCat("output offset ", offset, " was already acknowledged; the first "
-                             "available offset is ", start_));
+            error = absl::OutOfRangeError(absl::StrCat("output offset ", offset,
+                                                       " was already acknowledged; the first "
+                                                       "available offset is ",
+                                                       start_));
             break;
           }
         }
@@ -104,9 +105,8 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
           break;
         }
       } else if (closed_) {
-        error = absl::OutOfRangeError(
-            absl::StrCat("output offset ", offset, " is beyond the end of the stream (", end_,
-                         " bytes)"));
+        error = absl::OutOfRangeError(absl::StrCat(
+            "output offset ", offset, " is beyond the end of the stream (", end_, " bytes)"));
         break;
       }
       if (fire_space) {
@@ -204,9 +204,6 @@ size_t OutputBuffer::prepare(size_t max_bytes, struct iovec* iov, size_t max_iov
       return 0;
     }
     n = std::min(n, room);
-  } else if (end_ + n - start_ > options_.capacity) {
-    start_ = end_ + n - options_.capacity;
-    discard_locked();
   }
   if (blocks_.empty()) base_ = end_ - end_ % block_size_;
   while (base_ + blocks_.size() * block_size_ < end_ + n) {
@@ -236,6 +233,10 @@ void OutputBuffer::commit(size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return;
   end_ += n;
+  if (retains() && end_ - start_ > options_.capacity) {
+    start_ = end_ - options_.capacity;  // the newest `capacity` bytes stay
+    discard_locked();
+  }
   if (waiters_ > 0) data_cv_.notify_all();
 }
 
