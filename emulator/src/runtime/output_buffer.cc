@@ -63,6 +63,12 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
                                                                  std::string* out,
                                                                  Deadline deadline,
                                                                  std::stop_token stop) {
+  return read_into_keeping(offset, offset, max_bytes, out, deadline, std::move(stop));
+}
+
+absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into_keeping(
+    uint64_t offset, uint64_t acknowledge, size_t max_bytes, std::string* out, Deadline deadline,
+    std::stop_token stop) {
   if (max_bytes == 0) return absl::InvalidArgumentError("max_bytes must be positive");
   bool fire_space = false;
   ReadResult result;
@@ -71,7 +77,7 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       if (offset <= end_) {
-        acknowledge_locked(offset, &fire_space);
+        acknowledge_locked(std::min(acknowledge, offset), &fire_space);
         if (offset < start_) {
           if (retains()) {
             offset = start_;  // fell out of the window: the oldest retained byte

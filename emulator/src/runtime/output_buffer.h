@@ -111,6 +111,14 @@ class OutputBuffer {
   /// of a closed stream; INVALID_ARGUMENT if max_bytes == 0.
   absl::StatusOr<ReadResult> read_into(uint64_t offset, size_t max_bytes, std::string* out,
                                        Deadline deadline = kNoDeadline, std::stop_token stop = {});
+  /// Like read_into(), but acknowledges only the bytes before `acknowledge` (clamped to
+  /// `offset`), not every byte before `offset`: for a reader that keeps a window of bytes
+  /// it has sent but its client has not confirmed, so that the client can come back for
+  /// them. read_into(o, ...) is read_into_keeping(o, o, ...).
+  absl::StatusOr<ReadResult> read_into_keeping(uint64_t offset, uint64_t acknowledge,
+                                               size_t max_bytes, std::string* out,
+                                               Deadline deadline = kNoDeadline,
+                                               std::stop_token stop = {});
   /// Same as read_into, returning a fresh string.
   absl::StatusOr<ReadChunk> read(uint64_t offset, size_t max_bytes, Deadline deadline = kNoDeadline,
                                  std::stop_token stop = {});
