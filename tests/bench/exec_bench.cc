@@ -11,7 +11,6 @@
 // client_minflt_per_GiB and emulator_minflt_per_GiB (minor page faults, /proc/PID/stat).
 // See docs/performance.md.
 #include <benchmark/benchmark.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -19,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,7 +44,9 @@ std::uint64_t bench_bytes() {
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  auto tv = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
@@ -78,6 +80,7 @@ class EmulatorProcess {
     std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file",
                                      port_file};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
@@ -138,7 +141,7 @@ struct World {
 };
 World* world = nullptr;
 
-void BM_ExecRoundTrip(benchmark::State& state) {
+void BM_ExecRoundTrip(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
   auto& sb = *world->sandbox;
   sb.exec({"true"}).wait();  // warm: router session and connection exist
   rpc_times.reset();
@@ -148,7 +151,7 @@ void BM_ExecRoundTrip(benchmark::State& state) {
   }
   // Where the round trip goes: the two RPCs as the client saw them.
   auto avg = [](std::int64_t total, std::int64_t n) {
-    return n ? static_cast<double>(total) / n : 0.0;
+    return n ? static_cast<double>(total) / static_cast<double>(n) : 0.0;
   };
   state.counters["TaskExecStart_us"] = avg(rpc_times.start_us, rpc_times.start_n);
   state.counters["TaskExecWait_us"] = avg(rpc_times.wait_us, rpc_times.wait_n);
@@ -157,7 +160,7 @@ BENCHMARK(BM_ExecRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 /// range(0): concurrent readers; range(1): 0 = StreamReader::read() into one reused 1 MiB
 /// buffer (allocation-free), 1 = read_chunk() (each chunk a string the caller owns).
-void BM_StdoutThroughput(benchmark::State& state) {
+void BM_StdoutThroughput(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
   auto& sb = *world->sandbox;
   int const readers = static_cast<int>(state.range(0));
   bool const chunks = state.range(1) == 1;
@@ -174,6 +177,7 @@ void BM_StdoutThroughput(benchmark::State& state) {
     double const minflt0 = minor_faults();
     double const emulator_minflt0 = world->emulator->minor_faults();
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(readers));
     for (int r = 0; r < readers; ++r) {
       threads.emplace_back([&] {
         modal::SandboxExecParams params;

@@ -45,7 +45,9 @@ Usage usage() {
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  auto tv = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   u.cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
   return u;
 }
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
       std::atomic<std::uint64_t> got{0};
       std::atomic<bool> failed{false};
       std::vector<std::thread> threads;
+      threads.reserve(static_cast<std::size_t>(iterations));
       for (int r = 0; r < iterations; ++r) {
         threads.emplace_back([&] {
           try {

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -120,7 +121,7 @@ TEST_F(ExecFaultsTest, SixteenMiBOfStdinEchoedByteExactDespiteFailingWrites) {
   std::string echoed;
   std::thread reader([&] { echoed = p.stdout_stream().read_all(); });
   auto in = p.stdin_stream();
-  std::size_t const piece = 300 * 1000;  // not a power of two: offsets are not aligned
+  std::size_t const piece = std::size_t{300} * 1000;  // not a power of two: offsets are not aligned
   for (std::size_t off = 0; off < input.size(); off += piece) {
     in.write(std::string_view(input).substr(off, piece));
   }
@@ -154,6 +155,7 @@ TEST_F(ExecFaultsTest, ConcurrentCallersShareOneJwtRefresh) {
   EXPECT_EQ(sb().exec({"true"}).wait(), 0);
   emu().expire_router_tokens();
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
@@ -199,6 +201,7 @@ TEST_F(ExecFaultsTest, ThirtyTwoConcurrentExecsFromThirtyTwoThreads) {
   std::vector<std::string> outputs(kThreads);
   std::vector<int> codes(kThreads, -1);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       auto p = sb().exec({"sh", "-c", "echo exec-$0; exit $(($0 % 7))", std::to_string(i)});
@@ -246,8 +249,10 @@ class CuttingProxy {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 16);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 16) != 0) {
+      throw std::runtime_error("CuttingProxy: cannot listen on loopback");
+    }
     socklen_t len = sizeof addr;
     ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
@@ -293,7 +298,7 @@ class CuttingProxy {
   // while (bytes in flight that the network will lose: the server's writes complete),
   // then resets both connections.
   void pump(int client, int server, std::uint64_t cut) {
-    std::vector<char> buf(64 * 1024);
+    std::vector<char> buf(std::size_t{64} * 1024);
     std::uint64_t down = 0;
     bool cutting = false;
     std::optional<std::chrono::steady_clock::time_point> cut_at;
@@ -430,7 +435,7 @@ TEST_F(ExecFaultsTest, ReadReopenedAfterARealConnectionDropMidMessage) {
   };
   // Cut the next connection 10.5 MB into the stream, inside a message; the proxy swallows
   // what the server sends for 300 ms more (in flight, lost with the connection).
-  proxy.cut_after((std::uint64_t{10} << 20) + 512 * 1024 + 17);
+  proxy.cut_after((std::uint64_t{10} << 20) + std::uint64_t{512} * 1024 + 17);
   auto cut_stream = router();
   auto const broken = read_from(*cut_stream);
   EXPECT_FALSE(broken.ok());

@@ -59,16 +59,17 @@ void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
   }
 }
 
-absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset, size_t max_bytes,
-                                                                 std::string* out,
-                                                                 Deadline deadline,
-                                                                 std::stop_token stop) {
-  return read_into_keeping(offset, offset, max_bytes, out, deadline, std::move(stop));
+absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(
+    uint64_t offset, size_t max_bytes, std::string* out, Deadline deadline,
+    // The API's by-value token.
+    // NOLINTNEXTLINE(performance-unnecessary-value-param)
+    std::stop_token stop) {
+  return read_into_keeping(offset, offset, max_bytes, out, deadline, stop);
 }
 
 absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into_keeping(
     uint64_t offset, uint64_t acknowledge, size_t max_bytes, std::string* out, Deadline deadline,
-    std::stop_token stop) {
+    std::stop_token const& stop) {
   if (max_bytes == 0) return absl::InvalidArgumentError("max_bytes must be positive");
   bool fire_space = false;
   ReadResult result;

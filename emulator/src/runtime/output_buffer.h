@@ -118,7 +118,7 @@ class OutputBuffer {
   absl::StatusOr<ReadResult> read_into_keeping(uint64_t offset, uint64_t acknowledge,
                                                size_t max_bytes, std::string* out,
                                                Deadline deadline = kNoDeadline,
-                                               std::stop_token stop = {});
+                                               std::stop_token const& stop = {});
   /// Same as read_into, returning a fresh string.
   absl::StatusOr<ReadChunk> read(uint64_t offset, size_t max_bytes, Deadline deadline = kNoDeadline,
                                  std::stop_token stop = {});
