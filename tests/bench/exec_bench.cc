@@ -4,11 +4,13 @@
 //   BM_ExecRoundTrip       exec `true` → wait on a warm Sandbox
 //   BM_StdoutThroughput/N  N concurrent execs of `head -c BYTES /dev/zero`, each read to
 //                          the end (BYTES = MODAL_BENCH_BYTES, default 1 GiB)
+//                          read with read() into a reused buffer (chunks:0) or with
+//                          read_chunk() (chunks:1)
 // Counters: bytes_per_second, client_cpu_s_per_GiB (user + system CPU of this process
-// per GiB streamed), emulator_cpu_s_per_GiB (the emulator and the commands it ran).
+// per GiB streamed), emulator_cpu_s_per_GiB (the emulator and the commands it ran),
+// client_minflt_per_GiB and emulator_minflt_per_GiB (minor page faults, /proc/PID/stat).
 // See docs/performance.md.
 #include <benchmark/benchmark.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -41,9 +44,30 @@ std::uint64_t bench_bytes() {
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  auto tv = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
+
+/// Fields 10..17 of /proc/PID/stat (minflt, cminflt, majflt, cmajflt, utime, stime,
+/// cutime, cstime), indexed from 10.
+std::vector<double> stat_fields(std::string const& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<double> out(8, 0.0);
+  auto const close = stat.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  for (int i = 3; i <= 17 && fields >> f; ++i) {
+    if (i >= 10) out[static_cast<std::size_t>(i - 10)] = std::stod(f);
+  }
+  return out;
+}
+
+/// Minor page faults of this process so far (/proc/self/stat).
+double minor_faults() { return stat_fields("self")[0]; }
 
 /// A modal-emulator child process on an ephemeral loopback port.
 class EmulatorProcess {
@@ -56,6 +80,7 @@ class EmulatorProcess {
     std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file",
                                      port_file};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
@@ -81,18 +106,11 @@ class EmulatorProcess {
   /// CPU seconds (user + system) of the emulator and of its reaped children (the
   /// commands it ran), from /proc/PID/stat.
   double cpu_seconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto const close = stat.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string f;
-    double ticks = 0;
-    for (int i = 3; i <= 17 && fields >> f; ++i) {
-      if (i >= 14) ticks += std::stod(f);  // utime, stime, cutime, cstime
-    }
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    auto const f = stat_fields(std::to_string(pid_));
+    return (f[4] + f[5] + f[6] + f[7]) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
+  /// Minor page faults of the emulator itself (not of the commands it ran).
+  double minor_faults() const { return stat_fields(std::to_string(pid_))[0]; }
 
  private:
   std::filesystem::path dir_;
@@ -123,7 +141,7 @@ struct World {
 };
 World* world = nullptr;
 
-void BM_ExecRoundTrip(benchmark::State& state) {
+void BM_ExecRoundTrip(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
   auto& sb = *world->sandbox;
   sb.exec({"true"}).wait();  // warm: router session and connection exist
   rpc_times.reset();
@@ -133,31 +151,46 @@ void BM_ExecRoundTrip(benchmark::State& state) {
   }
   // Where the round trip goes: the two RPCs as the client saw them.
   auto avg = [](std::int64_t total, std::int64_t n) {
-    return n ? static_cast<double>(total) / n : 0.0;
+    return n ? static_cast<double>(total) / static_cast<double>(n) : 0.0;
   };
   state.counters["TaskExecStart_us"] = avg(rpc_times.start_us, rpc_times.start_n);
   state.counters["TaskExecWait_us"] = avg(rpc_times.wait_us, rpc_times.wait_n);
 }
 BENCHMARK(BM_ExecRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void BM_StdoutThroughput(benchmark::State& state) {
+/// range(0): concurrent readers; range(1): 0 = StreamReader::read() into one reused 1 MiB
+/// buffer (allocation-free), 1 = read_chunk() (each chunk a string the caller owns).
+void BM_StdoutThroughput(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
   auto& sb = *world->sandbox;
   int const readers = static_cast<int>(state.range(0));
+  bool const chunks = state.range(1) == 1;
   std::uint64_t const bytes = bench_bytes();
   std::uint64_t total = 0;
   double cpu = 0;
   double emulator_cpu = 0;
+  double minflt = 0;
+  double emulator_minflt = 0;
   for (auto _ : state) {
     std::atomic<std::uint64_t> got{0};
     double const cpu0 = cpu_seconds();
     double const emulator_cpu0 = world->emulator->cpu_seconds();
+    double const minflt0 = minor_faults();
+    double const emulator_minflt0 = world->emulator->minor_faults();
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(readers));
     for (int r = 0; r < readers; ++r) {
       threads.emplace_back([&] {
-        auto p = sb.exec({"head", "-c", std::to_string(bytes), "/dev/zero"});
+        modal::SandboxExecParams params;
+        params.stderr_behavior = modal::StdioBehavior::kIgnore;
+        auto p = sb.exec({"head", "-c", std::to_string(bytes), "/dev/zero"}, params);
         auto out = p.stdout_stream();
         std::uint64_t n = 0;
-        while (auto chunk = out.read_chunk()) n += chunk->size();
+        if (chunks) {
+          while (auto chunk = out.read_chunk()) n += chunk->size();
+        } else {
+          std::vector<char> buffer(std::size_t{1} << 20);
+          while (auto const k = out.read(buffer)) n += k;
+        }
         p.wait();
         got += n;
       });
@@ -165,6 +198,8 @@ void BM_StdoutThroughput(benchmark::State& state) {
     for (auto& t : threads) t.join();
     cpu += cpu_seconds() - cpu0;
     emulator_cpu += world->emulator->cpu_seconds() - emulator_cpu0;
+    minflt += minor_faults() - minflt0;
+    emulator_minflt += world->emulator->minor_faults() - emulator_minflt0;
     if (got.load() != bytes * readers) state.SkipWithError("short read");
     total += got.load();
   }
@@ -173,8 +208,18 @@ void BM_StdoutThroughput(benchmark::State& state) {
   state.counters["client_cpu_s_per_GiB"] = total == 0 ? 0.0 : cpu / gib;
   // The emulator's own CPU plus the commands' (head writing /dev/zero into the pipe).
   state.counters["emulator_cpu_s_per_GiB"] = total == 0 ? 0.0 : emulator_cpu / gib;
+  // Page faults: memory returned to the kernel and touched again shows up here.
+  state.counters["client_minflt_per_GiB"] = total == 0 ? 0.0 : minflt / gib;
+  state.counters["emulator_minflt_per_GiB"] = total == 0 ? 0.0 : emulator_minflt / gib;
 }
-BENCHMARK(BM_StdoutThroughput)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StdoutThroughput)
+    ->ArgNames({"readers", "chunks"})
+    ->Args({1, 0})
+    ->Args({8, 0})
+    ->Args({1, 1})
+    ->Args({8, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -82,8 +82,8 @@ class Child {
         out_buf_.erase(0, nl + 1);
         return line;
       }
-      auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - Clock::now());
+      auto const left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd p{out_fd_, POLLIN, 0};
       if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -146,8 +146,8 @@ std::optional<int> wait_for_port_file(std::filesystem::path const& path,
 void run_until_signal(int sig) {
   modal::testing_util::TempDir dir;
   auto const port_file = dir / "port";
-  Child child({"--port", "0", "--port-file", port_file.string(), "--secret",
-               "seeded:API_KEY=k,REGION=eu"});
+  Child child(
+      {"--port", "0", "--port-file", port_file.string(), "--secret", "seeded:API_KEY=k,REGION=eu"});
   ASSERT_GT(child.pid(), 0);
   auto port = wait_for_port_file(port_file, std::chrono::seconds(20));
   ASSERT_TRUE(port.has_value()) << child.drain_stderr();
@@ -208,6 +208,89 @@ TEST(EmulatorBinaryTest, CredentialFlagsAreEnforced) {
   EXPECT_THAT(child.drain_stderr(), HasSubstr("AuthTokenGet"));
 }
 
+/// What a Sandbox given Secret `secret_name` prints for `script` (sh -c), read through
+/// SandboxGetLogs from the emulator at `port`.
+std::string sandbox_output(int port, std::string const& secret_name, std::string const& script) {
+  RawClient client("127.0.0.1:" + std::to_string(port));
+  modal::client::SecretGetOrCreateRequest secret_req;
+  secret_req.set_deployment_name(secret_name);
+  modal::client::SecretGetOrCreateResponse secret;
+  auto st = client.stub().SecretGetOrCreate(RawClient::context().get(), secret_req, &secret);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  modal::client::AppGetOrCreateRequest app_req;
+  app_req.set_app_name("binary-test");
+  app_req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
+  modal::client::AppGetOrCreateResponse app;
+  st = client.stub().AppGetOrCreate(RawClient::context().get(), app_req, &app);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  modal::client::ImageGetOrCreateRequest img_req;
+  img_req.set_app_id(app.app_id());
+  img_req.mutable_image()->add_dockerfile_commands("FROM alpine:3.21");
+  modal::client::ImageGetOrCreateResponse img;
+  st = client.stub().ImageGetOrCreate(RawClient::context().get(), img_req, &img);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  modal::client::SandboxCreateRequest sb_req;
+  sb_req.set_app_id(app.app_id());
+  auto* def = sb_req.mutable_definition();
+  def->set_image_id(img.image_id());
+  def->add_entrypoint_args("sh");
+  def->add_entrypoint_args("-c");
+  def->add_entrypoint_args(script);
+  def->add_secret_ids(secret.secret_id());
+  def->set_timeout_secs(60);
+  modal::client::SandboxCreateResponse sb;
+  st = client.stub().SandboxCreate(RawClient::context().get(), sb_req, &sb);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  modal::client::SandboxGetLogsRequest logs_req;
+  logs_req.set_sandbox_id(sb.sandbox_id());
+  logs_req.set_file_descriptor(modal::client::FILE_DESCRIPTOR_STDOUT);
+  logs_req.set_timeout(30);
+  logs_req.set_last_entry_id("0-0");
+  auto ctx = RawClient::context();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = client.stub().SandboxGetLogs(ctx.get(), logs_req);
+  std::string out;
+  modal::client::TaskLogsBatch batch;
+  bool eof = false;
+  while (reader->Read(&batch)) {
+    for (auto const& item : batch.items()) out += item.data();
+    eof = eof || batch.eof();
+  }
+  st = reader->Finish();
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(eof);
+  return out;
+}
+
+TEST(EmulatorBinaryTest, SecretFlagsTakeAnyValue) {
+  modal::testing_util::TempDir dir;
+  auto const port_file = dir / "port";
+  // One key per --secret (merged into one Secret), a value with commas and quotes, and the
+  // compact form with an escaped comma.
+  Child child({"--port-file", port_file.string(), "--secret", R"(seeded:JSON={"a":1,"b":2})",
+               "--secret", R"(seeded:LIST=x\,y=z,OTHER=o)"});
+  auto port = wait_for_port_file(port_file, std::chrono::seconds(20));
+  ASSERT_TRUE(port.has_value()) << child.drain_stderr();
+  EXPECT_EQ(sandbox_output(*port, "seeded", R"(printf '%s|%s|%s' "$JSON" "$LIST" "$OTHER")"),
+            R"({"a":1,"b":2}|x,y=z|o)");
+  ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+  auto status = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+}
+
+TEST(EmulatorBinaryTest, AnInvalidSecretKeyExitsTwo) {
+  Child child({"--secret", "n:1A=b"});
+  auto status = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  std::string const err = child.drain_stderr();
+  EXPECT_THAT(err, HasSubstr("--secret n: invalid key '1A'"));
+  EXPECT_THAT(err, HasSubstr("[A-Za-z_][A-Za-z0-9_]*"));
+  EXPECT_TRUE(child.drain_stdout().empty());
+}
+
 TEST(EmulatorBinaryTest, HelpExitsZero) {
   Child child({"--help"});
   auto status = child.wait(std::chrono::seconds(10));
@@ -218,6 +301,7 @@ TEST(EmulatorBinaryTest, HelpExitsZero) {
   EXPECT_THAT(out, HasSubstr("Usage: modal-emulator"));
   EXPECT_THAT(out, HasSubstr("--port-file"));
   EXPECT_THAT(out, HasSubstr("--secret NAME:KEY=VALUE"));
+  EXPECT_THAT(out, HasSubstr(R"(\, is a literal comma)"));
 }
 
 TEST(EmulatorBinaryTest, UnknownFlagExitsTwoWithUsage) {

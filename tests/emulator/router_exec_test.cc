@@ -286,15 +286,60 @@ TEST_F(RouterReadyTest, WaitsForTheProbe) {
   EXPECT_EQ(wait_ready(0, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(RouterExecTest, ASandboxWithoutProbeIsReadyAtOnce) {
+TEST_F(RouterReadyTest, AReadySandboxAnswersAtOnceEveryTime) {
+  start_ok("touch", {"touch", "ready"});
+  EXPECT_EQ(wait("touch"), 0);
+  tcr::SandboxWaitUntilReadyTcrResponse first, second;
+  ASSERT_TRUE(wait_ready(10, &first).ok());
+  ASSERT_TRUE(wait_ready(10, &second).ok());
+  EXPECT_EQ(second.ready_at(), first.ready_at());  // when it became ready, not when asked
+}
+
+TEST_F(RouterReadyTest, ATerminatedSandboxIsAFailedPrecondition) {
+  start_ok("touch", {"touch", "ready"});
+  EXPECT_EQ(wait("touch"), 0);
+  tcr::SandboxWaitUntilReadyTcrResponse resp;
+  ASSERT_TRUE(wait_ready(10, &resp).ok());
+  modal::client::SandboxTerminateRequest term;
+  term.set_sandbox_id(sandbox_id_);
+  modal::client::SandboxTerminateResponse term_resp;
+  ASSERT_TRUE(control_->stub().SandboxTerminate(RawClient::context().get(), term, &term_resp).ok());
+  auto const st = wait_ready(10, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("Sandbox " + sandbox_id_ + " has already terminated"));
+}
+
+TEST_F(RouterReadyTest, FinishingBeforeReadyIsAFailedPrecondition) {
+  // Terminated while a wait is in progress (the probe never passes).
+  std::thread terminator([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    modal::client::SandboxTerminateRequest term;
+    term.set_sandbox_id(sandbox_id_);
+    modal::client::SandboxTerminateResponse term_resp;
+    EXPECT_TRUE(
+        control_->stub().SandboxTerminate(RawClient::context().get(), term, &term_resp).ok());
+  });
+  tcr::SandboxWaitUntilReadyTcrResponse resp;
+  auto const st = wait_ready(30, &resp);
+  terminator.join();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("Sandbox " + sandbox_id_));
+}
+
+TEST_F(RouterExecTest, WaitingOnASandboxWithoutAProbeIsAFailedPrecondition) {
+  // Modal's guide: wait_until_ready on a Sandbox configured without a readiness probe
+  // raises an error (it does not return at once, nor wait for the timeout).
   tcr::SandboxWaitUntilReadyTcrRequest req;
   req.set_task_id(task_id_);
-  req.set_timeout(5);
+  req.set_timeout(3600);
   tcr::SandboxWaitUntilReadyTcrResponse resp;
-  auto const t0 = Clock::now();
-  ASSERT_TRUE(router_->SandboxWaitUntilReady(rctx().get(), req, &resp).ok());
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
-  EXPECT_GT(resp.ready_at(), 0);
+  auto const st = router_->SandboxWaitUntilReady(rctx().get(), req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("Sandbox " + sandbox_id_ + " has no readiness probe"));
+  // A request that is itself invalid is still INVALID_ARGUMENT.
+  req.set_timeout(0);
+  EXPECT_EQ(router_->SandboxWaitUntilReady(rctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -221,6 +222,59 @@ TEST(CommandLineTest, AllFlags) {
   using Env = std::map<std::string, std::string>;
   EXPECT_EQ(cl->options.secrets.at("db"), (Env{{"USER", "u"}, {"PASS", "p=q"}, {"HOST", "h"}}));
   EXPECT_TRUE(cl->options.secrets.at("empty").empty());
+}
+
+using SecretMap = std::map<std::string, std::map<std::string, std::string>>;
+
+SecretMap secrets_of(std::vector<std::string> const& values) {
+  std::vector<std::string> args;
+  for (auto const& v : values) {
+    args.push_back("--secret");
+    args.push_back(v);
+  }
+  auto cl = parse_command_line(args);
+  EXPECT_TRUE(cl.ok()) << cl.status();
+  return cl.ok() ? cl->options.secrets : SecretMap{};
+}
+
+TEST(CommandLineTest, SecretValuesMayContainCommas) {
+  using Env = std::map<std::string, std::string>;
+  // One key per --secret takes a value with commas (a comma starts a new pair only when an
+  // '=' follows before the next comma) and the keys of one NAME are merged.
+  EXPECT_EQ(secrets_of({R"(n:JSON={"a":1,"b":2})", "n:LIST=x,y,z", "n:EMPTY="}).at("n"),
+            (Env{{"JSON", R"({"a":1,"b":2})"}, {"LIST", "x,y,z"}, {"EMPTY", ""}}));
+  // The compact form, with a value containing a comma followed by an '=' escaped.
+  EXPECT_EQ(secrets_of({R"(n:URL=db?a=1\,b=2,USER=u)"}).at("n"),
+            (Env{{"URL", "db?a=1,b=2"}, {"USER", "u"}}));
+  // \\ is a backslash; other backslashes are kept as they are.
+  EXPECT_EQ(secrets_of({R"(n:A=C:\\dir\\,B=\d\n)"}).at("n"),
+            (Env{{"A", R"(C:\dir\)"}, {"B", R"(\d\n)"}}));
+  // The last value of a key wins.
+  EXPECT_EQ(secrets_of({"n:A=1,B=2", "n:A=3"}).at("n"), (Env{{"A", "3"}, {"B", "2"}}));
+  // Any value, escaped, round-trips.
+  std::string const nasty = R"(a,b=c\,d\\e,=f\)";
+  std::string escaped;
+  for (char c : nasty) {
+    if (c == ',' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  EXPECT_EQ(secrets_of({"n:K=" + escaped}).at("n"), (Env{{"K", nasty}}));
+}
+
+TEST(CommandLineTest, SecretKeysMustBeEnvironmentVariableNames) {
+  for (std::string const value : {"n:1A=b", "n:A=1,1B=2", "n:A-B=1", "n:A=1, B=2", "n:=V",
+                                  "n:A=1,=2=3", "n:KEYONLY", R"(n:A\,B=1)"}) {
+    SecretMap secrets;
+    auto const st = parse_secret_flag(value, secrets);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << value;
+    EXPECT_TRUE(secrets.empty()) << value;  // nothing added from a bad flag
+  }
+  SecretMap secrets;
+  auto const st = parse_secret_flag("n:A=1,1B=2", secrets);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("invalid key '1B'"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("[A-Za-z_][A-Za-z0-9_]*"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr(R"(\,)"));  // how to keep the comma
+  EXPECT_TRUE(parse_secret_flag("n:_a9=1", secrets).ok());
 }
 
 TEST(CommandLineTest, Help) {

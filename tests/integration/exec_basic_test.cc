@@ -366,8 +366,11 @@ TEST(RouterTargetTest, RouterUrlsMustBeHttps) {
   EXPECT_THROW(router_target("https://host:12ab"), Error);
 }
 
-TEST_F(ExecBasicTest, ASandboxWithoutProbeIsReady) {
-  sb().wait_until_ready(std::chrono::seconds(5));
+TEST_F(ExecBasicTest, WaitingOnASandboxWithoutAProbeIsAConflict) {
+  // Modal's guide: wait_until_ready() on a Sandbox configured without a readiness probe
+  // raises an error (it neither returns at once nor waits for the timeout).
+  EXPECT_THAT([&] { sb().wait_until_ready(std::chrono::minutes(5)); },
+              ::testing::ThrowsMessage<ConflictError>(HasSubstr("has no readiness probe")));
 }
 
 }  // namespace

@@ -80,6 +80,36 @@ TEST_F(SandboxTest, OutputCanBeReadAfterTheSandboxFinished) {
   EXPECT_EQ(sb.stderr_stream().read_all(), "");
 }
 
+TEST_F(SandboxTest, EveryHandleReadsTheWholeOutput) {
+  // Reading does not consume the entrypoint's output: another handle, of the same or of
+  // another Client, reads it again from the start.
+  auto sb = create({.command = {"sh", "-c", "echo one; echo two; echo err >&2"}});
+  EXPECT_EQ(sb.stdout_stream().read_all(), "one\ntwo\n");
+  EXPECT_EQ(c().sandboxes().from_id(sb.sandbox_id()).stdout_stream().read_all(), "one\ntwo\n");
+  Client other(fast_options());
+  auto again = other.sandboxes().from_id(sb.sandbox_id());
+  EXPECT_EQ(again.stdout_stream().read_all(), "one\ntwo\n");
+  EXPECT_EQ(again.stderr_stream().read_all(), "err\n");
+  EXPECT_EQ(sb.stderr_stream().read_all(), "err\n");
+  EXPECT_EQ(sb.wait(), 0);
+}
+
+TEST_F(SandboxTest, ASecondHandleOfARunningEntrypointReadsFromTheStart) {
+  auto sb = create({.command = {"sh", "-c", "echo one; read x; echo two"}});
+  EXPECT_EQ(sb.stdout_stream().read_line(), "one");
+  // The entrypoint now waits for stdin: a second handle's read_line() returns its next
+  // line (the first one) at once instead of blocking until the Sandbox ends.
+  auto second = c().sandboxes().from_id(sb.sandbox_id());
+  EXPECT_EQ(second.stdout_stream().read_line(), "one");
+  auto in = sb.stdin_stream();
+  in.write("go\n");
+  in.close();
+  EXPECT_EQ(second.stdout_stream().read_line(), "two");
+  EXPECT_EQ(sb.stdout_stream().read_line(), "two");
+  EXPECT_EQ(sb.wait(), 0);
+  EXPECT_EQ(c().sandboxes().from_id(sb.sandbox_id()).stdout_stream().read_all(), "one\ntwo\n");
+}
+
 TEST_F(SandboxTest, StdinOfAFinishedSandbox) {
   auto sb = create({.command = {"true"}});
   EXPECT_EQ(sb.wait(), 0);

@@ -1,5 +1,13 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // SandboxGetLogs: the entrypoint's stdout/stderr at byte offsets, as UTF-8.
+//
+// Each log is a retained OutputBuffer (OverflowPolicy::kDropOldest, the newest 16 MiB):
+// reading never consumes, so every stream, from any client at any time, reads from its
+// last_entry_id whatever other streams did. Entry ids are byte offsets in the entrypoint's
+// output: a batch's id "N-0" means "the next batch starts at byte N" ("0-0" or "" = the
+// start), so ids are stable, increasing, and the same for every reader. A stream that
+// asks for an id that fell out of the window reads from the oldest retained byte (the
+// first whole character there).
 #include "control/sandboxes.h"
 
 #include <algorithm>
@@ -33,6 +41,8 @@ int utf8_sequence_length(unsigned char c) {
   if (c >= 0xF0 && c <= 0xF4) return 4;
   return 0;
 }
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 bool valid_sequence(std::string_view s) {
   auto const b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
@@ -105,8 +115,16 @@ class LogReader {
       if (chunk.status().code() != absl::StatusCode::kOutOfRange) return chunk.status();
       eof_ = true;  // past the end of a closed stream
     } else {
-      if (chunk->offset != offset_) pending_.clear();  // dropped (oldest logs discarded)
-      pending_ += chunk->data;
+      std::string_view data = chunk->data;
+      if (chunk->offset != offset_) {
+        // offset_ fell out of the retained window: resume at its oldest byte, skipping
+        // the rest of a character cut by the window's start.
+        pending_.clear();
+        for (int i = 0; i < 3 && !data.empty() && is_continuation(data.front()); ++i) {
+          data.remove_prefix(1);
+        }
+      }
+      pending_ += data;
       offset_ = chunk->offset + chunk->data.size();
       eof_ = chunk->eof;
     }

@@ -28,8 +28,14 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxStdioChunk = (std::size_t{4} << 20) - 1024;
 /// Blocking waits are cut into slices this long to notice cancellation and shutdown.
 constexpr auto kSlice = std::chrono::milliseconds(100);
-/// Bound on bytes an exec's output keeps unacknowledged before the process is paused.
+/// Bound on bytes an exec's output buffers ahead of what TaskExecStdioRead has sent
+/// before the process is paused (back-pressure).
 constexpr std::size_t kOutputCapacity = std::size_t{8} << 20;
+/// Output sent but not confirmed by the client (a read at a later offset) stays readable
+/// this far behind the send position: what may be in flight in socket buffers and HTTP/2
+/// windows when a connection drops, so the client can reopen at the offset it really
+/// received. Bounded: a client that lost more than this gets OUT_OF_RANGE.
+constexpr std::size_t kUnconfirmedWindow = std::size_t{32} << 20;
 
 grpc::Status exec_not_found(std::string const& task_id, std::string const& exec_id) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -102,7 +108,7 @@ runtime::ProcessSpec process_spec(tcr::TaskExecStartRequest const& req,
   if (req.has_timeout_secs() && req.timeout_secs() > 0) {
     spec.timeout = std::chrono::seconds(req.timeout_secs());
   }
-  spec.output_options.capacity = kOutputCapacity;
+  spec.output_options.capacity = kOutputCapacity + kUnconfirmedWindow;
   spec.output_options.overflow = runtime::OverflowPolicy::kBackPressure;
   return spec;
 }
@@ -162,6 +168,9 @@ grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
   runtime::OutputBuffer& buffer = exec->output(err_stream);
 
   std::uint64_t offset = req->offset();
+  // The client has everything before the offset it asked for; what this stream sent after
+  // that is acknowledged only once it is kUnconfirmedWindow behind the send position.
+  std::uint64_t const confirmed = offset;
   std::uint64_t const break_every = stdio_break_every();
   std::uint64_t sent = 0;
   tcr::TaskExecStdioReadResponse msg;
@@ -184,14 +193,22 @@ grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
       max = static_cast<std::size_t>(std::min<std::uint64_t>(max, break_every - sent));
     }
     data->clear();
-    auto r = buffer.read_into(offset, max, data, runtime::Clock::now() + kSlice);
+    std::uint64_t const keep_from =
+        std::max(confirmed, offset > kUnconfirmedWindow ? offset - kUnconfirmedWindow : 0);
+    auto r = buffer.read_into_keeping(offset, keep_from, max, data, runtime::Clock::now() + kSlice);
     if (!r.ok()) return to_grpc(r.status());
     if (r->size > 0) {
       offset = r->offset + r->size;
       sent += r->size;
       if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
     }
-    if (r->eof) return grpc::Status::OK;
+    if (r->eof) {
+      // The end was sent: the window shrinks to about one message (finished execs stay in
+      // the registry, so a full window would be held per stream for good). A drop after
+      // this point with more than that in flight still ends in OUT_OF_RANGE on reopen.
+      if (offset > confirmed + kMaxStdioChunk) buffer.acknowledge(offset - kMaxStdioChunk);
+      return grpc::Status::OK;
+    }
   }
 }
 

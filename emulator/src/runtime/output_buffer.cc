@@ -47,6 +47,7 @@ char* OutputBuffer::locate_locked(uint64_t offset) const {
 }
 
 void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
+  if (retains()) return;  // retained output is never consumed
   uint64_t const target = std::min(offset, end_);
   if (target <= start_) return;
   start_ = target;
@@ -58,11 +59,17 @@ void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
   }
 }
 
-absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset,
-                                                                 size_t max_bytes,
-                                                                 std::string* out,
-                                                                 Deadline deadline,
-                                                                 std::stop_token stop) {
+absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(
+    uint64_t offset, size_t max_bytes, std::string* out, Deadline deadline,
+    // The API's by-value token.
+    // NOLINTNEXTLINE(performance-unnecessary-value-param)
+    std::stop_token stop) {
+  return read_into_keeping(offset, offset, max_bytes, out, deadline, stop);
+}
+
+absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into_keeping(
+    uint64_t offset, uint64_t acknowledge, size_t max_bytes, std::string* out, Deadline deadline,
+    std::stop_token const& stop) {
   if (max_bytes == 0) return absl::InvalidArgumentError("max_bytes must be positive");
   bool fire_space = false;
   ReadResult result;
@@ -71,14 +78,15 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       if (offset <= end_) {
-        acknowledge_locked(offset, &fire_space);
+        acknowledge_locked(std::min(acknowledge, offset), &fire_space);
         if (offset < start_) {
-          if (options_.overflow == OverflowPolicy::kDropOldest) {
-            offset = start_;
+          if (retains()) {
+            offset = start_;  // fell out of the window: the oldest retained byte
           } else {
-            error = absl::OutOfRangeError(
-                absl::StrCat("output offset ", offset, " was already acknowledged; the first "
-                             "available offset is ", start_));
+            error = absl::OutOfRangeError(absl::StrCat("output offset ", offset,
+                                                       " was already acknowledged; the first "
+                                                       "available offset is ",
+                                                       start_));
             break;
           }
         }
@@ -104,9 +112,8 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into(uint64_t offset
           break;
         }
       } else if (closed_) {
-        error = absl::OutOfRangeError(
-            absl::StrCat("output offset ", offset, " is beyond the end of the stream (", end_,
-                         " bytes)"));
+        error = absl::OutOfRangeError(absl::StrCat(
+            "output offset ", offset, " is beyond the end of the stream (", end_, " bytes)"));
         break;
       }
       if (fire_space) {
@@ -204,9 +211,6 @@ size_t OutputBuffer::prepare(size_t max_bytes, struct iovec* iov, size_t max_iov
       return 0;
     }
     n = std::min(n, room);
-  } else if (end_ + n - start_ > options_.capacity) {
-    start_ = end_ + n - options_.capacity;
-    discard_locked();
   }
   if (blocks_.empty()) base_ = end_ - end_ % block_size_;
   while (base_ + blocks_.size() * block_size_ < end_ + n) {
@@ -236,6 +240,10 @@ void OutputBuffer::commit(size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return;
   end_ += n;
+  if (retains() && end_ - start_ > options_.capacity) {
+    start_ = end_ - options_.capacity;  // the newest `capacity` bytes stay
+    discard_locked();
+  }
   if (waiters_ > 0) data_cv_.notify_all();
 }
 

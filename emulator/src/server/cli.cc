@@ -8,10 +8,12 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace modal::emulator {
 namespace {
@@ -26,6 +28,53 @@ absl::StatusOr<std::int64_t> parse_int(std::string const& flag, std::string cons
         absl::StrCat(flag, ": expected an integer in [", min, ", ", max, "], got '", value, "'"));
   }
   return n;
+}
+
+/// ^[A-Za-z_][A-Za-z0-9_]*$, as the SDK checks Secret keys.
+bool is_env_var_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char const c = name[i];
+    bool const alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    bool const digit = c >= '0' && c <= '9';
+    if (!(alpha || (i > 0 && digit))) return false;
+  }
+  return true;
+}
+
+/// `\,` or `\\` at `s[i]`.
+bool escape_at(std::string_view s, std::size_t i) {
+  return s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == ',' || s[i + 1] == '\\');
+}
+
+/// Whether the comma at s[i] separates two pairs: another '=' follows before the next
+/// (unescaped) comma. Otherwise the comma is part of a value.
+bool separates_pairs(std::string_view s, std::size_t i) {
+  for (std::size_t j = i + 1; j < s.size(); ++j) {
+    if (escape_at(s, j)) {
+      ++j;
+    } else if (s[j] == ',') {
+      return false;
+    } else if (s[j] == '=') {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Splits the KEY=VALUE list of a --secret flag into its pairs, unescaping `\,` and `\\`.
+std::vector<std::string> split_secret_pairs(std::string_view s) {
+  std::vector<std::string> pairs(1);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (escape_at(s, i)) {
+      pairs.back().push_back(s[++i]);
+    } else if (s[i] == ',' && separates_pairs(s, i)) {
+      pairs.emplace_back();
+    } else {
+      pairs.back().push_back(s[i]);
+    }
+  }
+  return pairs;
 }
 
 }  // namespace
@@ -60,7 +109,13 @@ std::string usage() {
       d.router_token_lifetime.count(), ", min 1)\n",
       "  --secret NAME:KEY=VALUE[,KEY=VALUE...]\n"
       "                                 create Secret NAME in environment 'main' at startup\n"
-      "                                 (repeatable; a repeated NAME adds keys)\n"
+      "                                 (repeatable: a repeated NAME adds keys, the last value\n"
+      "                                 of a KEY wins). KEY matches [A-Za-z_][A-Za-z0-9_]*.\n"
+      "                                 A comma starts a new pair only if an '=' follows\n"
+      "                                 before the next comma; other commas are part of the\n"
+      "                                 value (--secret 'n:JSON={\"a\":1,\"b\":2}' is one key).\n"
+      "                                 \\, is a literal comma, \\\\ a literal backslash: with\n"
+      "                                 those two escapes any value can be given\n"
       "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
       "                                 (repeatable; ProxyGet finds only these)\n"
       "  --verbose                      log every call to stderr\n"
@@ -74,16 +129,27 @@ absl::Status parse_secret_flag(std::string const& value,
     return bad(absl::StrCat("--secret: expected NAME:KEY=VALUE[,KEY=VALUE...], got '", value, "'"));
   }
   std::string const name = value.substr(0, colon);
-  std::string const rest = value.substr(colon + 1);
-  auto& env = secrets[name];
-  if (rest.empty()) return absl::OkStatus();  // a Secret with no keys
-  for (absl::string_view pair : absl::StrSplit(rest, ',')) {
+  std::string_view const rest = std::string_view(value).substr(colon + 1);
+  // Check everything before adding anything: a bad flag leaves `secrets` unchanged.
+  std::vector<std::string> pairs;
+  if (!rest.empty()) pairs = split_secret_pairs(rest);
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (auto const& pair : pairs) {
     auto const eq = pair.find('=');
-    if (eq == absl::string_view::npos || eq == 0) {
+    if (eq == std::string::npos) {
       return bad(absl::StrCat("--secret ", name, ": expected KEY=VALUE, got '", pair, "'"));
     }
-    env[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+    std::string key = pair.substr(0, eq);
+    if (!is_env_var_name(key)) {
+      return bad(
+          absl::StrCat("--secret ", name, ": invalid key '", key,
+                       "': keys must be environment variable names matching [A-Za-z_][A-Za-z0-9_]*",
+                       pairs.size() > 1 ? " (a comma inside a value is written \\,)" : ""));
+    }
+    entries.emplace_back(std::move(key), pair.substr(eq + 1));
   }
+  auto& env = secrets[name];  // a Secret with no keys when `rest` is empty
+  for (auto& [key, val] : entries) env[key] = std::move(val);
   return absl::OkStatus();
 }
 

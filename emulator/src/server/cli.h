@@ -24,7 +24,12 @@ struct CommandLine {
 /// INVALID_ARGUMENT (with a one-line message) on unknown flags or bad values.
 absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args);
 
-/// Parses one `--secret` value, `NAME:KEY=VALUE[,KEY=VALUE...]`, into `secrets`.
+/// Parses one `--secret` value, `NAME:KEY=VALUE[,KEY=VALUE...]`, into `secrets` (adding
+/// to the keys NAME already has; the last value of a key wins). A comma separates two
+/// pairs only if an '=' follows before the next comma, so `n:JSON={"a":1,"b":2}` is one
+/// key; `\,` is a literal comma and `\\` a literal backslash (any other backslash is
+/// kept as is). Keys must match ^[A-Za-z_][A-Za-z0-9_]*$ (as the SDK checks them).
+/// INVALID_ARGUMENT, with `secrets` unchanged, on a malformed value.
 absl::Status parse_secret_flag(std::string const& value,
                                std::map<std::string, std::map<std::string, std::string>>& secrets);
 

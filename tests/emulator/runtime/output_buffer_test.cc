@@ -133,11 +133,119 @@ TEST(OutputBuffer, DropOldestNeverBlocksAndSkipsReaders) {
   OutputBuffer buffer(OutputBufferOptions{1000, OverflowPolicy::kDropOldest, 256});
   std::string const data = pattern(5000);
   EXPECT_EQ(buffer.write(data, deadline_after(milliseconds(20))), data.size());
-  EXPECT_LE(buffer.buffered(), 1000u);
+  // Exactly the newest 1000 bytes are retained.
+  EXPECT_EQ(buffer.buffered(), 1000u);
+  EXPECT_EQ(buffer.first_available(), 4000u);
   auto r = buffer.read(0, 10000);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->offset, buffer.first_available());
-  EXPECT_EQ(r->data, data.substr(static_cast<size_t>(r->offset)));
+  EXPECT_EQ(r->offset, 4000u);
+  EXPECT_EQ(r->data, data.substr(4000));
+  // A reader just behind the window is moved to its start; one inside it is not moved.
+  auto behind = buffer.read(3999, 10000);
+  ASSERT_TRUE(behind.ok());
+  EXPECT_EQ(behind->offset, 4000u);
+  auto inside = buffer.read(4500, 10000);
+  ASSERT_TRUE(inside.ok());
+  EXPECT_EQ(inside->offset, 4500u);
+  EXPECT_EQ(inside->data, data.substr(4500));
+}
+
+TEST(OutputBuffer, RetainedOutputIsNotConsumedByReading) {
+  OutputBuffer buffer(OutputBufferOptions{1 << 20, OverflowPolicy::kDropOldest, 16});
+  buffer.write("one\ntwo\n");
+  // (Deadlines only so that a consuming buffer fails these checks instead of hanging.)
+  auto const soon = [] { return deadline_after(std::chrono::seconds(5)); };
+  auto first = buffer.read(0, 100, soon());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->data, "one\ntwo\n");
+  // Reading further on (a reader resuming at its last offset) acknowledges nothing ...
+  auto tail = buffer.read(4, 100, soon());
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->data, "two\n");
+  auto end = buffer.read(8, 100, deadline_after(milliseconds(1)));
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->data.empty());
+  buffer.acknowledge(8);  // ... and neither does an explicit acknowledgement.
+  EXPECT_EQ(buffer.first_available(), 0u);
+  EXPECT_EQ(buffer.buffered(), 8u);
+  // So a second reader, coming later, reads everything from the start.
+  auto second = buffer.read(0, 100, soon());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->offset, 0u);
+  EXPECT_EQ(second->data, "one\ntwo\n");
+  buffer.close();
+  auto third = buffer.read(0, 100, soon());
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->data, "one\ntwo\n");
+  EXPECT_TRUE(third->eof);
+}
+
+TEST(OutputBuffer, RetainedWindowShrinksOnlyByWhatIsCommitted) {
+  // A producer offering a large region but committing little (a short read(2)) must not
+  // push retained bytes out of the window.
+  OutputBuffer buffer(OutputBufferOptions{1000, OverflowPolicy::kDropOldest, 256});
+  std::string const data = pattern(1000);
+  ASSERT_EQ(buffer.write(data), 1000u);
+  struct iovec iov[8];
+  size_t count = 0;
+  size_t const offered = buffer.prepare(1000, iov, 8, &count);
+  ASSERT_EQ(offered, 1000u);
+  EXPECT_EQ(buffer.first_available(), 0u);  // preparing drops nothing
+  std::memcpy(iov[0].iov_base, "0123456789", 10);
+  buffer.commit(10);
+  EXPECT_EQ(buffer.first_available(), 10u);
+  EXPECT_EQ(buffer.buffered(), 1000u);
+  auto r = buffer.read(0, 2000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->offset, 10u);
+  EXPECT_EQ(r->data, data.substr(10) + "0123456789");
+}
+
+TEST(OutputBuffer, RetainedProducerNeverPauses) {
+  OutputBuffer buffer(OutputBufferOptions{4096, OverflowPolicy::kDropOldest, 1024});
+  int space_calls = 0;
+  buffer.set_space_callback([&] { ++space_calls; });
+  struct iovec iov[4];
+  size_t count = 0;
+  uint64_t produced = 0;
+  for (int i = 0; i < 1000; ++i) {  // 1000 × up to 4 KiB with nobody reading
+    size_t const n = buffer.prepare(4096, iov, 4, &count);
+    ASSERT_GT(n, 0u) << "paused after " << produced << " bytes";
+    buffer.commit(n);
+    produced += n;
+  }
+  EXPECT_EQ(buffer.size(), produced);
+  EXPECT_EQ(buffer.buffered(), 4096u);
+  EXPECT_EQ(space_calls, 0);
+}
+
+TEST(OutputBuffer, ConcurrentReadersOfRetainedOutputEachGetEveryByte) {
+  OutputBuffer buffer(OutputBufferOptions{8 << 20, OverflowPolicy::kDropOldest, 0});
+  std::string const data = pattern(4 << 20, 5);
+  auto read_everything = [&buffer](std::string* got) {
+    uint64_t offset = 0;
+    for (;;) {
+      auto r = buffer.read_into(offset, 50000, got);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->offset, offset);  // nothing dropped: the whole stream fits the window
+      offset += r->size;
+      if (r->eof) break;
+    }
+  };
+  std::string a, b;
+  std::thread reader_a(read_everything, &a);
+  std::thread reader_b(read_everything, &b);
+  for (size_t done = 0; done < data.size(); done += 9999) {
+    buffer.write(std::string_view(data).substr(done, 9999));
+  }
+  buffer.close();
+  reader_a.join();
+  reader_b.join();
+  EXPECT_TRUE(a == data);
+  EXPECT_TRUE(b == data);
+  std::string late;  // and a third one, after the end
+  read_everything(&late);
+  EXPECT_TRUE(late == data);
 }
 
 TEST(OutputBuffer, ConcurrentProducerAndReaderAreByteExact) {

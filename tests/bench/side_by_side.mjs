@@ -1,0 +1,87 @@
+// The JS half of tests/bench/side_by_side.py: runs one workload through Modal's official
+// JavaScript SDK (the pinned npm package `modal` of tests/js) against the emulator named by
+// MODAL_SERVER_URL / MODAL_TOKEN_ID / MODAL_TOKEN_SECRET, and prints one JSON line with
+// the same fields as tests/bench/side_by_side_cpp.cc.
+//
+// Usage: node side_by_side.mjs WORKLOAD BYTES ITERATIONS
+//   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
+//   concurrent  ITERATIONS (readers) such execs at once, each read to the end
+//   roundtrip   ITERATIONS warm `exec(["true"])` → wait()
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, "..", "js", "package.json"));
+const { ModalClient } = await import(require.resolve("modal"));
+
+const [workload, bytesArg, itersArg] = process.argv.slice(2);
+const bytes = Number(bytesArg);
+const iterations = Number(itersArg);
+
+function usage() {
+  const cpu = process.cpuUsage();
+  return { cpu: (cpu.user + cpu.system) / 1e6, minflt: process.resourceUsage().minorPageFault };
+}
+
+async function readAll(sb) {
+  const p = await sb.exec(["head", "-c", String(bytes), "/dev/zero"], {
+    mode: "binary",
+    stderr: "ignore",
+  });
+  let n = 0;
+  const reader = p.stdout.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+  }
+  const code = await p.wait();
+  if (code !== 0) throw new Error(`head exited with ${code}`);
+  return n;
+}
+
+const modal = new ModalClient();
+const app = await modal.apps.fromName("side-by-side-js", { createIfMissing: true });
+const sb = await modal.sandboxes.create(app, modal.images.fromRegistry("alpine:3.21"));
+try {
+  // Warm: router session, JWT and connection exist before anything is timed.
+  await (await sb.exec(["true"])).wait();
+  const u0 = usage();
+  const t0 = process.hrtime.bigint();
+  let total = 0;
+  let ops = 1;
+  if (workload === "throughput") {
+    total = await readAll(sb);
+    if (total !== bytes) throw new Error(`short read: ${total} of ${bytes}`);
+  } else if (workload === "concurrent") {
+    const got = await Promise.all(Array.from({ length: iterations }, () => readAll(sb)));
+    total = got.reduce((a, b) => a + b, 0);
+    if (total !== bytes * iterations) throw new Error(`short read: ${total}`);
+  } else if (workload === "roundtrip") {
+    ops = iterations;
+    for (let i = 0; i < iterations; ++i) {
+      const code = await (await sb.exec(["true"])).wait();
+      if (code !== 0) throw new Error(`true exited with ${code}`);
+    }
+  } else {
+    throw new Error(`unknown workload ${workload}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const u1 = usage();
+  console.log(
+    JSON.stringify({
+      sdk: "js",
+      workload,
+      bytes: total,
+      ops,
+      seconds,
+      cpu_seconds: u1.cpu - u0.cpu,
+      minflt: u1.minflt - u0.minflt,
+    }),
+  );
+} finally {
+  await sb.terminate();
+  modal.close?.();
+}
+process.exit(0);

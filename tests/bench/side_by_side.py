@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+"""Side-by-side benchmark: the C++ SDK and Modal's official JS SDK against one emulator.
+
+Starts one modal-emulator on an ephemeral loopback port, then runs the same workloads
+through tests/bench/side_by_side_cpp (C++) and tests/bench/side_by_side.mjs (the pinned
+npm package `modal` of tests/js), alternating C++ and JS runs (and which goes first), and
+prints the medians and the C++/JS ratios. Each run is a fresh client process, so its
+CPU time and minor page faults are the client's alone; the emulator's CPU (including the
+commands it ran) is read from /proc/PID/stat around each run.
+
+Workloads: throughput (one exec of `head -c BYTES /dev/zero` read to the end),
+concurrent (READERS such execs read at once, BYTES each) and roundtrip (ROUNDTRIPS warm
+`exec true` → wait).
+
+Usage:
+  side_by_side.py --emulator build/emulator/modal-emulator \\
+      --cpp build/tests/bench/side_by_side_cpp [--bytes 268435456] [--runs 5]
+      [--readers 8] [--roundtrips 200] [--node node] [--cpp-read read|chunk] [--json FILE]
+See docs/performance.md.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GIB = float(1 << 30)
+
+
+def proc_cpu(pid):
+    """utime + stime + cutime + cstime of `pid` in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+class Emulator:
+    def __init__(self, binary):
+        self.dir = tempfile.mkdtemp(prefix="modal-side-by-side-")
+        port_file = os.path.join(self.dir, "port")
+        self.token_id = "ak-side-by-side"
+        self.token_secret = f"as-side-by-side-{os.getpid()}"
+        self.log = open(os.path.join(self.dir, "emulator.log"), "w")
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--port-file", port_file, "--token-id", self.token_id,
+             "--token-secret", self.token_secret],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        self.port = None
+        while time.monotonic() < deadline and self.port is None:
+            try:
+                with open(port_file) as f:
+                    self.port = int(f.read().strip())
+            except (OSError, ValueError):
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.02)
+        if self.port is None:
+            self.stop()
+            sys.exit("side_by_side.py: modal-emulator did not start")
+
+    def env(self):
+        env = dict(os.environ)
+        for k in ("MODAL_PROFILE", "MODAL_ENVIRONMENT", "GLIBC_TUNABLES"):
+            env.pop(k, None)
+        env.update(MODAL_SERVER_URL=f"http://127.0.0.1:{self.port}",
+                   MODAL_TOKEN_ID=self.token_id, MODAL_TOKEN_SECRET=self.token_secret,
+                   MODAL_CONFIG_PATH=os.path.join(self.dir, "no-such.toml"))
+        return env
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def run_one(args, emu, sdk, workload):
+    n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips}[workload]
+    bytes_ = 0 if workload == "roundtrip" else args.bytes
+    if sdk == "cpp":
+        cmd = [args.cpp, workload, str(bytes_), str(n), args.cpp_read]
+    else:
+        cmd = [args.node, os.path.join(HERE, "side_by_side.mjs"), workload, str(bytes_), str(n)]
+    cpu0 = proc_cpu(emu.proc.pid)
+    out = subprocess.run(cmd, env=emu.env(), capture_output=True, text=True, timeout=args.timeout)
+    emu_cpu = proc_cpu(emu.proc.pid) - cpu0
+    if out.returncode != 0:
+        sys.exit(f"side_by_side.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr}")
+    line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
+    r = json.loads(line)
+    r["emulator_cpu_seconds"] = emu_cpu
+    r["load"] = loadavg()
+    return r
+
+
+def figures(r):
+    """The figures of one run: name → value."""
+    if r["workload"] == "roundtrip":
+        return {"ms_per_exec": 1e3 * r["seconds"] / r["ops"],
+                "client_cpu_ms_per_exec": 1e3 * r["cpu_seconds"] / r["ops"]}
+    gib = r["bytes"] / GIB
+    return {"GiB_per_s": gib / r["seconds"],
+            "client_cpu_s_per_GiB": r["cpu_seconds"] / gib,
+            "client_minflt_per_GiB": r["minflt"] / gib,
+            "emulator_cpu_s_per_GiB": r["emulator_cpu_seconds"] / gib}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--emulator", required=True)
+    p.add_argument("--cpp", required=True, help="the side_by_side_cpp binary")
+    p.add_argument("--node", default="node")
+    p.add_argument("--bytes", type=int, default=256 << 20)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--readers", type=int, default=8)
+    p.add_argument("--roundtrips", type=int, default=200)
+    p.add_argument("--workloads", default="throughput,roundtrip,concurrent")
+    p.add_argument("--cpp-read", default="read", choices=["read", "chunk"])
+    p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--json", help="also write every run to this file")
+    args = p.parse_args()
+
+    emu = Emulator(args.emulator)
+    runs = []
+    try:
+        print(f"# load average at start: {loadavg()}", flush=True)
+        for workload in args.workloads.split(","):
+            for i in range(args.runs):
+                order = ("cpp", "js") if i % 2 == 0 else ("js", "cpp")
+                for sdk in order:
+                    r = run_one(args, emu, sdk, workload)
+                    runs.append(r)
+                    print(f"# {workload} {sdk} run {i + 1}: "
+                          + ", ".join(f"{k}={v:.3f}" for k, v in figures(r).items())
+                          + f" (load {r['load']})", flush=True)
+        print(f"# load average at end: {loadavg()}")
+    finally:
+        emu.stop()
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(runs, f, indent=1)
+    print()
+    print(f"| workload | figure | C++ (median of {args.runs}) | JS (median of {args.runs}) "
+          "| C++ / JS |")
+    print("|---|---|---|---|---|")
+    for workload in args.workloads.split(","):
+        med = {}
+        for sdk in ("cpp", "js"):
+            fs = [figures(r) for r in runs if r["sdk"] == sdk and r["workload"] == workload]
+            med[sdk] = {k: statistics.median(f[k] for f in fs) for k in fs[0]}
+        for k in med["cpp"]:
+            c, j = med["cpp"][k], med["js"][k]
+            ratio = f"{c / j:.2f}" if j else "-"
+            print(f"| {workload} | {k} | {c:.3f} | {j:.3f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// The C++ half of tests/bench/side_by_side.py: runs one workload through the C++ SDK
+// against the emulator named by MODAL_SERVER_URL / MODAL_TOKEN_ID / MODAL_TOKEN_SECRET
+// and prints one JSON line with the same fields as tests/bench/side_by_side.mjs.
+//
+// Usage: side_by_side_cpp WORKLOAD BYTES ITERATIONS [read|chunk]
+//   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
+//   concurrent  ITERATIONS (readers) such execs at once, each on its own thread
+//   roundtrip   ITERATIONS warm `exec({"true"})` → wait()
+// The last argument picks how stdout is read: StreamReader::read() into one reused
+// 1 MiB buffer (the default, allocation-free) or read_chunk() (each chunk a new string
+// the caller owns).
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "modal/modal.h"
+
+namespace {
+
+struct Usage {
+  double cpu = 0;
+  long minflt = 0;
+};
+
+/// User + system CPU seconds (getrusage) and minor page faults (/proc/self/stat, field 10).
+Usage usage() {
+  std::ifstream in("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  Usage u;
+  for (int i = 3; i <= 10 && fields >> f; ++i) {
+    if (i == 10) u.minflt = std::stol(f);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  u.cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
+  return u;
+}
+
+std::uint64_t read_all(modal::Sandbox const& sb, std::uint64_t bytes, bool chunks) {
+  modal::SandboxExecParams params;
+  params.stderr_behavior = modal::StdioBehavior::kIgnore;
+  auto p = sb.exec({"head", "-c", std::to_string(bytes), "/dev/zero"}, params);
+  auto out = p.stdout_stream();
+  std::uint64_t n = 0;
+  if (chunks) {
+    while (auto chunk = out.read_chunk()) n += chunk->size();
+  } else {
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (auto const got = out.read(buffer)) n += got;
+  }
+  if (p.wait() != 0) throw std::runtime_error("head failed");
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip BYTES ITERATIONS "
+                 "[read|chunk]\n";
+    return 2;
+  }
+  std::string const workload = argv[1];
+  std::uint64_t const bytes = std::strtoull(argv[2], nullptr, 10);
+  int const iterations = std::atoi(argv[3]);
+  bool const chunks = argc > 4 && std::string(argv[4]) == "chunk";
+  try {
+    modal::Client client;  // MODAL_SERVER_URL, MODAL_TOKEN_ID, MODAL_TOKEN_SECRET
+    auto app = client.apps().from_name("side-by-side-cpp", {.create_if_missing = true});
+    auto sb = client.sandboxes().create(app, client.images().from_registry("alpine:3.21"));
+    sb.exec({"true"}).wait();  // warm: router session, JWT and connection exist
+    auto const u0 = usage();
+    auto const t0 = std::chrono::steady_clock::now();
+    std::uint64_t total = 0;
+    int ops = 1;
+    if (workload == "throughput") {
+      total = read_all(sb, bytes, chunks);
+      if (total != bytes) throw std::runtime_error("short read");
+    } else if (workload == "concurrent") {
+      std::atomic<std::uint64_t> got{0};
+      std::atomic<bool> failed{false};
+      std::vector<std::thread> threads;
+      threads.reserve(static_cast<std::size_t>(iterations));
+      for (int r = 0; r < iterations; ++r) {
+        threads.emplace_back([&] {
+          try {
+            got += read_all(sb, bytes, chunks);
+          } catch (std::exception const& e) {
+            std::cerr << "reader: " << e.what() << "\n";
+            failed = true;
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      total = got.load();
+      if (failed || total != bytes * static_cast<std::uint64_t>(iterations)) {
+        throw std::runtime_error("short read");
+      }
+    } else if (workload == "roundtrip") {
+      ops = iterations;
+      for (int i = 0; i < iterations; ++i) {
+        if (sb.exec({"true"}).wait() != 0) throw std::runtime_error("true failed");
+      }
+    } else {
+      throw std::runtime_error("unknown workload " + workload);
+    }
+    double const seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto const u1 = usage();
+    std::printf(
+        "{\"sdk\": \"cpp\", \"workload\": \"%s\", \"bytes\": %llu, \"ops\": %d, \"seconds\": %.6f, "
+        "\"cpu_seconds\": %.6f, \"minflt\": %ld}\n",
+        workload.c_str(), static_cast<unsigned long long>(total), ops, seconds, u1.cpu - u0.cpu,
+        u1.minflt - u0.minflt);
+    std::fflush(stdout);
+    sb.terminate();
+  } catch (std::exception const& e) {
+    std::cerr << "side_by_side_cpp: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
