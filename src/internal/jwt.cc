@@ -20,8 +20,9 @@ std::optional<JwtClaims> parse_jwt(std::string_view token) {
   while (!payload.empty() && payload.back() == '=') payload.remove_suffix(1);
   if (payload.empty()) return std::nullopt;
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(absl::string_view(payload.data(), payload.size()), &decoded))
+  if (!absl::WebSafeBase64Unescape(absl::string_view(payload.data(), payload.size()), &decoded)) {
     return std::nullopt;
+  }
   auto json = nlohmann::json::parse(decoded, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return std::nullopt;
   JwtClaims claims;
