@@ -126,10 +126,9 @@ TEST_F(SandboxRegistryTest, CancellationEndsTheWait) {
   auto l = launch({"sleep", "30"});
   l.definition.mutable_readiness_probe()->set_tcp_port(static_cast<uint32_t>(free_port()));
   auto rec = start(std::move(l));
-  auto const t0 = Clock::now();
+  // kCancelled (not kTimeout after 30 s, nor kReady: nothing listens) is the cancellation.
   EXPECT_EQ(rec->wait_until_ready(in(std::chrono::seconds(30)), [] { return true; }),
             ReadyWait::kCancelled);
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
 }
 
 TEST_F(SandboxRegistryTest, TerminateGivesTerminatedAnd137) {
@@ -178,10 +177,9 @@ TEST_F(SandboxRegistryTest, ShutdownKillsEverySandboxAndWakesWaiters) {
   std::optional<ReadyWait> waited;
   std::thread waiter([&] { waited = rec->wait_until_ready(in(std::chrono::seconds(30))); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  auto const t0 = Clock::now();
   core_.begin_shutdown();
   waiter.join();
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+  // kCancelled, not kTimeout after 30 s: shutdown woke the waiter.
   EXPECT_EQ(waited, ReadyWait::kCancelled);
   EXPECT_TRUE(rec->runtime()->finished());
   EXPECT_TRUE(other->runtime()->finished());
