@@ -288,6 +288,18 @@ TEST(CommandLineTest, Help) {
   }
 }
 
+TEST(CommandLineTest, UnsafeHostFilesystem) {
+  auto plain = parse_command_line({});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->options.unsafe_host_filesystem);
+  auto unsafe = parse_command_line({"--unsafe-host-filesystem"});
+  ASSERT_TRUE(unsafe.ok()) << unsafe.status();
+  EXPECT_TRUE(unsafe->options.unsafe_host_filesystem);
+  EXPECT_EQ(parse_command_line({"--unsafe-host-filesystem=1"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(usage(), HasSubstr("--unsafe-host-filesystem"));
+}
+
 TEST(CommandLineTest, Errors) {
   std::vector<std::vector<std::string>> bad = {
       {"--bogus"},

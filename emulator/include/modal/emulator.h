@@ -38,11 +38,11 @@ struct EmulatorOptions {
   /// Log every call to stderr.
   bool verbose = false;
   /// Named Secrets created at startup in environment "main": name -> key/values.
-  std::map<std::string, std::map<std::string, std::string>> secrets;
+  std::map<std::string, std::map<std::string, std::string>> secrets{};
   /// EnvironmentSettings.image_builder_version reported for every environment.
   std::string image_builder_version = "2024.10";
   /// Proxies created at startup in environment "main" (ProxyGet finds only these).
-  std::vector<std::string> proxies;
+  std::vector<std::string> proxies{};
   /// Sandboxes per SandboxList page (clients page with before_timestamp).
   int sandbox_list_page_size = 100;
   /// Test knob: server streams (SandboxGetLogs, ImageJoinStreaming) fail with UNAVAILABLE
@@ -52,6 +52,11 @@ struct EmulatorOptions {
   /// Emulated tunnel provisioning time: SandboxGetTunnels answers TIMEOUT until this long
   /// after the sandbox started.
   std::chrono::milliseconds tunnel_delay{0};
+  /// Where Sandboxes cannot be isolated from the host (not root, no overlayfs or
+  /// namespaces), run them directly on the host's file system instead of refusing them
+  /// (`--unsafe-host-filesystem`): their writes then reach the host, and resource limits
+  /// and network blocking are not enforced. See emulator/README.md, "Isolation".
+  bool unsafe_host_filesystem = false;
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).
@@ -65,15 +70,15 @@ struct Fault {
   std::string message = "injected fault";
   /// When set, the status carries modal.client.RPCRetryPolicy{retry_after_secs} in its
   /// details (server-directed retry).
-  std::optional<double> retry_after_secs;
+  std::optional<double> retry_after_secs{};
 };
 
 /// One call as the server received it.
 struct ReceivedCall {
   /// Short RPC name, e.g. "AppGetOrCreate".
-  std::string method;
+  std::string method{};
   /// Client metadata (lower-case keys). Binary headers are omitted.
-  std::multimap<std::string, std::string> metadata;
+  std::multimap<std::string, std::string> metadata{};
   /// Status code the server answered with (0 = OK), once finished; -1 while running.
   int code = -1;
 };
