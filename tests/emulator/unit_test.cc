@@ -229,7 +229,7 @@ using SecretMap = std::map<std::string, std::map<std::string, std::string>>;
 SecretMap secrets_of(std::vector<std::string> const& values) {
   std::vector<std::string> args;
   for (auto const& v : values) {
-    args.push_back("--secret");
+    args.emplace_back("--secret");
     args.push_back(v);
   }
   auto cl = parse_command_line(args);
