@@ -32,11 +32,14 @@ TEST_F(SandboxTest, WritesToSrvEtcAndRootStayInTheSandbox) {
   auto b = create();
   std::string const name = unique_name("sdk-isolation");
   for (std::string dir : {"/srv", "/etc", "/root"}) {
-    std::string const path = dir + "/" + name;
+    std::string path = dir;
+    path += "/";
+    path += name;
     SCOPED_TRACE(path);
-    EXPECT_EQ(sh(a, "echo mine > " + path + " && cat " + path),
+    EXPECT_EQ(sh(a, std::string("echo mine > ").append(path).append(" && cat ").append(path)),
               std::make_pair(std::string("mine\n"), 0));
-    EXPECT_EQ(sh(b, "cat " + path + " 2>/dev/null || echo absent").first, "absent\n");
+    EXPECT_EQ(sh(b, std::string("cat ").append(path).append(" 2>/dev/null || echo absent")).first,
+              "absent\n");
     EXPECT_FALSE(fs::exists(path)) << "the write reached the host";
   }
   a.terminate();

@@ -165,7 +165,9 @@ class IsolationTest : public ::testing::TestWithParam<bool> {
     o.spawn_with_fork = GetParam();
     return o;
   }
-  std::shared_ptr<Sandbox> create(SandboxSpec spec = {}) { return create_in(runtime_, spec); }
+  std::shared_ptr<Sandbox> create(SandboxSpec spec = {}) {
+    return create_in(runtime_, std::move(spec));
+  }
   Runtime runtime_{options()};
 };
 
@@ -181,12 +183,12 @@ TEST_P(IsolationTest, WritesStayInTheirSandbox) {
   ASSERT_TRUE(a && b);
   std::string const name = unique_name("isolation-write");
   for (std::string dir : {"/srv", "/etc", "/root"}) {
-    std::string const path = dir + "/" + name;
+    std::string const path = absl::StrCat(dir, "/", name);
     SCOPED_TRACE(path);
-    Ran const wrote = run(*a, "echo written-in-a > " + path + " && cat " + path);
+    Ran const wrote = run(*a, absl::StrCat("echo written-in-a > ", path, " && cat ", path));
     EXPECT_EQ(wrote.out, "written-in-a\n");
     EXPECT_EQ(wrote.code, 0);
-    EXPECT_EQ(run(*b, "cat " + path + " 2>/dev/null || echo absent").out, "absent\n");
+    EXPECT_EQ(run(*b, absl::StrCat("cat ", path, " 2>/dev/null || echo absent")).out, "absent\n");
     EXPECT_FALSE(fs::exists(path)) << "the write reached the host";
     // Where it lives: the sandbox's upper layer, in the emulator's state directory.
     EXPECT_EQ(read_file(a->host_upper_dir() + path), "written-in-a\n");
@@ -301,7 +303,7 @@ TEST(IsolationNestedMountTest, NestedHostMountsAreBoundReadOnly) {
   ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
   HostDir mount_point("isolation-nested");
   ASSERT_FALSE(mount_point.path().empty());
-  std::string const dir = mount_point.path();
+  std::string const& dir = mount_point.path();
   ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
   struct Unmount {
     std::string dir{};
@@ -528,7 +530,7 @@ TEST(MachineCgroupTest, LimitsAreEnforcedExactlyWhereCgroupV2OffersMemoryAndCpu)
   auto sb = create_in(runtime, spec);
   ASSERT_TRUE(sb);
   // Touches 256 MiB, four times the limit.
-  Ran const big = run(*sb, "python3 -c 'x = b\"\\x01\" * (256 << 20); print(len(x) >> 20)'");
+  Ran const big = run(*sb, R"(python3 -c 'x = b"\x01" * (256 << 20); print(len(x) >> 20)')");
   if (!v2_has_both) {
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(status.message(), HasSubstr("controller"));
@@ -569,6 +571,7 @@ std::pair<std::string, std::string> run_helper_as_nobody(bool unsafe) {
   std::vector<std::string> args = {MODAL_RUNTIME_OWNER_HELPER, "as-nobody"};
   if (unsafe) args.emplace_back("--unsafe-host-filesystem");
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   int out[2], err[2];

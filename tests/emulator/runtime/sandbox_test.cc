@@ -55,7 +55,8 @@ struct Mode {
   bool fork{};
 };
 
-void PrintTo(Mode const& mode, std::ostream* os) {
+// GoogleTest finds a parameter printer by this name.
+void PrintTo(Mode const& mode, std::ostream* os) {  // NOLINT(readability-identifier-naming)
   *os << (mode.isolation == Isolation::kAuto ? "namespaces" : "fallback")
       << (mode.fork ? ", forked" : "");
 }
@@ -355,6 +356,7 @@ TEST_P(SandboxTest, SandboxesDieWithACrashedOwner) {
                                    isolation == Isolation::kAuto ? "namespaces" : "fallback"};
   if (GetParam().fork) args.emplace_back("fork");
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -468,8 +470,9 @@ TEST_F(NamespaceTest, ExecsShareThePidNamespace) {
 
 size_t open_fd_count() {
   size_t n = 0;
-  for ([[maybe_unused]] auto const& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+  for ([[maybe_unused]] auto const& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     ++n;
+  }
   return n;
 }
 
