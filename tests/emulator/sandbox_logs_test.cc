@@ -131,7 +131,7 @@ class SandboxLogsTest : public RouterTest {
 };
 
 TEST_F(SandboxLogsTest, EveryReaderReadsTheWholeOutputAndResumesAtItsEntryId) {
-  std::string const id = run("printf 'one\\ntwo\\n'; printf 'err\\n' >&2");
+  std::string const id = run(R"(printf 'one\ntwo\n'; printf 'err\n' >&2)");
   EXPECT_EQ(wait_finished(id).exitcode(), 0);
   // Reading does not consume: a second and a third stream read the same output.
   for (std::string const from : {"0-0", "0-0", ""}) {

@@ -100,6 +100,46 @@ TEST_F(SandboxRegistryTest, TcpProbeWaitsForTheListener) {
   EXPECT_GE(*rec->ready_at(), before);
 }
 
+// With its network blocked a sandbox listens in a network namespace of its own: the TCP
+// probe connects there, not to the host's loopback.
+TEST_F(SandboxRegistryTest, TcpProbeOfABlockedSandboxConnectsInsideIt) {
+  int const port = free_port();
+  auto l = launch({"python3", "-c",
+                   "import socket, sys, time\n"
+                   "s = socket.socket()\n"
+                   "s.bind((\"127.0.0.1\", int(sys.argv[1])))\n"
+                   "s.listen(8)\n"
+                   "time.sleep(60)\n",
+                   std::to_string(port)});
+  l.definition.mutable_network_access()->set_network_access_type(
+      modal::client::NetworkAccess::BLOCKED);
+  l.definition.mutable_readiness_probe()->set_tcp_port(static_cast<uint32_t>(port));
+  l.definition.mutable_readiness_probe()->set_interval_ms(20);
+  auto rec = start(std::move(l));
+  ASSERT_NE(rec->runtime(), nullptr);
+  EXPECT_TRUE(rec->runtime()->network_blocked());
+  EXPECT_EQ(rec->wait_until_ready(in(std::chrono::seconds(10))), ReadyWait::kReady);
+  // Nothing listens on the host's side of that port.
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  EXPECT_NE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+}
+
+TEST_F(SandboxRegistryTest, AHostListenerDoesNotMakeABlockedSandboxReady) {
+  int const port = free_port();
+  Listener listener(port);
+  auto l = launch({"sleep", "30"});
+  l.definition.set_block_network(true);
+  l.definition.mutable_readiness_probe()->set_tcp_port(static_cast<uint32_t>(port));
+  l.definition.mutable_readiness_probe()->set_interval_ms(20);
+  auto rec = start(std::move(l));
+  EXPECT_EQ(rec->wait_until_ready(in(std::chrono::milliseconds(300))), ReadyWait::kTimeout);
+}
+
 TEST_F(SandboxRegistryTest, ExecProbeRunsInsideTheSandbox) {
   // The file is created in the sandbox's own working directory (its private /tmp).
   auto l = launch({"sh", "-c", "sleep 0.3; touch ready-marker; sleep 30"});
@@ -126,10 +166,9 @@ TEST_F(SandboxRegistryTest, CancellationEndsTheWait) {
   auto l = launch({"sleep", "30"});
   l.definition.mutable_readiness_probe()->set_tcp_port(static_cast<uint32_t>(free_port()));
   auto rec = start(std::move(l));
-  auto const t0 = Clock::now();
+  // kCancelled (not kTimeout after 30 s, nor kReady: nothing listens) is the cancellation.
   EXPECT_EQ(rec->wait_until_ready(in(std::chrono::seconds(30)), [] { return true; }),
             ReadyWait::kCancelled);
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
 }
 
 TEST_F(SandboxRegistryTest, TerminateGivesTerminatedAnd137) {
@@ -178,10 +217,9 @@ TEST_F(SandboxRegistryTest, ShutdownKillsEverySandboxAndWakesWaiters) {
   std::optional<ReadyWait> waited;
   std::thread waiter([&] { waited = rec->wait_until_ready(in(std::chrono::seconds(30))); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  auto const t0 = Clock::now();
   core_.begin_shutdown();
   waiter.join();
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+  // kCancelled, not kTimeout after 30 s: shutdown woke the waiter.
   EXPECT_EQ(waited, ReadyWait::kCancelled);
   EXPECT_TRUE(rec->runtime()->finished());
   EXPECT_TRUE(other->runtime()->finished());

@@ -229,7 +229,7 @@ using SecretMap = std::map<std::string, std::map<std::string, std::string>>;
 SecretMap secrets_of(std::vector<std::string> const& values) {
   std::vector<std::string> args;
   for (auto const& v : values) {
-    args.push_back("--secret");
+    args.emplace_back("--secret");
     args.push_back(v);
   }
   auto cl = parse_command_line(args);
@@ -286,6 +286,18 @@ TEST(CommandLineTest, Help) {
         "--router-token-lifetime", "--secret", "--port-file", "--verbose", "--help"}) {
     EXPECT_THAT(usage(), HasSubstr(flag));
   }
+}
+
+TEST(CommandLineTest, UnsafeHostFilesystem) {
+  auto plain = parse_command_line({});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->options.unsafe_host_filesystem);
+  auto unsafe = parse_command_line({"--unsafe-host-filesystem"});
+  ASSERT_TRUE(unsafe.ok()) << unsafe.status();
+  EXPECT_TRUE(unsafe->options.unsafe_host_filesystem);
+  EXPECT_EQ(parse_command_line({"--unsafe-host-filesystem=1"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(usage(), HasSubstr("--unsafe-host-filesystem"));
 }
 
 TEST(CommandLineTest, Errors) {

@@ -52,6 +52,11 @@ struct EmulatorOptions {
   /// Emulated tunnel provisioning time: SandboxGetTunnels answers TIMEOUT until this long
   /// after the sandbox started.
   std::chrono::milliseconds tunnel_delay{0};
+  /// Where Sandboxes cannot be isolated from the host (not root, no overlayfs or
+  /// namespaces), run them directly on the host's file system instead of refusing them
+  /// (`--unsafe-host-filesystem`): their writes then reach the host, and resource limits
+  /// and network blocking are not enforced. See emulator/README.md, "Isolation".
+  bool unsafe_host_filesystem = false;
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <pty.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -14,10 +15,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -25,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "runtime/sandbox_root.h"
+#include "runtime/state_dir.h"
 #include "runtime/unique_fd.h"
 
 namespace modal::emulator::runtime::internal {
@@ -84,12 +89,35 @@ std::string find_sleep() {
   return {};
 }
 
-bool is_namespace_failure(SpawnResult const& r) {
+// Whether a failed isolated launch means the machine cannot isolate sandboxes (no
+// permission for namespaces, no overlayfs, ...) rather than a problem of the command.
+bool is_isolation_failure(SpawnResult const& r) {
   if (r.step == "clone") {
     return r.error == EPERM || r.error == EINVAL || r.error == ENOSPC || r.error == EUSERS ||
            r.error == ENOSYS || r.error == EACCES;
   }
-  return r.step.rfind("mount", 0) == 0 || r.step.rfind("bind", 0) == 0;
+  static constexpr std::string_view kProcessSteps[] = {"exec",
+                                                       "chdir",
+                                                       "dup2",
+                                                       "setsid",
+                                                       "TIOCSCTTY",
+                                                       "spawn",
+                                                       "fork",
+                                                       "pipe",
+                                                       "prctl(PR_SET_PDEATHSIG)",
+                                                       "move into the sandbox's cgroup"};
+  return std::find(std::begin(kProcessSteps), std::end(kProcessSteps), r.step) ==
+         std::end(kProcessSteps);
+}
+
+absl::Status refusal(absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot start Sandboxes: they run in Linux namespaces on an overlay of the host's file "
+      "system, so that they cannot change the host, and ",
+      why,
+      ". Run the emulator as root on Linux >= 5.2 with overlayfs, or start it with "
+      "--unsafe-host-filesystem (EmulatorOptions::unsafe_host_filesystem) to run Sandboxes "
+      "directly on the host's file system, where their writes reach the host"));
 }
 
 int64_t now_ns() {
@@ -99,27 +127,37 @@ int64_t now_ns() {
 
 }  // namespace
 
-Engine::Engine(RuntimeOptions options) : options_(std::move(options)) {
+Engine::Engine(RuntimeOptions options)
+    : options_(std::move(options)),
+      spawner_(options_.spawn_with_fork || Spawner::forks_by_default()) {
   logger_ = options_.logger;
   if (!logger_) {
     logger_ = std::make_shared<spdlog::logger>("modal-emulator-runtime",
                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
   }
-  if (!options_.state_dir.empty()) {
-    state_dir_ = options_.state_dir;
-    std::error_code ec;
-    std::filesystem::create_directories(state_dir_, ec);
-    if (ec) throw std::system_error(ec, "create state dir " + state_dir_);
-  } else {
+  std::string base = options_.state_dir;
+  if (base.empty()) {
     char const* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
-                                       "/modal-emulator-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-    }
-    state_dir_ = pattern;
-    owns_state_dir_ = true;
+    base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
   }
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  if (ec) throw std::system_error(ec, "create state dir " + base);
+  // Sandboxes see it at the same path: no symlinks on the way.
+  base = std::filesystem::canonical(base, ec).string();
+  if (ec) throw std::system_error(ec, "resolve state dir " + options_.state_dir);
+  // Leftovers of crashed emulators: their sandboxes died with them (PDEATHSIG), their
+  // upper layers did not.
+  if (size_t const stale = remove_stale_state_dirs(base); stale > 0) {
+    logger_->info("removed {} state director{} of emulators that are gone from {}", stale,
+                  stale == 1 ? "y" : "ies", base);
+  }
+  auto dir = make_state_dir(base);
+  if (!dir.ok()) throw std::system_error(EIO, std::generic_category(), dir.status().ToString());
+  state_dir_ = *dir;
+  hidden_dir_ = base == "/" ? state_dir_ : base;
+  cgroups_ = std::make_unique<Cgroups>(options_.cgroup_root);
   default_path_ = options_.default_path;
   if (default_path_.empty()) {
     char const* path = std::getenv("PATH");
@@ -160,6 +198,13 @@ std::optional<bool> Engine::namespaces_available() const {
   return namespaces_ok_;
 }
 
+absl::Status Engine::resource_limits_status() const {
+  if (options_.isolation == Isolation::kNone) {
+    return absl::FailedPreconditionError("sandboxes are not isolated (Isolation::kNone)");
+  }
+  return cgroups_->status();
+}
+
 size_t Engine::running_process_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return running_.size();
@@ -182,7 +227,10 @@ absl::StatusOr<std::shared_ptr<Process>> Engine::launch(ProcessSpec spec, Launch
   auto request = spawn_request(spec, how);
   if (!request.ok()) return request.status();
   Stdio stdio;
-  if (auto st = spec.pty ? open_pty(spec, stdio) : open_pipes(spec, stdio); !st.ok()) return st;
+  if (auto st = spec.pty ? open_pty(spec, how.devpts_fd, stdio) : open_pipes(spec, stdio);
+      !st.ok()) {
+    return st;
+  }
   request->controlling_tty = spec.pty.has_value();
   std::copy(std::begin(stdio.child), std::end(stdio.child), std::begin(request->stdio));
 
@@ -235,19 +283,33 @@ absl::StatusOr<SpawnRequest> Engine::spawn_request(ProcessSpec const& spec,
     }
   }
   request.workdir = spec.workdir;
-  request.tmp_source = how.tmp_source;
-  request.mnt_ns_fd = how.mnt_ns_fd;
-  request.pid_ns_fd = how.pid_ns_fd;
+  request.extra_namespaces = how.extra_namespaces;
+  request.mounts = how.mounts;
+  request.loopback_up = how.loopback_up;
+  request.join = how.join;
+  request.cgroup_procs_fd = how.cgroup_procs_fd;
+  request.keep_capabilities = how.keep_capabilities;
   request.pause_forever = how.pause_forever;
   return request;
 }
 
-absl::Status Engine::open_pty(ProcessSpec const& spec, Stdio& stdio) const {
+absl::Status Engine::open_pty(ProcessSpec const& spec, int devpts_fd, Stdio& stdio) const {
   int master = -1, slave = -1;
-  struct winsize ws {};
-  ws.ws_row = spec.pty->rows;
-  ws.ws_col = spec.pty->cols;
-  if (openpty(&master, &slave, nullptr, nullptr, &ws) != 0) return errno_status(errno, "openpty");
+  if (devpts_fd >= 0) {
+    UniqueFd m, sl;
+    if (auto st = open_devpts_pty(devpts_fd, spec.pty->rows, spec.pty->cols, &m, &sl); !st.ok()) {
+      return st;
+    }
+    master = m.release();
+    slave = sl.release();
+  } else {
+    struct winsize ws {};
+    ws.ws_row = spec.pty->rows;
+    ws.ws_col = spec.pty->cols;
+    if (openpty(&master, &slave, nullptr, nullptr, &ws) != 0) {
+      return errno_status(errno, "openpty");
+    }
+  }
   stdio.out.reset(master);
   stdio.out_child.reset(slave);
   set_cloexec(master);
@@ -391,9 +453,23 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
-    try_namespaces = options_.isolation == Isolation::kAuto && namespaces_ok_ != false;
+    if (options_.isolation == Isolation::kNone) {
+      if (!options_.unsafe_host_filesystem) {
+        return refusal("isolation is disabled here (Isolation::kNone)");
+      }
+      try_namespaces = false;
+    } else {
+      // Refusing, it tries again every time; in the unsafe fallback only until it failed.
+      try_namespaces = !options_.unsafe_host_filesystem || namespaces_ok_ != false;
+    }
+    if (!try_namespaces && !unsafe_warning_logged_) {
+      unsafe_warning_logged_ = true;
+      logger_->warn(
+          "sandboxes run on the host's file system (--unsafe-host-filesystem): their writes "
+          "reach the host, and resource limits and network blocking are not enforced");
+    }
   }
-  auto dir = make_sandbox_dir(spec.id);
+  auto dir = make_sandbox_dir(spec.id, try_namespaces);
   if (!dir.ok()) return dir.status();
   std::string const tmp_dir = (*dir / "tmp").string();
   auto const remove_dir = [&] {
@@ -404,14 +480,30 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
   std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
   auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
   Entrypoint entry = entrypoint(spec, env, activity);
-  auto started = try_namespaces ? launch_isolated(entry, spec.workdir, tmp_dir)
-                                : absl::StatusOr<std::optional<Started>>(std::nullopt);
-  if (started.ok() && !started->has_value()) {
-    started = launch_plain(std::move(entry), spec.workdir, tmp_dir);
+  std::optional<absl::StatusOr<Started>> started;
+  if (try_namespaces) {
+    started = launch_isolated(entry, spec, *dir);
+    if (!started->ok() && started->status().code() == absl::StatusCode::kUnavailable) {
+      std::string const why =
+          absl::StrCat("that is unavailable here (", started->status().message(), ")");
+      if (!options_.unsafe_host_filesystem) {
+        remove_dir();
+        return refusal(why);
+      }
+      logger_->warn(
+          "sandboxes: {}; running them on the host's file system instead "
+          "(--unsafe-host-filesystem): their writes reach the host, and resource limits and "
+          "network blocking are not enforced",
+          why);
+      std::lock_guard<std::mutex> lock(mu_);
+      unsafe_warning_logged_ = true;
+      started.reset();
+    }
   }
-  if (!started.ok()) {
+  if (!started) started = launch_plain(std::move(entry), spec.workdir, tmp_dir);
+  if (!started->ok()) {
     remove_dir();
-    return started.status();
+    return started->status();
   }
   Started& s = **started;
 
@@ -420,9 +512,11 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
                                                s.isolated, dir->string(), tmp_dir, s.workdir, env,
                                                s.process, activity));
   if (s.isolated) {
-    std::string const ns = absl::StrCat("/proc/", s.process->pid(), "/ns/");
-    sandbox->mnt_ns_fd_ = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
-    sandbox->pid_ns_fd_ = open((ns + "pid").c_str(), O_RDONLY | O_CLOEXEC);
+    sandbox->namespaces_ = open_namespaces(*s.process, s.network_blocked);
+    sandbox->devpts_fd_ = s.devpts.release();
+    sandbox->network_blocked_ = s.network_blocked;
+    if (s.cgroup) sandbox->cgroup_path_ = s.cgroup->path();
+    sandbox->cgroup_ = std::move(s.cgroup);
   }
   sandbox->idle_timeout_ = spec.idle_timeout;
   {
@@ -433,7 +527,34 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
   return sandbox;
 }
 
-absl::StatusOr<std::filesystem::path> Engine::make_sandbox_dir(std::string const& id) {
+std::vector<NamespaceFd> Engine::open_namespaces(Process& init, bool network) {
+  std::vector<std::pair<char const*, int>> kinds = {
+      {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}};
+  if (network) kinds.insert(kinds.begin(), {"net", CLONE_NEWNET});
+  std::vector<NamespaceFd> out;
+  bool ok = true;
+  for (auto const& [name, type] : kinds) {
+    std::string const path = absl::StrCat("/proc/", init.pid(), "/ns/", name);
+    int const fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) ok = false;
+    out.push_back({fd, type});
+  }
+  // Opened before the init was reaped, the pid was still the init's (not reused).
+  {
+    std::lock_guard<std::mutex> lock(init.mu_);
+    if (init.reaped_) ok = false;
+  }
+  if (!ok) {
+    for (auto const& ns : out) {
+      if (ns.fd >= 0) ::close(ns.fd);
+    }
+    out.clear();
+  }
+  return out;
+}
+
+absl::StatusOr<std::filesystem::path> Engine::make_sandbox_dir(std::string const& id,
+                                                               bool isolated) {
   std::string const base = sanitize_id(id);
   auto next_suffix = [&] {
     std::lock_guard<std::mutex> lock(mu_);
@@ -447,12 +568,24 @@ absl::StatusOr<std::filesystem::path> Engine::make_sandbox_dir(std::string const
     if (errno != EEXIST) return errno_status(errno, absl::StrCat("mkdir ", dir.string()));
     name = absl::StrCat(base, "-", next_suffix());
   }
-  std::string const tmp_dir = (dir / "tmp").string();
-  if (::mkdir(tmp_dir.c_str(), 01777) != 0 || ::chmod(tmp_dir.c_str(), 01777) != 0) {
-    auto status = errno_status(errno, absl::StrCat("mkdir ", tmp_dir));
+  auto const failed = [&](std::string const& what) {
+    auto status = errno_status(errno, absl::StrCat("mkdir ", what));
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     return status;
+  };
+  std::string const tmp_dir = (dir / "tmp").string();
+  if (::mkdir(tmp_dir.c_str(), 01777) != 0 || ::chmod(tmp_dir.c_str(), 01777) != 0) {
+    return failed(tmp_dir);
+  }
+  if (isolated) {
+    // upper/ becomes the sandbox's / (its mode and owner show there).
+    for (char const* sub : {"upper", "work", "root"}) {
+      std::string const path = (dir / sub).string();
+      if (::mkdir(path.c_str(), 0755) != 0 || ::chmod(path.c_str(), 0755) != 0) {
+        return failed(path);
+      }
+    }
   }
   return dir;
 }
@@ -478,47 +611,75 @@ Engine::Entrypoint Engine::entrypoint(SandboxSpec const& spec,
   return entry;
 }
 
-absl::StatusOr<std::optional<Engine::Started>> Engine::launch_isolated(Entrypoint const& entry,
-                                                                       std::string const& workdir,
-                                                                       std::string const& tmp_dir) {
-  ProcessSpec spec = entry.spec;
-  spec.workdir = workdir.empty() ? "/tmp" : workdir;
+absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
+                                                        SandboxSpec const& spec,
+                                                        std::filesystem::path const& dir) {
+  Started started;
+  auto devpts = new_devpts();
+  if (!devpts.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    namespaces_ok_ = false;
+    return devpts.status();  // UNAVAILABLE
+  }
+  started.devpts = *std::move(devpts);
+  if (spec.limits.any()) {
+    auto cgroup = cgroups_->create(dir.filename().string(), spec.limits);
+    if (cgroup.ok()) {
+      started.cgroup = *std::move(cgroup);
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!limits_warning_logged_) {
+        limits_warning_logged_ = true;
+        logger_->warn("sandboxes: resource limits are recorded, not enforced: {}",
+                      std::string(cgroup.status().message()));
+      }
+    }
+  }
+  RootLayout layout;
+  layout.root = (dir / "root").string();
+  layout.upper = (dir / "upper").string();
+  layout.work = (dir / "work").string();
+  layout.tmp = (dir / "tmp").string();
+  layout.hidden = {hidden_dir_};
+  layout.devpts_fd = started.devpts.get();
+
+  ProcessSpec process = entry.spec;
+  process.workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;
   Launch how = entry.how;
   how.kind = SpawnRequest::Kind::kNewNamespaces;
-  how.tmp_source = tmp_dir;
+  how.mounts = root_plan(layout, read_host_mounts());
+  how.extra_namespaces = spec.block_network ? CLONE_NEWNET : 0;
+  how.loopback_up = spec.block_network;
+  how.devpts_fd = started.devpts.get();
+  how.cgroup_procs_fd = started.cgroup ? started.cgroup->procs_fd() : -1;
+  how.keep_capabilities = sandbox_capabilities();
+  started.workdir = process.workdir;
+  started.isolated = true;
+  started.network_blocked = spec.block_network;
   SpawnResult raw;
-  std::string const used_workdir = spec.workdir;
-  auto launched = launch(std::move(spec), how, &raw);
+  auto launched = launch(std::move(process), how, &raw);
   std::lock_guard<std::mutex> lock(mu_);
   if (launched.ok()) {
     namespaces_ok_ = true;
-    if (!raw.proc_mounted && !proc_warning_logged_) {
-      proc_warning_logged_ = true;
-      logger_->warn("sandboxes: could not mount a private /proc; they see the host's");
-    }
-    return Started{*std::move(launched), /*isolated=*/true, used_workdir};
+    started.process = *std::move(launched);
+    return started;
   }
-  if (raw.pid >= 0 || !is_namespace_failure(raw)) return launched.status();
-  if (namespaces_ok_ != false) {
-    logger_->warn(
-        "sandboxes: Linux namespaces are unavailable ({}: {}); falling back to plain "
-        "process groups with a shared /tmp",
-        raw.step, std::strerror(raw.error));
-  }
+  if (raw.pid >= 0 || !is_isolation_failure(raw)) return launched.status();
   namespaces_ok_ = false;
-  return std::nullopt;  // fall back to launch_plain()
+  return absl::UnavailableError(absl::StrCat(raw.step, ": ", std::strerror(raw.error)));
 }
 
 absl::StatusOr<Engine::Started> Engine::launch_plain(Entrypoint entry, std::string const& workdir,
                                                      std::string const& tmp_dir) {
   entry.spec.workdir = workdir.empty() ? tmp_dir : workdir;
   entry.how.kind = SpawnRequest::Kind::kPlain;
-  entry.how.tmp_source.clear();
   entry.how.kill_group_on_exit = true;
-  std::string const used_workdir = entry.spec.workdir;
+  Started started;
+  started.workdir = entry.spec.workdir;
   auto launched = launch(std::move(entry.spec), entry.how);
   if (!launched.ok()) return launched.status();
-  return Started{*std::move(launched), /*isolated=*/false, used_workdir};
+  started.process = *std::move(launched);
+  return started;
 }
 
 void Engine::watch_sandbox(std::shared_ptr<Sandbox> const& sandbox,
@@ -818,8 +979,9 @@ void Engine::shutdown() {
     running_.clear();
     sandboxes_.clear();
   }
+  cgroups_->shutdown();
   std::error_code ec;
-  if (owns_state_dir_) std::filesystem::remove_all(state_dir_, ec);
+  std::filesystem::remove_all(state_dir_, ec);
 }
 
 }  // namespace modal::emulator::runtime::internal

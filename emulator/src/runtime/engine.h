@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "runtime/cgroups.h"
 #include "runtime/io_loop.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
@@ -40,9 +41,16 @@ class Engine : public std::enable_shared_from_this<Engine> {
   /// How launch() creates the process.
   struct Launch {
     SpawnRequest::Kind kind = SpawnRequest::Kind::kPlain;
-    std::string tmp_source{};
-    int mnt_ns_fd = -1;
-    int pid_ns_fd = -1;
+    /// kNewNamespaces: see SpawnRequest.
+    int extra_namespaces = 0;
+    std::vector<MountStep> mounts{};
+    bool loopback_up = false;
+    /// kJoinNamespaces: the namespaces to enter.
+    std::vector<NamespaceFd> join{};
+    /// A PTY comes from this devpts instance (the sandbox's); -1 = the host's (openpty).
+    int devpts_fd = -1;
+    int cgroup_procs_fd = -1;
+    uint64_t keep_capabilities = ~uint64_t{0};
     bool pause_forever = false;
     bool kill_group_on_exit = false;
     /// Called (I/O thread) whenever output arrives.
@@ -60,6 +68,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void sandbox_finished(Sandbox const* sandbox);
 
   std::optional<bool> namespaces_available() const;
+  absl::Status resource_limits_status() const;
   std::string const& state_dir() const { return state_dir_; }
   size_t running_process_count() const;
   size_t running_sandbox_count() const;
@@ -69,13 +78,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   /// A process's stdio: the ends the runtime keeps (invalid when not captured) and the
   /// fds the child gets as 0, 1, 2 (its own ends are closed once it is spawned).
   struct Stdio {
-    UniqueFd out, err, in;
-    UniqueFd out_child, err_child, in_child;
+    UniqueFd out{}, err{}, in{};
+    UniqueFd out_child{}, err_child{}, in_child{};
     int child[3] = {-1, -1, -1};
   };
   /// Checks the command and its environment; the spawner's request without stdio.
   absl::StatusOr<SpawnRequest> spawn_request(ProcessSpec const& spec, Launch const& how) const;
-  absl::Status open_pty(ProcessSpec const& spec, Stdio& stdio) const;
+  absl::Status open_pty(ProcessSpec const& spec, int devpts_fd, Stdio& stdio) const;
   absl::Status open_pipes(ProcessSpec const& spec, Stdio& stdio) const;
   static absl::Status spawn_error(SpawnResult const& result, ProcessSpec const& spec);
   std::shared_ptr<Process> new_process(pid_t pid, ProcessSpec const& spec, Launch const& how,
@@ -97,19 +106,27 @@ class Engine : public std::enable_shared_from_this<Engine> {
     std::shared_ptr<Process> process{};
     bool isolated = false;
     std::string workdir{};
+    // Isolated only.
+    UniqueFd devpts{};
+    std::unique_ptr<SandboxCgroup> cgroup{};
+    bool network_blocked = false;
   };
-  /// A fresh <state_dir>/<sanitized id>[-N] holding the sandbox's tmp/ (mode 1777).
-  absl::StatusOr<std::filesystem::path> make_sandbox_dir(std::string const& id);
+  /// A fresh <state_dir>/<sanitized id>[-N] holding the sandbox's tmp/ (mode 1777) and,
+  /// when `isolated`, the overlay's upper/, work/ and root/ (its mount point).
+  absl::StatusOr<std::filesystem::path> make_sandbox_dir(std::string const& id, bool isolated);
   /// The entrypoint (or the idle placeholder) with its environment; output counts as
   /// activity.
   Entrypoint entrypoint(SandboxSpec const& spec, std::map<std::string, std::string> const& env,
                         std::shared_ptr<std::atomic<int64_t>> const& activity) const;
-  /// In new namespaces; nullopt when the kernel does not allow them (then launch_plain()).
-  absl::StatusOr<std::optional<Started>> launch_isolated(Entrypoint const& entry,
-                                                         std::string const& workdir,
-                                                         std::string const& tmp_dir);
+  /// In new namespaces on an overlay root. UNAVAILABLE (internal: saying why) when the
+  /// machine does not allow that; other errors are the launch's.
+  absl::StatusOr<Started> launch_isolated(Entrypoint const& entry, SandboxSpec const& spec,
+                                          std::filesystem::path const& dir);
   absl::StatusOr<Started> launch_plain(Entrypoint entry, std::string const& workdir,
                                        std::string const& tmp_dir);
+  /// The namespaces of a just started isolated init, for execs to join; empty if it is
+  /// already gone.
+  static std::vector<NamespaceFd> open_namespaces(Process& init, bool network);
   /// Lifetime and idle timers, and the entrypoint's exit.
   void watch_sandbox(std::shared_ptr<Sandbox> const& sandbox,
                      std::optional<std::chrono::milliseconds> timeout);
@@ -145,7 +162,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   RuntimeOptions const options_;
   std::shared_ptr<spdlog::logger> logger_;
   std::string state_dir_;
-  bool owns_state_dir_ = false;
+  /// Covered in sandboxes: the state directory's parent, where every emulator keeps its
+  /// sandboxes' upper layers.
+  std::string hidden_dir_;
+  std::unique_ptr<Cgroups> cgroups_;
   std::string default_path_;
   std::string default_home_;
   std::string sleep_path_;
@@ -155,7 +175,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::condition_variable cv_;
   bool shut_down_ = false;
   std::optional<bool> namespaces_ok_;
-  bool proc_warning_logged_ = false;
+  bool unsafe_warning_logged_ = false;
+  bool limits_warning_logged_ = false;
   std::unordered_map<pid_t, std::shared_ptr<Process>> running_;
   std::unordered_map<Sandbox const*, std::shared_ptr<Sandbox>> sandboxes_;
   uint64_t sandbox_counter_ = 0;

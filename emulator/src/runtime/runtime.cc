@@ -26,6 +26,8 @@ std::optional<bool> Runtime::namespaces_available() const {
   return engine_->namespaces_available();
 }
 
+absl::Status Runtime::resource_limits_status() const { return engine_->resource_limits_status(); }
+
 std::string const& Runtime::state_dir() const { return engine_->state_dir(); }
 
 size_t Runtime::running_process_count() const { return engine_->running_process_count(); }

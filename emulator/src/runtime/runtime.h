@@ -24,17 +24,22 @@ class Engine;
 }  // namespace internal
 
 enum class Isolation {
-  /// Private mount + PID namespaces per sandbox when the kernel allows it (root /
-  /// CAP_SYS_ADMIN); otherwise fall back to plain process groups and log that once.
+  /// Every sandbox in its own namespaces (mount, PID, IPC, UTS; network when blocked) on
+  /// an overlay root (sandbox_root.h): needs root (CAP_SYS_ADMIN), overlayfs and Linux
+  /// >= 5.2. Where that is unavailable, create_sandbox() refuses (FAILED_PRECONDITION,
+  /// saying why) unless `unsafe_host_filesystem`, which falls back to plain process
+  /// groups on the host's file system and logs a warning once.
   kAuto,
-  /// Never create namespaces (forces the fallback; for tests and restricted hosts).
+  /// Never create namespaces: plain process groups on the host's file system. Needs
+  /// `unsafe_host_filesystem` (else create_sandbox() refuses); for tests of the fallback.
   kNone,
 };
 
 struct RuntimeOptions {
-  /// Root of per-sandbox state (<state_dir>/<sandbox>/tmp). Empty: a fresh
-  /// $TMPDIR/modal-emulator-XXXXXX, removed by shutdown(). A given directory is created
-  /// if needed and kept (its sandbox subdirectories are removed).
+  /// Where the runtime makes its state directory, modal-emulator.<pid>.<start>.XXXXXX
+  /// (removed by shutdown()), holding one directory per sandbox: the overlay's upper and
+  /// work directories, the private /tmp. Empty: $TMPDIR, else /tmp. Directories of
+  /// emulators that are gone (crashed) are removed when a runtime starts there.
   std::string state_dir{};
   Isolation isolation = Isolation::kAuto;
   /// Log destination; empty = a private stderr logger.
@@ -51,12 +56,23 @@ struct RuntimeOptions {
   /// Idle sandboxes run a built-in pause() loop instead of `sleep infinity` (also the
   /// automatic fallback when no sleep binary exists). For tests.
   bool builtin_idle = false;
+  /// Allow sandboxes on the host's own file system (no namespaces, no overlay) when
+  /// isolation is unavailable or disabled (--unsafe-host-filesystem): their writes reach
+  /// the host, and resource limits and network blocking are not enforced.
+  bool unsafe_host_filesystem = false;
+  /// For tests: a directory standing in for the cgroup v2 hierarchy (see
+  /// internal::Cgroups). Empty: the machine's.
+  std::string cgroup_root{};
+  /// For tests: create processes with fork, the path a ThreadSanitizer build always takes
+  /// (see internal::Spawner), instead of clone(CLONE_VM | CLONE_VFORK).
+  bool spawn_with_fork = false;
 };
 
 /**
  * Owner of every local process the emulator starts: one spawner thread (all forks, so
  * that PDEATHSIG is tied to a thread that lives as long as the runtime), one epoll I/O
- * thread (pipes, PTYs, pidfds, timers), the sandbox registry and the state directory.
+ * thread (pipes, PTYs, pidfds, timers), the sandbox registry, the state directory and
+ * the sandboxes' cgroups.
  *
  * shutdown() (and the destructor) SIGKILLs every sandbox and process it started, reaps
  * them, closes every stream (readers see EOF) and joins its threads. If the emulator
@@ -77,8 +93,9 @@ class Runtime {
   Runtime& operator=(Runtime const&) = delete;
 
   /// Starts a sandbox (entrypoint or idle placeholder). Errors: FAILED_PRECONDITION after
-  /// shutdown, NOT_FOUND for a missing command, INVALID_ARGUMENT for a bad workdir/spec,
-  /// INTERNAL for system failures.
+  /// shutdown or when isolation is unavailable (see Isolation; the message says why and
+  /// names --unsafe-host-filesystem), NOT_FOUND for a missing command, INVALID_ARGUMENT
+  /// for a bad workdir/spec, INTERNAL for system failures.
   absl::StatusOr<std::shared_ptr<Sandbox>> create_sandbox(SandboxSpec spec);
   /// Starts a plain host process outside any sandbox (same errors).
   absl::StatusOr<std::shared_ptr<Process>> start_process(ProcessSpec spec);
@@ -88,6 +105,10 @@ class Runtime {
 
   /// Whether sandboxes get namespaces: nullopt until the first sandbox tried (kAuto).
   std::optional<bool> namespaces_available() const;
+  /// OK when sandboxes' resource limits are enforced (cgroup v2 with the memory and cpu
+  /// controllers, isolated sandboxes); otherwise FAILED_PRECONDITION saying why, and
+  /// limits are only recorded. Detected on first use.
+  absl::Status resource_limits_status() const;
   /// The state directory in use.
   std::string const& state_dir() const;
   /// Processes started and not yet reaped (entrypoints included).

@@ -2,6 +2,7 @@
 #include "runtime/sandbox.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/engine.h"
+#include "runtime/sandbox_root.h"
+#include "runtime/unique_fd.h"
 
 namespace modal::emulator::runtime {
 namespace {
@@ -38,8 +41,21 @@ Sandbox::Sandbox(std::weak_ptr<internal::Engine> engine, std::string id, bool is
       last_activity_(std::move(last_activity)) {}
 
 Sandbox::~Sandbox() {
-  if (mnt_ns_fd_ >= 0) ::close(mnt_ns_fd_);
-  if (pid_ns_fd_ >= 0) ::close(pid_ns_fd_);
+  for (auto const& ns : namespaces_) ::close(ns.fd);
+  if (devpts_fd_ >= 0) ::close(devpts_fd_);
+}
+
+std::string Sandbox::host_upper_dir() const {
+  return isolated_ ? state_dir_ + "/upper" : std::string();
+}
+
+int Sandbox::dup_network_namespace() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!network_blocked_) return -1;
+  for (auto const& ns : namespaces_) {
+    if (ns.type == CLONE_NEWNET) return fcntl(ns.fd, F_DUPFD_CLOEXEC, 3);
+  }
+  return -1;
 }
 
 absl::Status Sandbox::write_stdin(uint64_t index, std::string_view data, bool eof,
@@ -57,6 +73,11 @@ absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
   if (spec.workdir.empty()) spec.workdir = workdir_;
 
   internal::Engine::Launch how;
+  std::vector<internal::UniqueFd> held;  // duplicates, closed once launched
+  auto const dup = [&](int fd) {
+    held.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    return held.back().get();
+  };
   auto finished_error = [&] {
     return absl::FailedPreconditionError(absl::StrCat("sandbox ", id_, " has finished"));
   };
@@ -64,16 +85,17 @@ absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
     std::lock_guard<std::mutex> lock(mu_);
     if (result_ || finishing_ || pending_outcome_) return finished_error();
     if (isolated_) {
-      if (mnt_ns_fd_ < 0 || pid_ns_fd_ < 0) return finished_error();
+      if (namespaces_.empty()) return finished_error();
       how.kind = internal::SpawnRequest::Kind::kJoinNamespaces;
-      how.mnt_ns_fd = fcntl(mnt_ns_fd_, F_DUPFD_CLOEXEC, 3);
-      how.pid_ns_fd = fcntl(pid_ns_fd_, F_DUPFD_CLOEXEC, 3);
+      for (auto const& ns : namespaces_) how.join.push_back({dup(ns.fd), ns.type});
+      how.devpts_fd = dup(devpts_fd_);
+      if (cgroup_) how.cgroup_procs_fd = dup(cgroup_->procs_fd());
+      how.keep_capabilities = internal::sandbox_capabilities();
     }
   }
   internal::SpawnResult raw;
   auto launched = engine->launch(std::move(spec), how, &raw);
-  if (how.mnt_ns_fd >= 0) ::close(how.mnt_ns_fd);
-  if (how.pid_ns_fd >= 0) ::close(how.pid_ns_fd);
+  held.clear();
   if (!launched.ok()) {
     // A PID namespace whose init is gone refuses new members (ENOMEM).
     if (isolated_ && raw.pid < 0 && raw.step == "clone" && raw.error == ENOMEM) {
@@ -130,7 +152,9 @@ void Sandbox::finish(ExitStatus const& status) {
   std::vector<std::function<void(SandboxResult const&)>> callbacks;
   SandboxResult result;
   uint64_t lifetime_timer, idle_timer;
-  int mnt_fd, pid_fd;
+  std::vector<internal::NamespaceFd> namespaces;
+  int devpts_fd;
+  std::unique_ptr<internal::SandboxCgroup> cgroup;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (result_ || finishing_) return;
@@ -142,15 +166,19 @@ void Sandbox::finish(ExitStatus const& status) {
     }
     lifetime_timer = std::exchange(lifetime_timer_, 0);
     idle_timer = std::exchange(idle_timer_, 0);
-    mnt_fd = std::exchange(mnt_ns_fd_, -1);
-    pid_fd = std::exchange(pid_ns_fd_, -1);
+    namespaces.swap(namespaces_);
+    devpts_fd = std::exchange(devpts_fd_, -1);
+    cgroup = std::move(cgroup_);
   }
   // Without namespaces nothing else stops the execs (with them the kernel already did).
   for (auto const& p : execs) p->kill();
-  if (mnt_fd >= 0) ::close(mnt_fd);
-  if (pid_fd >= 0) ::close(pid_fd);
+  // The last references to the namespaces: the mount namespace (and with it the overlay)
+  // goes away; then the upper layer and the cgroup can be removed.
+  for (auto const& ns : namespaces) ::close(ns.fd);
+  if (devpts_fd >= 0) ::close(devpts_fd);
   std::error_code ec;
   std::filesystem::remove_all(state_dir_, ec);
+  cgroup.reset();
   if (auto engine = engine_.lock()) {
     if (lifetime_timer != 0) engine->loop().cancel_timer(lifetime_timer);
     if (idle_timer != 0) engine->loop().cancel_timer(idle_timer);

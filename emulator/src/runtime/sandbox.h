@@ -19,9 +19,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/cgroups.h"
 #include "runtime/input_sink.h"
 #include "runtime/output_buffer.h"
 #include "runtime/process.h"
+#include "runtime/spawner.h"
 #include "runtime/types.h"
 
 namespace modal::emulator::runtime {
@@ -36,6 +38,11 @@ struct SandboxSpec {
   /// Working directory of the entrypoint and default for execs. "" = /tmp, i.e. the
   /// sandbox's private tmp (its host directory when not isolated).
   std::string workdir{};
+  /// Enforced through a cgroup when the machine allows (Runtime::resource_limits_status),
+  /// else recorded only.
+  ResourceLimits limits{};
+  /// A network namespace with only a loopback interface of its own (isolated sandboxes).
+  bool block_network = false;
   std::optional<PtyOptions> pty{};
   /// Lifetime limit → SandboxOutcome::kTimeout.
   std::optional<std::chrono::milliseconds> timeout{};
@@ -68,16 +75,18 @@ struct SandboxResult {
 
 /**
  * A sandbox: a local process tree sharing one set of namespaces, created by
- * Runtime::create_sandbox. When isolated (root, namespaces available) the entrypoint is
- * the init of a new PID namespace and runs in a new mount namespace (/ rprivate, a
- * private /tmp bind-mounted from host_tmp_dir(), a fresh /proc); execs join both
- * namespaces; when the entrypoint dies the kernel kills everything left in it, including
- * when the emulator itself dies (PDEATHSIG on the init). Otherwise (fallback) the
- * processes are plain process groups killed explicitly.
+ * Runtime::create_sandbox. When isolated, the entrypoint is the init of new mount, PID,
+ * IPC and UTS namespaces (and a network namespace with only loopback when the network is
+ * blocked), its root an overlay of the host's / with the sandbox's writes in
+ * host_upper_dir() (see sandbox_root.h), its capabilities reduced; execs join all of
+ * them, so they see the same root; when the entrypoint dies the kernel kills everything
+ * left in it, including when the emulator itself dies (PDEATHSIG on the init).
+ * Otherwise (the unsafe fallback) the processes are plain process groups on the host's
+ * file system, killed explicitly.
  *
  * The sandbox finishes when its entrypoint exits (or is killed): every remaining
  * process is killed, result() becomes available, on_finished callbacks run and the
- * state directory is removed.
+ * sandbox's directory (upper layer, /tmp) and cgroup are removed.
  *
  * Thread-safe.
  */
@@ -88,10 +97,22 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   Sandbox& operator=(Sandbox const&) = delete;
 
   std::string const& id() const { return id_; }
-  /// Private mount + PID namespaces (false = fallback).
+  /// Own namespaces and overlay root (false = the unsafe fallback).
   bool isolated() const { return isolated_; }
   /// Host directory backing the sandbox's private /tmp (exists while it runs).
   std::string const& host_tmp_dir() const { return host_tmp_dir_; }
+  /// Host directory holding the sandbox's writes to its root (the overlay's upper
+  /// layer; exists while it runs). "" when not isolated.
+  std::string host_upper_dir() const;
+  /// Host directory of all the sandbox's state (removed when it finishes).
+  std::string const& host_state_dir() const { return state_dir_; }
+  /// The cgroup enforcing its resource limits, "" when they are only recorded.
+  std::string const& cgroup() const { return cgroup_path_; }
+  /// In a network namespace of its own (only loopback).
+  bool network_blocked() const { return network_blocked_; }
+  /// A duplicate of its network namespace's fd (close it), -1 when it has none of its own
+  /// or has finished: where a TCP readiness probe connects from.
+  int dup_network_namespace() const;
   std::string const& workdir() const { return workdir_; }
   /// Environment after defaults (PATH, HOME) were applied.
   std::map<std::string, std::string> const& env() const { return env_; }
@@ -155,8 +176,13 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   std::optional<SandboxOutcome> pending_outcome_;
   std::optional<SandboxResult> result_;
   bool finishing_ = false;
-  int mnt_ns_fd_ = -1;
-  int pid_ns_fd_ = -1;
+  /// The namespaces execs join (setns order: the mount namespace last).
+  std::vector<internal::NamespaceFd> namespaces_;
+  /// The sandbox's devpts instance: where exec terminals come from.
+  int devpts_fd_ = -1;
+  std::unique_ptr<internal::SandboxCgroup> cgroup_;
+  std::string cgroup_path_;
+  bool network_blocked_ = false;
   std::vector<std::weak_ptr<Process>> execs_;
   int running_execs_ = 0;
   std::vector<std::function<void(SandboxResult const&)>> finished_callbacks_;

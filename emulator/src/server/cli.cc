@@ -118,6 +118,9 @@ std::string usage() {
       "                                 those two escapes any value can be given\n"
       "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
       "                                 (repeatable; ProxyGet finds only these)\n"
+      "  --unsafe-host-filesystem       where Sandboxes cannot be isolated (not root, no\n"
+      "                                 overlayfs), run them on the host's file system\n"
+      "                                 instead of refusing them\n"
       "  --verbose                      log every call to stderr\n"
       "  --help                         show this help and exit\n");
 }
@@ -178,6 +181,9 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
     } else if (flag == "--verbose") {
       if (auto st = no_value(); !st.ok()) return st;
       cl.options.verbose = true;
+    } else if (flag == "--unsafe-host-filesystem") {
+      if (auto st = no_value(); !st.ok()) return st;
+      cl.options.unsafe_host_filesystem = true;
     } else if (flag == "--host") {
       auto v = value();
       if (!v.ok()) return v.status();

@@ -30,7 +30,9 @@ grpc::Status fault_status(Fault const& fault) {
 
 Core::Core(EmulatorOptions options) : options_(std::move(options)) {
   seed(options_);
-  sandboxes_ = std::make_unique<SandboxRegistry>([this](std::string_view line) { log(line); });
+  sandboxes_ = std::make_unique<SandboxRegistry>(
+      [this](std::string_view line) { log(line); },
+      SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem});
   shutdown_hooks_.push_back([this] { sandboxes_->shutdown(); });
 }
 

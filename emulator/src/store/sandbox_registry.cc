@@ -1,6 +1,9 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "store/sandbox_registry.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -184,8 +187,8 @@ void SandboxRecord::wake_for_shutdown() {
 
 // ---- SandboxRegistry --------------------------------------------------------------
 
-SandboxRegistry::SandboxRegistry(Logger log)
-    : log_(log ? std::move(log) : Logger([](std::string_view) {})) {}
+SandboxRegistry::SandboxRegistry(Logger log, Options options)
+    : log_(log ? std::move(log) : Logger([](std::string_view) {})), options_(options) {}
 
 SandboxRegistry::~SandboxRegistry() { shutdown(); }
 
@@ -194,6 +197,7 @@ runtime::Runtime* SandboxRegistry::runtime() {
   if (shutting_down_.load()) return nullptr;
   if (runtime_ == nullptr) {
     runtime::RuntimeOptions opts;
+    opts.unsafe_host_filesystem = options_.unsafe_host_filesystem;
     runtime_ = std::make_unique<runtime::Runtime>(std::move(opts));
   }
   return runtime_.get();
@@ -281,6 +285,14 @@ runtime::SandboxSpec SandboxRegistry::sandbox_spec(std::string const& id,
   if (def.has_idle_timeout_secs() && def.idle_timeout_secs() > 0) {
     spec.idle_timeout = std::chrono::seconds(def.idle_timeout_secs());
   }
+  if (def.resources().memory_mb_max() > 0) {
+    spec.limits.memory_bytes = std::uint64_t{def.resources().memory_mb_max()} << 20;
+  }
+  if (def.resources().milli_cpu_max() > 0) {
+    spec.limits.cpus = def.resources().milli_cpu_max() / 1000.0;
+  }
+  spec.block_network = def.block_network() || def.network_access().network_access_type() ==
+                                                  modal::client::NetworkAccess::BLOCKED;
   return spec;
 }
 
@@ -299,7 +311,8 @@ absl::StatusOr<std::optional<GenericResult>> SandboxRegistry::start(SandboxRecor
   }
   auto const code = started.status().code();
   if (code == absl::StatusCode::kFailedPrecondition) {
-    return absl::UnavailableError("the emulator is shutting down");
+    if (shutting_down_.load()) return absl::UnavailableError("the emulator is shutting down");
+    return started.status();  // Sandboxes cannot be isolated here: the reason
   }
   if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kInvalidArgument) {
     return absl::InternalError(
@@ -345,6 +358,14 @@ void SandboxRegistry::start_prober(std::shared_ptr<SandboxRecord> const& rec) {
   std::lock_guard lock(probers_mu_);
   if (shutting_down_.load()) return;
   probers_.emplace_back([raw, sb, probe, interval](std::stop_token stop) {
+    // A TCP probe connects from where the sandbox's processes listen: its own network
+    // namespace when the network is blocked (this thread only: setns is per thread).
+    if (probe.has_tcp_port()) {
+      if (int const netns = sb->dup_network_namespace(); netns >= 0) {
+        ::setns(netns, CLONE_NEWNET);
+        ::close(netns);
+      }
+    }
     std::mutex m;
     std::condition_variable_any cv;
     while (!stop.stop_requested() && !sb->finished()) {

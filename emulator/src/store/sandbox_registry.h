@@ -15,8 +15,9 @@
 // Readiness (for SandboxWaitUntilReady)
 // -------------------------------------
 // A sandbox with a readiness_probe is probed by the emulator at the probe's interval
-// (TCP: connect to 127.0.0.1:port, since sandboxes share the host network; exec: the argv
-// run inside the sandbox, ready on exit code 0) until the first success, which sets
+// (TCP: connect to 127.0.0.1:port, in the sandbox's network namespace when its network is
+// blocked, else the host's, which it shares; exec: the argv run inside the sandbox, ready
+// on exit code 0) until the first success, which sets
 // ready_at(). A sandbox without a probe is ready as soon as it has started (ready_at() ==
 // started_at()). Wait for it with
 //
@@ -149,6 +150,13 @@ struct SandboxLaunch {
   modal::client::Sandbox definition{};
 };
 
+/// How SandboxRegistry runs sandboxes.
+struct SandboxRegistryOptions {
+  /// EmulatorOptions::unsafe_host_filesystem: run Sandboxes on the host's file system
+  /// where they cannot be isolated, instead of refusing them.
+  bool unsafe_host_filesystem = false;
+};
+
 /**
  * All sandboxes of one emulator and the process runtime that runs them. Finished
  * sandboxes stay (for wait/poll/logs) until the emulator stops; names are released when
@@ -159,14 +167,19 @@ class SandboxRegistry {
  public:
   /// Receives a line for the emulator's verbose log.
   using Logger = std::function<void(std::string_view line)>;
+  using Options = SandboxRegistryOptions;
 
-  explicit SandboxRegistry(Logger log);
+  explicit SandboxRegistry(Logger log, Options options = {});
   ~SandboxRegistry();
   SandboxRegistry(SandboxRegistry const&) = delete;
   SandboxRegistry& operator=(SandboxRegistry const&) = delete;
 
   /// Starts a sandbox. ALREADY_EXISTS if `definition.name` is taken by a running sandbox
-  /// of the App; UNAVAILABLE during shutdown; INTERNAL for system failures. A missing
+  /// of the App; UNAVAILABLE during shutdown; FAILED_PRECONDITION when Sandboxes cannot
+  /// be isolated here (saying why and naming --unsafe-host-filesystem); INTERNAL for
+  /// system failures. Memory and CPU limits (Resources.memory_mb_max, milli_cpu_max) are
+  /// enforced where the runtime can (runtime::Runtime::resource_limits_status), a blocked
+  /// network (block_network or NetworkAccess BLOCKED) by a network namespace. A missing
   /// entrypoint executable or workdir is not an error here: the sandbox finishes at once
   /// with exit code 127 / 126 and the reason on its stderr (as a container would).
   absl::StatusOr<std::shared_ptr<SandboxRecord>> create(SandboxLaunch launch);
@@ -205,6 +218,7 @@ class SandboxRegistry {
   void start_prober(std::shared_ptr<SandboxRecord> const& rec);
 
   Logger const log_;
+  Options const options_;
   std::atomic<bool> shutting_down_{false};
 
   std::mutex runtime_mu_;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -102,12 +103,13 @@ TEST(OutputBuffer, StopTokenWakesReader) {
     std::this_thread::sleep_for(milliseconds(30));
     stop.request_stop();
   });
-  auto const start = Clock::now();
+  // No deadline: only the stop request can end this read (a reader that ignored it would
+  // hang, and the test time out).
   auto r = buffer.read(0, 10, kNoDeadline, stop.get_token());
   stopper.join();
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->data.empty());
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_FALSE(r->eof);
 }
 
 TEST(OutputBuffer, BackPressureBoundsMemoryAndResumes) {
@@ -274,30 +276,43 @@ TEST(OutputBuffer, ConcurrentProducerAndReaderAreByteExact) {
   EXPECT_LE(buffer.buffered(), size_t{64} << 10);
 }
 
-TEST(OutputBuffer, StreamsQuickly) {
-  // 256 MiB through a default buffer with 1 MiB producer chunks: correctness of the
-  // byte count plus a loose throughput floor (speed proper is for the benchmarks).
+TEST(OutputBuffer, StreamsManyTimesItsCapacityByteExact) {
+  // 256 MiB (32 times the default capacity) through a default back-pressure buffer with
+  // 1 MiB producer chunks: every byte arrives, in order, and memory stays bounded. (How
+  // fast is a benchmark's question, not a test's.)
   OutputBuffer buffer;
   constexpr size_t kTotal = size_t{256} << 20;
-  auto const start = Clock::now();
+  constexpr size_t kChunk = size_t{1} << 20;
   std::thread producer([&] {
-    std::string const zeros(size_t{1} << 20, '\0');
-    for (size_t done = 0; done < kTotal; done += zeros.size()) buffer.write(zeros);
+    std::string chunk(kChunk, '\0');
+    for (size_t done = 0; done < kTotal; done += kChunk) {
+      // Each MiB is filled with its own index, so that a lost, repeated or reordered
+      // chunk shows.
+      std::fill(chunk.begin(), chunk.end(), static_cast<char>(done / kChunk));
+      buffer.write(chunk);
+    }
     buffer.close();
   });
   uint64_t offset = 0;
+  size_t max_buffered = 0;
+  bool byte_exact = true;
   std::string chunk;
   for (;;) {
     chunk.clear();
-    auto r = buffer.read_into(offset, 1 << 20, &chunk);
+    auto r = buffer.read_into(offset, kChunk, &chunk);
     ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->offset, offset);
+    for (size_t i = 0; i < chunk.size() && byte_exact; ++i) {
+      byte_exact = chunk[i] == static_cast<char>((offset + i) / kChunk);
+    }
+    max_buffered = std::max(max_buffered, buffer.buffered());
     offset += r->size;
     if (r->eof) break;
   }
   producer.join();
-  double const seconds = std::chrono::duration<double>(Clock::now() - start).count();
   EXPECT_EQ(offset, kTotal);
-  EXPECT_GT(kTotal / seconds, 200.0 * (1 << 20)) << "MiB/s: " << kTotal / seconds / (1 << 20);
+  EXPECT_TRUE(byte_exact);
+  EXPECT_LE(max_buffered, buffer.options().capacity);
 }
 
 }  // namespace

@@ -1,14 +1,17 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "runtime/sandbox.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -21,6 +24,8 @@
 #include "runtime/probes.h"
 #include "runtime/runtime.h"
 #include "test_util.h"
+
+extern char** environ;
 
 namespace modal::emulator::runtime {
 namespace {
@@ -43,12 +48,34 @@ std::string unique_name(std::string const& stem) {
   return absl::StrCat(stem, "-", ::getpid(), "-", ++counter);
 }
 
-// Every sandbox test runs twice: with namespaces (kAuto, as root) and in fallback mode.
-class SandboxTest : public ::testing::TestWithParam<Isolation> {
- protected:
-  SandboxTest() : runtime_(RuntimeOptions{.isolation = GetParam()}) {}
+// How a SandboxTest runs: with namespaces (kAuto, as root) or in the fallback, with the
+// fast spawn path or the fork path of ThreadSanitizer builds.
+struct Mode {
+  Isolation isolation{};
+  bool fork{};
+};
 
-  bool expect_isolated() const { return GetParam() == Isolation::kAuto; }
+// GoogleTest finds a parameter printer by this name.
+void PrintTo(Mode const& mode, std::ostream* os) {  // NOLINT(readability-identifier-naming)
+  *os << (mode.isolation == Isolation::kAuto ? "namespaces" : "fallback")
+      << (mode.fork ? ", forked" : "");
+}
+
+// The runtime's options for `mode`: the fallback (kNone) must be allowed explicitly.
+RuntimeOptions options_for(Mode mode) {
+  RuntimeOptions options;
+  options.isolation = mode.isolation;
+  options.unsafe_host_filesystem = mode.isolation == Isolation::kNone;
+  options.spawn_with_fork = mode.fork;
+  return options;
+}
+
+// Every sandbox test runs in each Mode.
+class SandboxTest : public ::testing::TestWithParam<Mode> {
+ protected:
+  SandboxTest() : runtime_(options_for(GetParam())) {}
+
+  bool expect_isolated() const { return GetParam().isolation == Isolation::kAuto; }
 
   std::shared_ptr<Sandbox> create(SandboxSpec spec) {
     auto sb = runtime_.create_sandbox(std::move(spec));
@@ -112,7 +139,9 @@ TEST_P(SandboxTest, IdlePlaceholderRunsExecsUntilTerminated) {
 }
 
 TEST_P(SandboxTest, BuiltinIdlePlaceholder) {
-  Runtime runtime(RuntimeOptions{.isolation = GetParam(), .builtin_idle = true});
+  RuntimeOptions options = options_for(GetParam());
+  options.builtin_idle = true;
+  Runtime runtime(options);
   auto sb = runtime.create_sandbox(SandboxSpec{});
   ASSERT_TRUE(sb.ok()) << sb.status();
   EXPECT_EQ((*sb)->isolated(), expect_isolated());
@@ -292,7 +321,7 @@ TEST_P(SandboxTest, ProbesReportReadiness) {
 }
 
 TEST_P(SandboxTest, RuntimeShutdownKillsSandboxes) {
-  auto runtime = std::make_unique<Runtime>(RuntimeOptions{.isolation = GetParam()});
+  auto runtime = std::make_unique<Runtime>(options_for(GetParam()));
   SandboxSpec spec;
   spec.argv = {"sh", "-c", "sleep 1000 & sleep 1000"};
   auto sb = runtime->create_sandbox(spec);
@@ -310,7 +339,9 @@ TEST_P(SandboxTest, RuntimeShutdownKillsSandboxes) {
 }
 
 // A process that owns a runtime is SIGKILLed (a crashed test): its sandboxes must not
-// outlive it.
+// outlive it. The owner is a helper program (posix_spawn, so nothing of this test's
+// threads, their locks included, is copied into it): it starts a runtime, a sandbox and
+// an exec, reports their pids on fd 3 and waits to be killed.
 TEST_P(SandboxTest, SandboxesDieWithACrashedOwner) {
   // Orphans are re-parented to this test process, which reaps them: no dependence on how
   // fast the host's init reaps (a PID namespace is only gone once all its pids are reaped).
@@ -319,38 +350,35 @@ TEST_P(SandboxTest, SandboxesDieWithACrashedOwner) {
     ~ResetSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 0); }
   } reset_subreaper;
   int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  Isolation const isolation = GetParam();
-  pid_t const child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(fds[0]);
-    Runtime runtime(RuntimeOptions{.isolation = isolation});
-    SandboxSpec spec;
-    // With namespaces the whole tree dies (the init's death kills the PID namespace);
-    // without them only direct children are PDEATHSIG'd (a grandchild would survive).
-    spec.argv = isolation == Isolation::kAuto
-                    ? std::vector<std::string>{"sh", "-c", "sleep 1000 & sleep 1000"}
-                    : std::vector<std::string>{"sleep", "1000"};
-    auto sb = runtime.create_sandbox(spec);
-    if (!sb.ok()) ::_exit(1);
-    ProcessSpec sleeper;
-    sleeper.argv = {"sleep", "1000"};
-    auto exec = (*sb)->exec(sleeper);
-    if (!exec.ok()) ::_exit(2);
-    pid_t pids[2] = {(*sb)->pid(), (*exec)->pid()};
-    if (::write(fds[1], pids, sizeof pids) != sizeof pids) ::_exit(3);
-    for (;;) ::pause();
-  }
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  Isolation const isolation = GetParam().isolation;
+  std::vector<std::string> args = {MODAL_RUNTIME_OWNER_HELPER,
+                                   isolation == Isolation::kAuto ? "namespaces" : "fallback"};
+  if (GetParam().fork) args.emplace_back("fork");
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 3);  // dup2 clears close-on-exec
+  pid_t child = -1;
+  int const spawned = ::posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
+  ASSERT_EQ(spawned, 0) << std::strerror(spawned);
   pid_t pids[2] = {0, 0};
   ssize_t const n = ::read(fds[0], pids, sizeof pids);
   ::close(fds[0]);
-  ASSERT_EQ(n, static_cast<ssize_t>(sizeof pids));
+  int status;
+  if (n != static_cast<ssize_t>(sizeof pids)) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "the owner did not report its sandbox (exit status " << status << ")";
+  }
   std::set<long> const sessions = {pids[0], pids[1]};
   EXPECT_FALSE(live_in_sessions(sessions).empty());
   ::kill(child, SIGKILL);
-  int status;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   // With namespaces everything in them dies; without, the direct children (PDEATHSIG).
   auto all_gone = [&] {
@@ -368,12 +396,17 @@ TEST_P(SandboxTest, SandboxesDieWithACrashedOwner) {
   }
 }
 
-std::string isolation_name(::testing::TestParamInfo<Isolation> const& param) {
-  return param.param == Isolation::kAuto ? "Namespaces" : "Fallback";
+std::string mode_name(::testing::TestParamInfo<Mode> const& param) {
+  return std::string(param.param.isolation == Isolation::kAuto ? "Namespaces" : "Fallback") +
+         (param.param.fork ? "Forked" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Isolation, SandboxTest,
-                         ::testing::Values(Isolation::kAuto, Isolation::kNone), isolation_name);
+                         ::testing::Values(Mode{Isolation::kAuto, false},
+                                           Mode{Isolation::kNone, false},
+                                           Mode{Isolation::kAuto, true},
+                                           Mode{Isolation::kNone, true}),
+                         mode_name);
 
 // ---- Namespace-specific behaviour ----------------------------------------------------
 
@@ -400,8 +433,7 @@ TEST_F(NamespaceTest, PrivateTmpPerSandbox) {
   ASSERT_TRUE(a.ok() && b.ok());
   std::string const name = unique_name("runtime-private-tmp");
   EXPECT_EQ(run(**a, "echo secret > /tmp/" + name + " && cat /tmp/" + name), "secret\n");
-  EXPECT_EQ(run(**b, "test -e /tmp/" + name + " && echo visible || echo invisible"),
-            "invisible\n");
+  EXPECT_EQ(run(**b, "test -e /tmp/" + name + " && echo visible || echo invisible"), "invisible\n");
   EXPECT_FALSE(std::filesystem::exists("/tmp/" + name));
   EXPECT_TRUE(std::filesystem::exists((*a)->host_tmp_dir() + "/" + name));
   // The entrypoint sees the same private /tmp as its execs.
@@ -438,7 +470,9 @@ TEST_F(NamespaceTest, ExecsShareThePidNamespace) {
 
 size_t open_fd_count() {
   size_t n = 0;
-  for ([[maybe_unused]] auto const& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  for ([[maybe_unused]] auto const& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
   return n;
 }
 
@@ -472,7 +506,7 @@ TEST_P(SandboxTest, NoFileDescriptorLeaks) {
 }
 
 TEST(FallbackTest, SharedTmpWithoutNamespaces) {
-  Runtime runtime(RuntimeOptions{.isolation = Isolation::kNone});
+  Runtime runtime(RuntimeOptions{.isolation = Isolation::kNone, .unsafe_host_filesystem = true});
   auto sb = runtime.create_sandbox(SandboxSpec{});
   ASSERT_TRUE(sb.ok());
   EXPECT_FALSE((*sb)->isolated());
