@@ -51,8 +51,9 @@ int main() try {
   }
 
   std::lock_guard lock(mu);
-  std::cout << std::left << std::setw(50) << "method" << std::right << std::setw(9)
-            << "attempts" << std::setw(9) << "failed" << std::setw(12) << "mean (us)" << "\n";
+  std::cout << std::left << std::setw(50) << "method" << std::right << std::setw(9) << "attempts"
+            << std::setw(9) << "failed" << std::setw(12) << "mean (us)"
+            << "\n";
   for (auto const& [method, s] : stats) {
     std::cout << std::left << std::setw(50) << method << std::right << std::setw(9) << s.attempts
               << std::setw(9) << s.failures << std::setw(12) << s.total.count() / s.attempts

@@ -69,8 +69,8 @@ grpc::Status AuthTokenManager::fetch_locked(std::unique_lock<std::mutex>& lock) 
     auto const lifetime = std::max(t.expires_at - now, std::chrono::system_clock::duration{0});
     thread_local absl::BitGen gen;
     double const fraction = 0.5 + absl::Uniform<double>(gen, 0.0, 0.1);
-    t.refresh_at = now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                             lifetime * fraction);
+    t.refresh_at =
+        now + std::chrono::duration_cast<std::chrono::system_clock::duration>(lifetime * fraction);
     logger_->debug("fetched auth token valid for {:.0f}s",
                    std::chrono::duration<double>(lifetime).count());
     lock.lock();

@@ -27,16 +27,25 @@ void throw_rpc_error(grpc::Status const& status, std::string_view method,
   }
   std::string m(method);
   switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: throw NotFoundError(what, code, m, server_message);
-    case grpc::StatusCode::ALREADY_EXISTS: throw AlreadyExistsError(what, code, m, server_message);
-    case grpc::StatusCode::INVALID_ARGUMENT: throw InvalidError(what, code, m, server_message);
-    case grpc::StatusCode::FAILED_PRECONDITION: throw ConflictError(what, code, m, server_message);
+    case grpc::StatusCode::NOT_FOUND:
+      throw NotFoundError(what, code, m, server_message);
+    case grpc::StatusCode::ALREADY_EXISTS:
+      throw AlreadyExistsError(what, code, m, server_message);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      throw InvalidError(what, code, m, server_message);
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      throw ConflictError(what, code, m, server_message);
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: throw AuthError(what, code, m, server_message);
-    case grpc::StatusCode::UNAVAILABLE: throw ConnectionError(what, code, m, server_message);
-    case grpc::StatusCode::DEADLINE_EXCEEDED: throw TimeoutError(what, code, m, server_message);
-    case grpc::StatusCode::INTERNAL: throw InternalFailure(what, code, m, server_message);
-    default: throw Error(what, code, m, server_message);
+    case grpc::StatusCode::PERMISSION_DENIED:
+      throw AuthError(what, code, m, server_message);
+    case grpc::StatusCode::UNAVAILABLE:
+      throw ConnectionError(what, code, m, server_message);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      throw TimeoutError(what, code, m, server_message);
+    case grpc::StatusCode::INTERNAL:
+      throw InternalFailure(what, code, m, server_message);
+    default:
+      throw Error(what, code, m, server_message);
   }
 }
 

@@ -6,30 +6,30 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <iosfwd>
+#include <iostream>
 #include <iterator>
 #include <limits>
-#include <stdexcept>
-#include <string_view>
-#include <utility>
-#include <cstdio>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #undef stdin
 #undef stdout
 #undef stderr
-#define stdin @ modal_must_not_use_stdin @
-#define stdout @ modal_must_not_use_stdout @
-#define stderr @ modal_must_not_use_stderr @
-#define min(a, b) @ modal_must_not_use_min @
-#define max(a, b) @ modal_must_not_use_max @
+#define stdin @modal_must_not_use_stdin @
+#define stdout @modal_must_not_use_stdout @
+#define stderr @modal_must_not_use_stderr @
+#define min(a, b) @modal_must_not_use_min @
+#define max(a, b) @modal_must_not_use_max @
 
 #include "modal/modal.h"

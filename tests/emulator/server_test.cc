@@ -32,8 +32,7 @@ bool is_modal_id(std::string const& id, std::string const& prefix) {
 }
 
 double now_secs() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 nlohmann::json jwt_payload(std::string const& token) {
@@ -154,8 +153,8 @@ TEST(EmulatorLifecycleTest, BindFailureThrows) {
 TEST_F(EmulatorTest, MissingCredentialsAreUnauthenticated) {
   Credentials none;
   none.omit = true;
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", none);
+  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", none);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(st.error_message(), HasSubstr("x-modal-token-id"));
 
@@ -169,14 +168,14 @@ TEST_F(EmulatorTest, MissingCredentialsAreUnauthenticated) {
 TEST_F(EmulatorTest, WrongSecretIsUnauthenticated) {
   Credentials bad;
   bad.token_secret = "as-wrong";
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", bad);
+  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", bad);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(st.error_message(), HasSubstr("Invalid credentials"));
   bad = Credentials{};
   bad.token_id = "ak-wrong";
-  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", bad)
+  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", bad)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
@@ -193,16 +192,15 @@ class CustomCredentialsTest : public EmulatorTest {
 };
 
 TEST_F(CustomCredentialsTest, OnlyConfiguredCredentialsAreAccepted) {
-  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr)
+  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   Credentials good;
   good.token_id = "ak-custom";
   good.token_secret = "as-custom";
   std::string id;
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              &id, "", good);
+  auto st =
+      app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, &id, "", good);
   EXPECT_TRUE(st.ok()) << st.error_message();
   EXPECT_TRUE(is_modal_id(id, "ap")) << id;
 }
@@ -229,8 +227,8 @@ TEST_F(EmulatorTest, IssuedAuthTokenIsAccepted) {
   Credentials creds;
   creds.auth_token = auth_token();
   std::string id;
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, &id,
-                              "", creds);
+  auto st =
+      app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, &id, "", creds);
   EXPECT_TRUE(st.ok()) << st.error_message();
 }
 
@@ -240,8 +238,8 @@ TEST_F(EmulatorTest, ForeignAuthTokenIsUnauthenticated) {
   absl::WebSafeBase64Escape(R"({"exp":9999999999,"sub":"ak-emulator"})", &payload);
   Credentials creds;
   creds.auth_token = "eyJhbGciOiJIUzI1NiJ9." + payload + ".c2ln";
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", creds);
+  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", creds);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(st.error_message(), HasSubstr("x-modal-auth-token"));
 }
@@ -254,8 +252,8 @@ TEST_F(EmulatorTest, AuthTokenFromAnotherEmulatorIsRejected) {
   ASSERT_TRUE(other_client.stub().AuthTokenGet(ctx.get(), {}, &resp).ok());
   Credentials creds;
   creds.auth_token = resp.token();
-  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", creds)
+  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", creds)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
@@ -277,13 +275,13 @@ TEST_F(ShortAuthTokenTest, ExpiredAuthTokenIsUnauthenticated) {
   double const exp = jwt_payload(creds.auth_token)["exp"].get<double>();
   EXPECT_GE(exp, before + 1.0 - 1e-9);  // never shorter than the lifetime
   EXPECT_LE(exp, before + 3.0);
-  EXPECT_TRUE(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                                nullptr, "", creds)
+  EXPECT_TRUE(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                                "", creds)
                   .ok());
 
   std::this_thread::sleep_for(std::chrono::duration<double>(exp - now_secs() + 0.05));
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", creds);
+  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", creds);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(st.error_message(), HasSubstr("expired"));
 
@@ -292,8 +290,8 @@ TEST_F(ShortAuthTokenTest, ExpiredAuthTokenIsUnauthenticated) {
   std::string const fresh = auth_token(creds);
   ASSERT_FALSE(fresh.empty());
   creds.auth_token = fresh;
-  EXPECT_TRUE(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                                nullptr, "", creds)
+  EXPECT_TRUE(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                                "", creds)
                   .ok());
 }
 
@@ -320,17 +318,16 @@ TEST_F(EmulatorTest, AppCreateIfMissingIsIdempotent) {
       app_get_or_create("my-app", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, &id3).ok());
   EXPECT_EQ(id1, id3);
   // "main" and "" are the same environment.
-  ASSERT_TRUE(app_get_or_create("my-app", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, &id3,
-                                "main")
-                  .ok());
+  ASSERT_TRUE(
+      app_get_or_create("my-app", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, &id3, "main")
+          .ok());
   EXPECT_EQ(id1, id3);
 }
 
 TEST_F(EmulatorTest, AppCreateFailIfExists) {
   std::string id;
   ASSERT_TRUE(
-      app_get_or_create("x", modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS, &id)
-          .ok());
+      app_get_or_create("x", modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS, &id).ok());
   EXPECT_TRUE(is_modal_id(id, "ap"));
   EXPECT_EQ(
       app_get_or_create("x", modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS, nullptr)
@@ -340,10 +337,8 @@ TEST_F(EmulatorTest, AppCreateFailIfExists) {
 
 TEST_F(EmulatorTest, EphemeralAppsAreAnonymous) {
   std::string id1, id2;
-  ASSERT_TRUE(
-      app_get_or_create("eph", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, &id1).ok());
-  ASSERT_TRUE(
-      app_get_or_create("eph", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, &id2).ok());
+  ASSERT_TRUE(app_get_or_create("eph", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, &id1).ok());
+  ASSERT_TRUE(app_get_or_create("eph", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, &id2).ok());
   EXPECT_TRUE(is_modal_id(id1, "ap"));
   EXPECT_NE(id1, id2);
   EXPECT_EQ(app_get_or_create("eph", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, nullptr)
@@ -359,19 +354,19 @@ TEST_F(EmulatorTest, AppsAreNamespacedByEnvironment) {
   ASSERT_TRUE(app_get_or_create("shared", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
                                 &in_dev, "dev")
                   .ok());
-  EXPECT_EQ(app_get_or_create("shared", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED,
-                              nullptr, "")
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
-  ASSERT_TRUE(app_get_or_create("shared", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                                &in_main)
-                  .ok());
+  EXPECT_EQ(
+      app_get_or_create("shared", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, nullptr, "")
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(
+      app_get_or_create("shared", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, &in_main)
+          .ok());
   EXPECT_NE(in_dev, in_main);
 }
 
 TEST_F(EmulatorTest, AppInUnknownEnvironmentIsNotFound) {
-  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "nosuch");
+  auto st = app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "nosuch");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(st.error_message(), "Environment 'nosuch' not found");
 }
@@ -385,8 +380,7 @@ TEST_F(EmulatorTest, DefaultEnvironmentIsMain) {
   EXPECT_TRUE(is_modal_id(a.environment_id(), "en")) << a.environment_id();
   EXPECT_EQ(a.metadata().name(), "main");
   EXPECT_EQ(a.metadata().settings().image_builder_version(), "2024.10");
-  ASSERT_TRUE(
-      env_get_or_create("main", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, &b).ok());
+  ASSERT_TRUE(env_get_or_create("main", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, &b).ok());
   EXPECT_EQ(a.environment_id(), b.environment_id());
 }
 
@@ -432,11 +426,11 @@ TEST_F(BuilderVersionTest, ReportsConfiguredImageBuilderVersion) {
 
 TEST_F(EmulatorTest, EphemeralSecretsAreAnonymous) {
   std::string id1, id2;
-  ASSERT_TRUE(secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL,
-                                   {{"A", "1"}}, {}, &id1)
+  ASSERT_TRUE(secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {{"A", "1"}},
+                                   {}, &id1)
                   .ok());
-  ASSERT_TRUE(secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL,
-                                   {{"A", "1"}}, {}, &id2)
+  ASSERT_TRUE(secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {{"A", "1"}},
+                                   {}, &id2)
                   .ok());
   EXPECT_TRUE(is_modal_id(id1, "st")) << id1;
   EXPECT_NE(id1, id2);
@@ -497,8 +491,8 @@ TEST_F(EmulatorTest, SecretOverwriteReplacesKeys) {
   EXPECT_TRUE(secret_get_or_create("s", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, {},
                                    {"NEW"}, nullptr)
                   .ok());
-  EXPECT_EQ(secret_get_or_create("s", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, {},
-                                 {"OLD"}, nullptr)
+  EXPECT_EQ(secret_get_or_create("s", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, {}, {"OLD"},
+                                 nullptr)
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 }
@@ -507,7 +501,8 @@ TEST_F(EmulatorTest, SecretsAreNamespacedByEnvironment) {
   modal::client::EnvironmentGetOrCreateResponse env;
   ASSERT_TRUE(
       env_get_or_create("dev", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, &env).ok());
-  ASSERT_TRUE(secret_get_or_create("only-dev", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+  ASSERT_TRUE(secret_get_or_create("only-dev",
+                                   modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
                                    {{"K", "V"}}, {}, nullptr, "dev")
                   .ok());
   EXPECT_TRUE(secret_get_or_create("only-dev", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, {},
@@ -581,8 +576,8 @@ TEST_F(EmulatorTest, FaultWithRetryAfterCarriesRpcRetryPolicy) {
   fault.retry_after_secs = 2.5;
   emulator_.inject_fault("SecretGetOrCreate", fault);
 
-  auto st = secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {}, {},
-                                 nullptr);
+  auto st =
+      secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {}, {}, nullptr);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(st.error_message(), "slow down");
   modal::client::RPCStatus details;
@@ -596,9 +591,9 @@ TEST_F(EmulatorTest, FaultWithRetryAfterCarriesRpcRetryPolicy) {
   EXPECT_FLOAT_EQ(policy.retry_after_secs(), 2.5f);
 
   // Consumed: the next call succeeds.
-  EXPECT_TRUE(secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {}, {},
-                                   nullptr)
-                  .ok());
+  EXPECT_TRUE(
+      secret_get_or_create("", modal::client::OBJECT_CREATION_TYPE_EPHEMERAL, {}, {}, nullptr)
+          .ok());
 }
 
 TEST_F(EmulatorTest, QueuedFaultsApplyInOrderAndClearFaultsDropsThem) {
@@ -628,14 +623,13 @@ TEST_F(EmulatorTest, UnauthenticatedCallsDoNotConsumeFaults) {
   emulator_.inject_fault("AppGetOrCreate", Fault{});
   Credentials bad;
   bad.token_secret = "nope";
-  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                              nullptr, "", bad)
+  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr,
+                              "", bad)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(
-      app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr)
-          .error_code(),
-      grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING, nullptr)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,9 +678,9 @@ TEST_F(EmulatorTest, UnauthenticatedCallsAreRecorded) {
   emulator_.clear_received_calls();
   Credentials none;
   none.omit = true;
-  ASSERT_FALSE(app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, nullptr,
-                                 "", none)
-                   .ok());
+  ASSERT_FALSE(
+      app_get_or_create("a", modal::client::OBJECT_CREATION_TYPE_UNSPECIFIED, nullptr, "", none)
+          .ok());
   auto calls = emulator_.received_calls("AppGetOrCreate");
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].code, static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
@@ -696,13 +690,12 @@ TEST_F(EmulatorTest, UnauthenticatedCallsAreRecorded) {
 TEST_F(EmulatorTest, UnknownRpcAnswersUnimplemented) {
   // A method no service implements, called through gRPC's untyped unary path.
   grpc::internal::RpcMethod const method("/modal.client.ModalClient/NoSuchRpc",
-                                         grpc::internal::RpcMethod::NORMAL_RPC,
-                                         client_.channel());
+                                         grpc::internal::RpcMethod::NORMAL_RPC, client_.channel());
   modal::client::AuthTokenGetRequest req;
   modal::client::AuthTokenGetResponse resp;
   auto ctx = RawClient::context();
-  auto st = grpc::internal::BlockingUnaryCall(client_.channel().get(), method, ctx.get(), req,
-                                              &resp);
+  auto st =
+      grpc::internal::BlockingUnaryCall(client_.channel().get(), method, ctx.get(), req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 

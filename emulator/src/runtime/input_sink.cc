@@ -16,8 +16,8 @@ InputSink::InputSink(InputSinkOptions options)
 
 InputSink::~InputSink() = default;
 
-absl::StatusOr<InputSink::Status> InputSink::write(uint64_t offset, std::string_view data,
-                                                   bool eof, Deadline deadline) {
+absl::StatusOr<InputSink::Status> InputSink::write(uint64_t offset, std::string_view data, bool eof,
+                                                   Deadline deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   auto fire = [&] {
     if (!data_callback_) return;
@@ -56,8 +56,8 @@ absl::StatusOr<InputSink::Status> InputSink::write(uint64_t offset, std::string_
       }
       continue;
     }
-    size_t const take = static_cast<size_t>(
-        std::min<uint64_t>(options_.capacity - queued, end - accepted_));
+    size_t const take =
+        static_cast<size_t>(std::min<uint64_t>(options_.capacity - queued, end - accepted_));
     queue_.emplace_back(data.substr(static_cast<size_t>(accepted_ - offset), take));
     accepted_ += take;
     if (idle_) {

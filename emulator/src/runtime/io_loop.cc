@@ -142,8 +142,7 @@ void IoLoop::run() {
         if (when <= now) {
           timeout_ms = 0;
         } else {
-          auto const us =
-              std::chrono::duration_cast<std::chrono::microseconds>(when - now).count();
+          auto const us = std::chrono::duration_cast<std::chrono::microseconds>(when - now).count();
           timeout_ms = static_cast<int>(std::min<int64_t>((us + 999) / 1000, 60'000));
         }
       }

@@ -18,7 +18,8 @@ std::string drain(InputSink& sink) {
   struct iovec iov[8];
   size_t count = 0;
   while (size_t n = sink.peek(iov, 8, &count)) {
-    for (size_t i = 0; i < count; ++i) out.append(static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
+    for (size_t i = 0; i < count; ++i)
+      out.append(static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
     sink.consume(n);
   }
   return out;

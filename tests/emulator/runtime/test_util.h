@@ -22,7 +22,8 @@
 namespace modal::emulator::runtime::testing {
 
 /// Reads `buffer` from `offset` to EOF (or the deadline), acknowledging as it goes.
-inline std::string read_all(OutputBuffer& buffer, Deadline deadline = deadline_after(std::chrono::seconds(10)),
+inline std::string read_all(OutputBuffer& buffer,
+                            Deadline deadline = deadline_after(std::chrono::seconds(10)),
                             uint64_t offset = 0) {
   std::string out;
   for (;;) {
