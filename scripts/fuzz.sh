@@ -45,7 +45,8 @@ configure_args=(-S "${repo_root}" -B "${build_dir}"
   -DMODAL_BUILD_BENCHMARKS=OFF -DMODAL_BUILD_DOCS=OFF -DMODAL_INSTALL=OFF)
 if [[ ! -f "${build_dir}/CMakeCache.txt" ]]; then
   command -v ninja >/dev/null 2>&1 && configure_args+=(-G Ninja)
-  configure_args+=("-DCMAKE_CXX_COMPILER=${MODAL_CXX:-clang++}" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  configure_args+=("-DCMAKE_CXX_COMPILER=${MODAL_CXX:-clang++}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 fi
 
 echo "==> configure ${build_dir}"
