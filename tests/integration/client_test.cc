@@ -118,9 +118,9 @@ TEST_F(ClientTest, ServerDirectedThrottlingIsHonoured) {
 
 TEST_F(ClientTest, ServerDirectedThrottlingIsBoundedByMaxThrottleWait) {
   emu().inject_fault("AppGetOrCreate",
-                     {.count = 100, .code = 8, .message = "slow down", .retry_after_secs = 0.2});
+                     {.count = 100, .code = 8, .message = "slow down", .retry_after_secs = 0.6});
   auto opts = fast_retry_options();
-  opts.max_throttle_wait = std::chrono::milliseconds(500);
+  opts.max_throttle_wait = std::chrono::milliseconds(1000);
   auto c = Client(opts);
   try {
     c.apps().from_name("throttled", {.create_if_missing = true});
@@ -128,8 +128,10 @@ TEST_F(ClientTest, ServerDirectedThrottlingIsBoundedByMaxThrottleWait) {
   } catch (Error const& e) {
     EXPECT_EQ(e.code(), StatusCode::kResourceExhausted);
   }
-  // 0, 0.2, 0.4 s: a third sleep would reach 0.6 s ≥ 0.5 s.
-  EXPECT_EQ(emu().received_calls("AppGetOrCreate").size(), 3u);
+  // The bound counts from the first attempt: after it (at t < 0.4 s, however slow the
+  // machine) one 0.6 s wait still fits into 1 s; after the second (t ≥ 0.6 s) another would
+  // end at ≥ 1.2 s, so the call fails instead of retrying the other 98 times.
+  EXPECT_EQ(emu().received_calls("AppGetOrCreate").size(), 2u);
 }
 
 TEST_F(ClientTest, MaxThrottleWaitFromEnvironmentZeroDisablesThrottledRetries) {
@@ -234,6 +236,7 @@ TEST_F(ClientTest, ConcurrentCallsFromSixteenThreads) {
   auto c = client();
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(16);
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
