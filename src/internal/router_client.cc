@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <condition_variable>
 #include <limits>
 
 #include "internal/client_state.h"
@@ -198,13 +197,50 @@ RouterClient::stdio_read(grpc::ClientContext& ctx, tcr::TaskExecStdioReadRequest
   return rpc::TaskExecStdioRead(*stub_, ctx, req);
 }
 
+namespace {
+
+/// Runs one unary call on a completion queue of its own, driven by this thread, and blocks
+/// until it completes, calling `on_stall` (if set) every kStallAfter meanwhile. The
+/// response is parsed on this thread. (With gRPC's callback API it was parsed on gRPC's
+/// callback thread and handed over through gRPC's queue, whose locking ThreadSanitizer
+/// cannot see in Debian's uninstrumented libgrpc: every call was reported as a race.)
+template <typename Resp, typename Start>
+grpc::Status await_unary(grpc::ClientContext& ctx, Start const& start, Resp* resp,
+                         StallHook const& on_stall) {
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> const reader = start(cq);
+  grpc::Status status;
+  int finished = 0;  // its address is the completion's tag
+  reader->Finish(resp, &status, &finished);
+  void* tag = nullptr;
+  bool ok = false;
+  try {
+    while (cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + kStallAfter) ==
+           grpc::CompletionQueue::TIMEOUT) {
+      if (on_stall) on_stall();
+    }
+  } catch (...) {
+    // The queue must not go while the call is in flight: end the call, then rethrow.
+    ctx.TryCancel();
+    cq.Next(&tag, &ok);
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+    throw;
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+}  // namespace
+
 grpc::Status RouterClient::exec_wait(grpc::ClientContext& ctx, tcr::TaskExecWaitRequest const& req,
                                      tcr::TaskExecWaitResponse* resp, StallHook const& on_stall) {
   return await_unary(
-      [&](std::function<void(grpc::Status)> done) {
-        stub_->async()->TaskExecWait(&ctx, &req, resp, std::move(done));
-      },
-      on_stall);
+      ctx, [&](grpc::CompletionQueue& cq) { return stub_->AsyncTaskExecWait(&ctx, req, &cq); },
+      resp, on_stall);
 }
 
 grpc::Status RouterClient::exec_poll(grpc::ClientContext& ctx, tcr::TaskExecPollRequest const& req,
@@ -217,36 +253,9 @@ grpc::Status RouterClient::stdin_write(grpc::ClientContext& ctx,
                                        tcr::TaskExecStdinWriteResponse* resp,
                                        StallHook const& on_stall) {
   return await_unary(
-      [&](std::function<void(grpc::Status)> done) {
-        stub_->async()->TaskExecStdinWrite(&ctx, &req, resp, std::move(done));
-      },
-      on_stall);
-}
-
-grpc::Status await_unary(std::function<void(std::function<void(grpc::Status)>)> const& start,
-                         StallHook const& on_stall) {
-  struct Waiter {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status{};
-  };
-  auto w = std::make_shared<Waiter>();
-  start([w](grpc::Status status) {
-    std::lock_guard lock(w->mu);
-    w->status = std::move(status);
-    w->done = true;
-    w->cv.notify_all();
-  });
-  std::unique_lock lock(w->mu);
-  while (!w->cv.wait_for(lock, kStallAfter, [&] { return w->done; })) {
-    if (on_stall) {
-      lock.unlock();
-      on_stall();
-      lock.lock();
-    }
-  }
-  return w->status;
+      ctx,
+      [&](grpc::CompletionQueue& cq) { return stub_->AsyncTaskExecStdinWrite(&ctx, req, &cq); },
+      resp, on_stall);
 }
 
 }  // namespace modal::internal

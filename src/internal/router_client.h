@@ -136,11 +136,6 @@ class RouterClient final : public ExecChannel, public std::enable_shared_from_th
   std::mutex refresh_mu_;  // one refresh at a time
 };
 
-/// Runs one async unary call: `start(done)` issues it and `done(status)` is called on
-/// completion. Blocks until then; calls `on_stall` (if set) every kStallAfter meanwhile.
-grpc::Status await_unary(std::function<void(std::function<void(grpc::Status)>)> const& start,
-                         StallHook const& on_stall);
-
 }  // namespace modal::internal
 
 #endif  // MODAL_INTERNAL_ROUTER_CLIENT_H
