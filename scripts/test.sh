@@ -114,7 +114,7 @@ else
   # libraries from Debian (gRPC, Abseil, protobuf: their memcpy, malloc and free go through
   # TSan's interceptors) are not race candidates; their locking (absl::Mutex, atomics) is
   # invisible to TSan, so every buffer gRPC hands between its threads was reported as a race
-  # (5,842 reports in the first run). Accesses of instrumented code (the project's, and
+  # (5,842 reports in the first full run). Accesses of instrumented code (the project's, and
   # gRPC's inline header code compiled into it) are all still checked.
   export TSAN_OPTIONS="${common/TOOL/tsan}:halt_on_error=0:second_deadlock_stack=1:\
 ignore_noninstrumented_modules=1:\

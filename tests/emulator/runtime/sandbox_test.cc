@@ -387,7 +387,7 @@ TEST_P(SandboxTest, SandboxesDieWithACrashedOwner) {
   };
   // A generous bound (the event is awaited, not timed): sanitized processes on a loaded
   // machine take seconds to exit.
-  auto const deadline = Clock::now() + seconds(60);
+  auto const deadline = Clock::now() + seconds(20);
   while (!all_gone() && Clock::now() < deadline) {
     while (::waitpid(-1, &status, WNOHANG) > 0) {
     }
