@@ -208,6 +208,9 @@ endif()
 if(TARGET modal-emulator)
   install(TARGETS modal-emulator
     RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT modal_emulator)
+  # The Sandboxes' filesystem tool, where the emulator looks for it first.
+  install(TARGETS modal-sandbox-fs-tools
+    RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/modal" COMPONENT modal_emulator)
 endif()
 
 configure_package_config_file(

@@ -9,11 +9,14 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,64 @@ namespace {
 using ::modal::emulator::testing::RawClient;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
+
+/// Sanitizer reports of a child that runs as uid 65534: this test's *SAN_OPTIONS with the
+/// reports sent to a directory that user may write (the log directory of scripts/test.sh
+/// is not), then moved to where this test's own reports go, so that a report still fails
+/// the run. (Without the options a sanitized child wrote its reports to a stderr pipe
+/// nobody read, and hung once the pipe was full.)
+class ChildSanitizerLogs {
+ public:
+  ChildSanitizerLogs() {
+    char tmpl[] = "/tmp/modal-unprivileged-logs-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return;
+    dir_ = tmpl;
+    ::chmod(tmpl, 0777);
+  }
+  ~ChildSanitizerLogs() { collect(); }
+  ChildSanitizerLogs(ChildSanitizerLogs const&) = delete;
+  ChildSanitizerLogs& operator=(ChildSanitizerLogs const&) = delete;
+
+  /// NAME=VALUE entries for the child's environment.
+  std::vector<std::string> environment() {
+    std::vector<std::string> env;
+    for (auto const& [name, tool] : {std::pair{"ASAN_OPTIONS", "asan"},
+                                     {"UBSAN_OPTIONS", "ubsan"},
+                                     {"TSAN_OPTIONS", "tsan"},
+                                     {"LSAN_OPTIONS", "lsan"}}) {
+      char const* value = std::getenv(name);
+      if (value == nullptr || dir_.empty()) continue;
+      std::string const options = value;
+      // The last log_path wins: ours comes last.
+      if (auto const at = options.rfind("log_path="); at != std::string::npos && target_.empty()) {
+        std::string const path = options.substr(at + 9, options.find(':', at) - at - 9);
+        target_ = path.substr(0, path.rfind('/'));
+      }
+      env.push_back(std::string(name) + "=" + options + ":log_path=" + dir_ + "/" + tool);
+    }
+    return env;
+  }
+
+  /// Moves the reports to the test's log directory, or fails the test with them.
+  void collect() {
+    if (dir_.empty()) return;
+    for (auto const& entry : std::filesystem::directory_iterator(dir_)) {
+      if (std::filesystem::file_size(entry.path()) == 0) continue;
+      std::string const name = "unprivileged-" + entry.path().filename().string();
+      if (!target_.empty() &&
+          std::filesystem::copy_file(entry.path(), std::filesystem::path(target_) / name)) {
+        continue;
+      }
+      ADD_FAILURE() << "a sanitizer report of the unprivileged emulator: " << entry.path();
+    }
+    std::filesystem::remove_all(dir_);
+    dir_.clear();
+  }
+
+ private:
+  std::string dir_;
+  std::string target_;
+};
 
 /// modal-emulator as uid/gid 65534 without supplementary groups; its stdout and stderr.
 class UnprivilegedEmulator {
@@ -44,12 +105,15 @@ class UnprivilegedEmulator {
                                      "0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     // Its state directory goes to /tmp, which uid 65534 may write.
     std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=/tmp",
                                             "HOME=/nonexistent"};
+    for (auto& e : sanitizer_logs_.environment()) env_strings.push_back(std::move(e));
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -104,10 +168,22 @@ class UnprivilegedEmulator {
   void stop() {
     if (pid_ <= 0 || reaped_) return;
     ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    // SIGKILL if it has not exited after a generous while: a test fails, it does not hang.
+    auto const deadline = Clock::now() + std::chrono::seconds(60);
+    while (::waitpid(pid_, nullptr, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ADD_FAILURE() << "the emulator did not exit on SIGTERM";
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        break;
+      }
+      ::poll(nullptr, 0, 10);
+    }
     reaped_ = true;
+    sanitizer_logs_.collect();
   }
 
+  ChildSanitizerLogs sanitizer_logs_;
   pid_t pid_ = -1;
   int out_ = -1;
   int err_ = -1;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -48,6 +50,7 @@ TEST(IdsTest, IsIdRejectsMalformed) {
 TEST(IdsTest, ConcurrentGenerationIsDistinct) {
   std::vector<std::vector<std::string>> out(4);
   std::vector<std::thread> threads;
+  threads.reserve(out.size());
   for (auto& v : out) {
     threads.emplace_back([&v] {
       for (int i = 0; i < 500; ++i) v.push_back(new_id("sb"));
@@ -286,6 +289,33 @@ TEST(CommandLineTest, Help) {
         "--router-token-lifetime", "--secret", "--port-file", "--verbose", "--help"}) {
     EXPECT_THAT(usage(), HasSubstr(flag));
   }
+}
+
+TEST(CommandLineTest, FsTools) {
+  auto plain = parse_command_line({});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->options.fs_tools_path, "");
+  auto set = parse_command_line({"--fs-tools", "/opt/tool"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->options.fs_tools_path, "/opt/tool");
+  EXPECT_EQ(parse_command_line({"--fs-tools="}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(parse_command_line({"--fs-tools"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(usage(), HasSubstr("--fs-tools PATH"));
+}
+
+TEST(CoreTest, AnFsToolsPathThatIsNoExecutableIsRejected) {
+  std::string const plain_file = ::testing::TempDir() + "fs-tools-not-executable";
+  std::ofstream(plain_file) << "#!/bin/sh\n";
+  std::filesystem::permissions(
+      plain_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                      std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  for (std::string const& path : {std::string("/no/such/tool"), std::string("/tmp"), plain_file}) {
+    EmulatorOptions options;
+    options.fs_tools_path = path;
+    EXPECT_THROW(Core{options}, std::invalid_argument) << path;
+  }
+  std::remove(plain_file.c_str());
 }
 
 TEST(CommandLineTest, UnsafeHostFilesystem) {

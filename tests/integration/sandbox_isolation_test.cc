@@ -46,6 +46,30 @@ TEST_F(SandboxTest, WritesToSrvEtcAndRootStayInTheSandbox) {
   b.terminate();
 }
 
+TEST_F(SandboxTest, TheFilesystemToolIsInEverySandboxReadOnly) {
+  // What the SDKs' filesystem APIs run (emulator/README.md, "The filesystem tool").
+  std::string const tool = "/__modal/.bin/modal-sandbox-fs-tools";
+  auto sb = create();
+  std::string const dir = "/srv/" + unique_name("fs-tool");
+  ContainerProcess write = sb.exec({tool, R"({"WriteFile":{"path":")" + dir + R"(/f"}})"});
+  write.stdin_stream().write("through the tool");
+  write.stdin_stream().close();
+  EXPECT_EQ(write.wait(), 0) << write.stderr_stream().read_all();
+  ContainerProcess read = sb.exec({tool, R"({"ReadFile":{"path":")" + dir + R"(/f"}})"});
+  EXPECT_EQ(read.stdout_stream().read_all(), "through the tool");
+  EXPECT_EQ(read.wait(), 0);
+  EXPECT_FALSE(fs::exists(dir)) << "the write reached the host";
+  ContainerProcess missing = sb.exec({tool, R"({"Stat":{"path":"/no/such"}})"});
+  EXPECT_EQ(missing.wait(), 1);
+  EXPECT_THAT(missing.stderr_stream().read_all(),
+              ::testing::HasSubstr(R"("error_kind":"NotFound")"));
+  // The tool itself cannot be replaced from inside.
+  EXPECT_NE(sh(sb, "echo x > " + tool).second, 0);
+  EXPECT_NE(sh(sb, "rm -f " + tool + " && echo removed").first, "removed\n");
+  EXPECT_EQ(sh(sb, "test -x " + tool + " && echo there").first, "there\n");
+  sb.terminate();
+}
+
 TEST_F(SandboxTest, RmRfUsrShareDocLeavesTheHostIntact) {
   ASSERT_TRUE(fs::is_directory("/usr/share/doc"));
   auto sb = create();

@@ -57,6 +57,11 @@ struct EmulatorOptions {
   /// (`--unsafe-host-filesystem`): their writes then reach the host, and resource limits
   /// and network blocking are not enforced. See emulator/README.md, "Isolation".
   bool unsafe_host_filesystem = false;
+  /// The `modal-sandbox-fs-tools` executable put at /__modal/.bin/ in every isolated
+  /// Sandbox (read-only), which the SDKs' filesystem APIs run (`--fs-tools PATH`). Empty:
+  /// the one installed with the emulator, else the one of its build tree; without either,
+  /// Sandboxes have none. See emulator/README.md, "The filesystem tool".
+  std::string fs_tools_path{};
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <pty.h>
 #include <sched.h>
-#include <signal.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/epoll.h>
@@ -17,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -642,6 +642,7 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   layout.tmp = (dir / "tmp").string();
   layout.hidden = {hidden_dir_};
   layout.devpts_fd = started.devpts.get();
+  if (!options_.fs_tools.empty()) layout.modal_bin = {options_.fs_tools};
 
   ProcessSpec process = entry.spec;
   process.workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;

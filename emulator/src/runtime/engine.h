@@ -57,7 +57,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
     std::function<void()> on_output;
   };
   /// Starts a process. `raw` (optional) receives the spawner's result.
-  absl::StatusOr<std::shared_ptr<Process>> launch(ProcessSpec spec, Launch const& launch,
+  absl::StatusOr<std::shared_ptr<Process>> launch(ProcessSpec spec, Launch const& how,
                                                   SpawnResult* raw = nullptr);
   absl::StatusOr<std::shared_ptr<Sandbox>> create_sandbox(SandboxSpec spec);
   void shutdown();

@@ -63,6 +63,9 @@ struct RuntimeOptions {
   /// For tests: a directory standing in for the cgroup v2 hierarchy (see
   /// internal::Cgroups). Empty: the machine's.
   std::string cgroup_root{};
+  /// An executable bound read-only at /__modal/.bin/<its file name> in every isolated
+  /// sandbox (the filesystem tool, modal-sandbox-fs-tools). Empty: none.
+  std::string fs_tools{};
   /// For tests: create processes with fork, the path a ThreadSanitizer build always takes
   /// (see internal::Spawner), instead of clone(CLONE_VM | CLONE_VFORK).
   bool spawn_with_fork = false;

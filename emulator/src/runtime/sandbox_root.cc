@@ -254,6 +254,22 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
     }
   }
 
+  // Modal's own tools, where its SDKs expect them (the filesystem tool).
+  if (!layout.modal_bin.empty()) {
+    plan.push_back(mkdir_step(r + "/__modal", 0755, /*optional=*/false));
+    plan.push_back(mkdir_step(r + "/__modal/.bin", 0755, /*optional=*/false));
+    for (std::string const& tool : layout.modal_bin) {
+      std::string const target =
+          absl::StrCat(r, "/__modal/.bin/", tool.substr(tool.find_last_of('/') + 1));
+      MountStep file = step(MountStep::Op::kFile, "create " + target);
+      file.target = target;
+      file.mode = 0755;
+      plan.push_back(std::move(file));
+      plan.push_back(bind_read_only(tool, target, MS_NOSUID | MS_NODEV, /*optional=*/false,
+                                    "bind " + tool + " into /__modal/.bin"));
+    }
+  }
+
   MountStep pivot = step(MountStep::Op::kPivotRoot, "pivot_root");
   pivot.target = r;
   plan.push_back(std::move(pivot));

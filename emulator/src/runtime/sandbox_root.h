@@ -31,6 +31,7 @@
 ///   /tmp         <sandbox dir>/tmp bound (private, on the host's disk)
 ///   /run         an empty tmpfs (host sockets such as docker.sock stay out of reach),
 ///                with /etc/resolv.conf's target bound read-only when it lives there
+///   /__modal/.bin  the emulator's tools (RootLayout::modal_bin), each bound read-only
 ///
 /// then pivot_root into it. Processes then drop the capabilities that reach past these
 /// namespaces (sandbox_capabilities()).
@@ -61,6 +62,9 @@ struct RootLayout {
   std::vector<std::string> hidden{};
   /// A detached devpts instance (new_devpts()), attached on /dev/pts.
   int devpts_fd = -1;
+  /// Host executables bound read-only (and executable) into /__modal/.bin/ under their
+  /// file names.
+  std::vector<std::string> modal_bin{};
 };
 
 /// The steps that build the root described at the top of this file, ending with the

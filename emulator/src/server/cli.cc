@@ -18,7 +18,7 @@
 namespace modal::emulator {
 namespace {
 
-absl::Status bad(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
+absl::Status bad(std::string const& msg) { return absl::InvalidArgumentError(msg); }
 
 absl::StatusOr<std::int64_t> parse_int(std::string const& flag, std::string const& value,
                                        std::int64_t min, std::int64_t max) {
@@ -121,6 +121,9 @@ std::string usage() {
       "  --unsafe-host-filesystem       where Sandboxes cannot be isolated (not root, no\n"
       "                                 overlayfs), run them on the host's file system\n"
       "                                 instead of refusing them\n"
+      "  --fs-tools PATH                the modal-sandbox-fs-tools put at /__modal/.bin/ in\n"
+      "                                 every Sandbox (default: the installed one, else the\n"
+      "                                 build tree's)\n"
       "  --verbose                      log every call to stderr\n"
       "  --help                         show this help and exit\n");
 }
@@ -184,6 +187,11 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
     } else if (flag == "--unsafe-host-filesystem") {
       if (auto st = no_value(); !st.ok()) return st;
       cl.options.unsafe_host_filesystem = true;
+    } else if (flag == "--fs-tools") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return bad("--fs-tools: must not be empty");
+      cl.options.fs_tools_path = *v;
     } else if (flag == "--host") {
       auto v = value();
       if (!v.ok()) return v.status();

@@ -1,8 +1,12 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "server/core.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -28,12 +32,38 @@ grpc::Status fault_status(Fault const& fault) {
   return grpc::Status(code, fault.message, rpc_status.SerializeAsString());
 }
 
+namespace {
+
+bool is_executable_file(std::string const& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+/// EmulatorOptions::fs_tools_path as an absolute path, else the tool installed with the
+/// emulator or built with it ("" when neither exists).
+std::string fs_tools_executable(std::string const& configured) {
+  if (!configured.empty()) {
+    if (!is_executable_file(configured)) {
+      throw std::invalid_argument("EmulatorOptions::fs_tools_path: '" + configured +
+                                  "' is not an executable file");
+    }
+    return std::filesystem::absolute(configured).string();
+  }
+  for (char const* candidate : {MODAL_FS_TOOLS_INSTALLED, MODAL_FS_TOOLS_BUILT}) {
+    if (is_executable_file(candidate)) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
 Core::Core(EmulatorOptions options) : options_(std::move(options)) {
   seed(options_);
   sandboxes_ = std::make_unique<SandboxRegistry>(
       [this](std::string_view line) { log(line); },
-      SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem});
-  shutdown_hooks_.push_back([this] { sandboxes_->shutdown(); });
+      SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem,
+                               .fs_tools = fs_tools_executable(options_.fs_tools_path)});
+  shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
 }
 
 void Core::seed(EmulatorOptions const& options) {

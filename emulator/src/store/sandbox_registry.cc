@@ -82,19 +82,19 @@ std::optional<runtime::PtyOptions> pty_options(modal::client::PTYInfo const& inf
 
 // ---- SandboxRecord ---------------------------------------------------------------
 
-SandboxRecord::SandboxRecord(std::string id_, std::string task_id_, std::string app_id_,
-                             std::string app_name_, std::string environment_, std::string name_,
-                             std::string image_id_, double created_at_,
-                             modal::client::Sandbox definition_)
-    : id(std::move(id_)),
-      task_id(std::move(task_id_)),
-      app_id(std::move(app_id_)),
-      app_name(std::move(app_name_)),
-      environment(std::move(environment_)),
-      name(std::move(name_)),
-      image_id(std::move(image_id_)),
-      created_at(created_at_),
-      definition(std::move(definition_)) {}
+SandboxRecord::SandboxRecord(std::string id, std::string task_id, std::string app_id,
+                             std::string app_name, std::string environment, std::string name,
+                             std::string image_id, double created_at,
+                             modal::client::Sandbox definition)
+    : id(std::move(id)),
+      task_id(std::move(task_id)),
+      app_id(std::move(app_id)),
+      app_name(std::move(app_name)),
+      environment(std::move(environment)),
+      name(std::move(name)),
+      image_id(std::move(image_id)),
+      created_at(created_at),
+      definition(std::move(definition)) {}
 
 SandboxRecord::~SandboxRecord() = default;
 
@@ -188,7 +188,7 @@ void SandboxRecord::wake_for_shutdown() {
 // ---- SandboxRegistry --------------------------------------------------------------
 
 SandboxRegistry::SandboxRegistry(Logger log, Options options)
-    : log_(log ? std::move(log) : Logger([](std::string_view) {})), options_(options) {}
+    : log_(log ? std::move(log) : Logger([](std::string_view) {})), options_(std::move(options)) {}
 
 SandboxRegistry::~SandboxRegistry() { shutdown(); }
 
@@ -198,6 +198,7 @@ runtime::Runtime* SandboxRegistry::runtime() {
   if (runtime_ == nullptr) {
     runtime::RuntimeOptions opts;
     opts.unsafe_host_filesystem = options_.unsafe_host_filesystem;
+    opts.fs_tools = options_.fs_tools;
     runtime_ = std::make_unique<runtime::Runtime>(std::move(opts));
   }
   return runtime_.get();
@@ -357,7 +358,7 @@ void SandboxRegistry::start_prober(std::shared_ptr<SandboxRecord> const& rec) {
   std::shared_ptr<runtime::Sandbox> sb = rec->runtime_;
   std::lock_guard lock(probers_mu_);
   if (shutting_down_.load()) return;
-  probers_.emplace_back([raw, sb, probe, interval](std::stop_token stop) {
+  probers_.emplace_back([raw, sb, probe, interval](std::stop_token const& stop) {
     // A TCP probe connects from where the sandbox's processes listen: its own network
     // namespace when the network is blocked (this thread only: setns is per thread).
     if (probe.has_tcp_port()) {

@@ -155,6 +155,8 @@ struct SandboxRegistryOptions {
   /// EmulatorOptions::unsafe_host_filesystem: run Sandboxes on the host's file system
   /// where they cannot be isolated, instead of refusing them.
   bool unsafe_host_filesystem = false;
+  /// EmulatorOptions::fs_tools_path, resolved (empty: none).
+  std::string fs_tools{};
 };
 
 /**
