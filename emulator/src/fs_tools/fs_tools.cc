@@ -80,6 +80,45 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+/// Copies `from` to `to` until EOF, with `fast(from, to, max)` (sendfile or splice) while the
+/// kernel supports it for these descriptors, else read() and write(). `progress(total)`
+/// runs after each chunk (it may throw). Failures name `what`.
+template <typename Fast, typename Progress>
+void copy_all(int from, int to, Fast fast, char const* what, Progress progress) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::uint64_t total = 0;
+  bool use_fast = true;
+  std::vector<char> buffer;
+  for (;;) {
+    ssize_t n = -1;
+    if (use_fast) {
+      n = fast(from, to, kChunk);
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        use_fast = false;
+        continue;
+      }
+    } else {
+      if (buffer.empty()) buffer.resize(kChunk);
+      n = ::read(from, buffer.data(), buffer.size());
+      if (n > 0 && !write_all(to, std::string_view(buffer.data(), n))) fail_errno(errno, what);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(errno, what);
+    }
+    if (n == 0) return;
+    total += static_cast<std::uint64_t>(n);
+    progress(total);
+  }
+}
+
+/// A path that lstat() or stat() could not look up: PermissionDenied, NotDirectory where
+/// the command reports it, else NotFound.
+[[noreturn]] void fail_lookup(int err, bool not_directory = false) {
+  if (err == EACCES || err == EPERM || (not_directory && err == ENOTDIR)) fail_errno(err, "stat");
+  fail("NotFound", "No such file or directory", err);
+}
+
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -181,33 +220,13 @@ void read_file(Command const& cmd, Io io, std::uint64_t max_read_bytes) {
     too_large(static_cast<std::uint64_t>(st.st_size));
   }
   // Files without a size (/proc, devices) are bounded while they are copied.
-  std::uint64_t copied = 0;
-  bool use_sendfile = true;
-  std::vector<char> buffer;
-  for (;;) {
-    std::size_t const want = 1 << 20;
-    ssize_t n = -1;
-    if (use_sendfile) {
-      n = ::sendfile(io.out, fd.get(), nullptr, want);
-      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
-        use_sendfile = false;
-        continue;
-      }
-    } else {
-      if (buffer.empty()) buffer.resize(want);
-      n = ::read(fd.get(), buffer.data(), buffer.size());
-      if (n > 0 && !write_all(io.out, std::string_view(buffer.data(), n))) {
-        fail_errno(errno, "write to stdout");
-      }
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_errno(errno, use_sendfile ? "copy to stdout" : "read");
-    }
-    if (n == 0) break;
-    copied += static_cast<std::uint64_t>(n);
-    if (copied > max_read_bytes) too_large(copied);
-  }
+  copy_all(
+      fd.get(), io.out,
+      [](int from, int to, std::size_t max) { return ::sendfile(to, from, nullptr, max); },
+      "copy to stdout",
+      [&](std::uint64_t copied) {
+        if (copied > max_read_bytes) too_large(copied);
+      });
 }
 
 bool is_directory(std::string const& path) {
@@ -252,39 +271,18 @@ void write_file(Command const& cmd, Io io) {
   int const raw = ::open(cmd.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (raw < 0) fail_errno(errno, "open");
   Fd fd(raw);
-  std::vector<char> buffer;
-  bool use_splice = true;
-  for (;;) {
-    ssize_t n = -1;
-    if (use_splice) {
-      n = ::splice(io.in, nullptr, fd.get(), nullptr, 1 << 20, SPLICE_F_MOVE);
-      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
-        use_splice = false;
-        continue;
-      }
-    } else {
-      if (buffer.empty()) buffer.resize(1 << 20);
-      n = ::read(io.in, buffer.data(), buffer.size());
-      if (n > 0 && !write_all(fd.get(), std::string_view(buffer.data(), n))) {
-        fail_errno(errno, "write");
-      }
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_errno(errno, use_splice ? "copy from stdin" : "read stdin");
-    }
-    if (n == 0) break;
-  }
+  copy_all(
+      io.in, fd.get(),
+      [](int from, int to, std::size_t max) {
+        return ::splice(from, nullptr, to, nullptr, max, SPLICE_F_MOVE);
+      },
+      "copy from stdin", [](std::uint64_t) {});
   if (fd.close() != 0) fail_errno(errno, "close");
 }
 
 void list_files(Command const& cmd, Io io) {
   struct stat st {};
-  if (::stat(cmd.path.c_str(), &st) != 0) {
-    int const err = errno;
-    if (err == ENOTDIR || err == EACCES || err == EPERM) fail_errno(err, "stat");
-    fail("NotFound", "No such file or directory", err);
-  }
+  if (::stat(cmd.path.c_str(), &st) != 0) fail_lookup(errno, /*not_directory=*/true);
   if (!S_ISDIR(st.st_mode)) fail("IsFile", "expected a directory path");
   DIR* dir = ::opendir(cmd.path.c_str());
   if (dir == nullptr) fail_errno(errno, "opendir");
@@ -368,11 +366,7 @@ void remove_tree_at(int parent_fd, char const* name) {
 
 void remove_path(Command const& cmd) {
   struct stat st {};
-  if (::lstat(cmd.path.c_str(), &st) != 0) {
-    int const err = errno;
-    if (err == EACCES || err == EPERM) fail_errno(err, "stat");
-    fail("NotFound", "No such file or directory", err);
-  }
+  if (::lstat(cmd.path.c_str(), &st) != 0) fail_lookup(errno);
   if (!S_ISDIR(st.st_mode)) {
     if (::unlink(cmd.path.c_str()) != 0) fail_errno(errno, "unlink");
     return;
@@ -403,11 +397,7 @@ class Watcher {
 
   void run() {
     struct stat st {};
-    if (::lstat(cmd_.path.c_str(), &st) != 0) {
-      int const err = errno;
-      if (err == EACCES || err == EPERM) fail_errno(err, "stat");
-      fail("NotFound", "No such file or directory", err);
-    }
+    if (::lstat(cmd_.path.c_str(), &st) != 0) fail_lookup(errno);
     // A symbolic link is followed: events name paths under its target.
     char* resolved = ::realpath(cmd_.path.c_str(), nullptr);
     if (resolved == nullptr) fail_errno(errno, "realpath", "NotFound");
