@@ -3,6 +3,8 @@
 // (idempotent), offset-addressed output with resume and back-pressure, exactly-once stdin,
 // wait/poll, PTY, timeouts, JWT checks and the exec fault knobs.
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +150,86 @@ TEST_F(RouterExecTest, StdinOffsetsAreAppliedExactlyOnce) {
   EXPECT_TRUE(status.closed());
   EXPECT_EQ(wait("cat"), 0);
   EXPECT_EQ(read("cat").data, "abcdef");
+}
+
+/// One TaskExecStdinWriteStream: `start` at `offset`, then `payloads` (nullopt = `end`).
+grpc::Status write_stream(tcr::TaskCommandRouter::Stub& stub, grpc::ClientContext* ctx,
+                          std::string const& task_id, std::string const& exec_id,
+                          std::uint64_t offset,
+                          std::vector<std::optional<std::string>> const& payloads,
+                          bool start = true) {
+  tcr::TaskExecStdinWriteStreamResponse resp;
+  auto writer = stub.TaskExecStdinWriteStream(ctx, &resp);
+  tcr::TaskExecStdinWriteStreamRequest msg;
+  if (start) {
+    msg.mutable_start()->set_task_id(task_id);
+    msg.mutable_start()->set_exec_id(exec_id);
+    msg.mutable_start()->set_offset(offset);
+    writer->Write(msg);
+  }
+  for (auto const& p : payloads) {
+    msg.Clear();
+    if (p) {
+      msg.set_data(*p);
+    } else {
+      msg.mutable_end();
+    }
+    if (!writer->Write(msg)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+TEST_F(RouterExecTest, StdinWriteStreamsResumeAtTheAcceptedOffsetAndOnlyEndCloses) {
+  start_ok("cat", {"cat"});
+  ASSERT_TRUE(write_stream(*router_, rctx().get(), task_id_, "cat", 0, {"abc", "def"}).ok());
+  tcr::TaskExecStdinStatusRequest sreq;
+  sreq.set_task_id(task_id_);
+  sreq.set_exec_id("cat");
+  tcr::TaskExecStdinStatusResponse status;
+  ASSERT_TRUE(router_->TaskExecStdinStatus(rctx().get(), sreq, &status).ok());
+  EXPECT_EQ(status.num_bytes_written(), 6u);
+  EXPECT_FALSE(status.closed());  // no `end`: stdin stays open for a resume
+  // A resume from an earlier offset skips what was accepted; a gap is refused.
+  ASSERT_TRUE(write_stream(*router_, rctx().get(), task_id_, "cat", 3, {"defgh"}).ok());
+  EXPECT_EQ(write_stream(*router_, rctx().get(), task_id_, "cat", 99, {"x"}).error_code(),
+            grpc::StatusCode::OUT_OF_RANGE);
+  ASSERT_TRUE(write_stream(*router_, rctx().get(), task_id_, "cat", 8, {"!", std::nullopt}).ok());
+  ASSERT_TRUE(router_->TaskExecStdinStatus(rctx().get(), sreq, &status).ok());
+  EXPECT_EQ(status.num_bytes_written(), 9u);
+  EXPECT_TRUE(status.closed());
+  EXPECT_EQ(wait("cat"), 0);
+  EXPECT_EQ(read("cat").data, "abcdefgh!");
+  // A stray EOF after the exec ended (what the SDKs send when a watch stops) is fine.
+  EXPECT_TRUE(write_stdin("cat", 0, "", /*eof=*/true).ok());
+}
+
+TEST_F(RouterExecTest, StdinWriteStreamsRejectMalformedStreams) {
+  start_ok("cat", {"cat"});
+  EXPECT_EQ(
+      write_stream(*router_, rctx().get(), task_id_, "cat", 0, {"x"}, /*start=*/false).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(write_stream(*router_, rctx().get(), task_id_, "nope", 0, {"x"}).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(write_stream(*router_, rctx("not-a-jwt").get(), task_id_, "cat", 0, {"x"}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Data after `end` would be lost: refused.
+  EXPECT_EQ(
+      write_stream(*router_, rctx().get(), task_id_, "cat", 0, {std::nullopt, "late"}).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(wait("cat"), 0);
+}
+
+TEST_F(RouterExecTest, BreakStdinStreamsEveryCutsStreamsMidMessage) {
+  start_ok("cat", {"cat"});
+  emu_->break_stdin_streams_every(5);
+  auto st = write_stream(*router_, rctx().get(), task_id_, "cat", 0, {"abc", "defgh"});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(st.error_message(), HasSubstr("after 5 bytes"));
+  emu_->break_stdin_streams_every(0);
+  ASSERT_TRUE(write_stream(*router_, rctx().get(), task_id_, "cat", 5, {"fgh", std::nullopt}).ok());
+  EXPECT_EQ(wait("cat"), 0);
+  EXPECT_EQ(read("cat").data, "abcdefgh");
 }
 
 TEST_F(RouterExecTest, PtyExecRunsOnATerminal) {

@@ -147,6 +147,10 @@ class Emulator {
   /// Exec fault injection: every TaskExecStdioRead stream fails with UNAVAILABLE after
   /// sending `bytes` bytes (0 = never), so clients must resume at their offset.
   void break_stdio_every(std::uint64_t bytes);
+  /// Upload fault injection: every TaskExecStdinWriteStream fails with UNAVAILABLE once it
+  /// has delivered `bytes` bytes to the process (0 = never), mid-message if need be, so
+  /// clients must resume from TaskExecStdinStatus.
+  void break_stdin_streams_every(std::uint64_t bytes);
   /// Every router JWT in use is rejected from now on (UNAUTHENTICATED), on new calls and
   /// on streams already open, as if it had expired; clients must fetch a new one.
   void expire_router_tokens();

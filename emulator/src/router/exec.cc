@@ -1,12 +1,14 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
-// TaskExecStart, TaskExecStdioRead, TaskExecStdinWrite, TaskExecStdinStatus, TaskExecWait,
-// TaskExecPoll: commands run in a sandbox through the task command router.
+// TaskExecStart, TaskExecStdioRead, TaskExecStdinWrite, TaskExecStdinWriteStream,
+// TaskExecStdinStatus, TaskExecWait, TaskExecPoll: commands run in a sandbox through the
+// task command router.
 #include "router/router.h"
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -214,6 +216,26 @@ grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
 
 // ---- stdin ----
 
+namespace {
+
+/// Delivers `data` at `offset` (and EOF) to the exec's stdin, waiting in slices while the
+/// process does not read. A retry at the same offset continues where a timed-out attempt
+/// stopped; bytes before what was accepted are skipped.
+grpc::Status write_stdin(Core& core, grpc::ServerContext const* ctx, ExecRecord const& exec,
+                         std::uint64_t offset, std::string_view data, bool eof) {
+  for (;;) {
+    auto r = exec.input().write(offset, data, eof, runtime::Clock::now() + kSlice);
+    if (r.ok()) return grpc::Status::OK;
+    if (r.status().code() != absl::StatusCode::kDeadlineExceeded) return to_grpc(r.status());
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (core.shutting_down()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+    }
+  }
+}
+
+}  // namespace
+
 grpc::Status Router::TaskExecStdinWrite(grpc::ServerContext* ctx,
                                         tcr::TaskExecStdinWriteRequest const* req,
                                         tcr::TaskExecStdinWriteResponse* /*resp*/) {
@@ -221,17 +243,82 @@ grpc::Status Router::TaskExecStdinWrite(grpc::ServerContext* ctx,
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
   auto exec = execs_.find(req->task_id(), req->exec_id());
   if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
-  for (;;) {
-    // A retry at the same offset continues where a timed-out attempt stopped.
-    auto r =
-        exec->input().write(req->offset(), req->data(), req->eof(), runtime::Clock::now() + kSlice);
-    if (r.ok()) return grpc::Status::OK;
-    if (r.status().code() != absl::StatusCode::kDeadlineExceeded) return to_grpc(r.status());
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    if (core_.shutting_down()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+  return write_stdin(core_, ctx, *exec, req->offset(), req->data(), req->eof());
+}
+
+// The stream's bytes go through the same InputSink as TaskExecStdinWrite's, so a resumed
+// stream (start.offset = TaskExecStdinStatus.num_bytes_written) continues exactly where
+// the broken one stopped, and a start below that offset skips what was already accepted
+// (an offset beyond it is a gap: OUT_OF_RANGE). Only `end` closes stdin: a stream that
+// breaks or is cancelled leaves it open for the resume. Bytes for a process that has
+// exited are accepted and discarded, so a client learns the outcome from TaskExecWait
+// (and never sees FAILED_PRECONDITION for a live process).
+grpc::Status Router::TaskExecStdinWriteStream(
+    grpc::ServerContext* ctx, grpc::ServerReader<tcr::TaskExecStdinWriteStreamRequest>* reader,
+    tcr::TaskExecStdinWriteStreamResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "TaskExecStdinWriteStream", Plane::kRouter);
+  if (!scope.ok()) return scope.status();
+  tcr::TaskExecStdinWriteStreamRequest msg;
+  if (!reader->Read(&msg)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the stream carried no start message");
+  }
+  if (!msg.has_start()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message of a stdin write stream must be `start`");
+  }
+  auto const start = msg.start();
+  if (auto st = authorize(scope, ctx, start.task_id()); !st.ok()) return st;
+  auto exec = execs_.find(start.task_id(), start.exec_id());
+  if (exec == nullptr) return exec_not_found(start.task_id(), start.exec_id());
+  std::uint64_t const generation = exec->evict_stdin_streams();
+  std::uint64_t offset = start.offset();
+  if (offset > exec->input().status().accepted) {
+    return grpc::Status(
+        grpc::StatusCode::OUT_OF_RANGE,
+        absl::StrCat("stdin offset mismatch: the stream starts at ", offset, " but only ",
+                     exec->input().status().accepted, " bytes were written"));
+  }
+  std::uint64_t const break_every = stdin_stream_break_every();
+  std::uint64_t delivered = 0;
+  while (reader->Read(&msg)) {
+    if (!exec->stdin_stream_current(generation)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "a newer stdin stream or TaskExecStdinStatus call took over this exec");
+    }
+    if (!token_still_valid(ctx)) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
+    }
+    switch (msg.payload_case()) {
+      case tcr::TaskExecStdinWriteStreamRequest::kData: {
+        std::string_view data = msg.data();
+        bool broken = false;
+        if (break_every > 0 && delivered + data.size() >= break_every) {
+          data = data.substr(0, static_cast<std::size_t>(break_every - delivered));
+          broken = true;
+        }
+        if (auto st = write_stdin(core_, ctx, *exec, offset, data, false); !st.ok()) return st;
+        offset += data.size();
+        delivered += data.size();
+        if (broken) {
+          return grpc::Status(
+              grpc::StatusCode::UNAVAILABLE,
+              absl::StrCat("injected stdin stream break after ", delivered, " bytes"));
+        }
+        break;
+      }
+      case tcr::TaskExecStdinWriteStreamRequest::kEnd:
+        if (auto st = write_stdin(core_, ctx, *exec, offset, {}, true); !st.ok()) return st;
+        break;
+      case tcr::TaskExecStdinWriteStreamRequest::kStart:
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "a stdin write stream carries one `start`, as its first message");
+      default:
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "a stdin write stream message carried no payload");
     }
   }
+  if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  return grpc::Status::OK;
 }
 
 grpc::Status Router::TaskExecStdinStatus(grpc::ServerContext* ctx,
@@ -241,6 +328,7 @@ grpc::Status Router::TaskExecStdinStatus(grpc::ServerContext* ctx,
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
   auto exec = execs_.find(req->task_id(), req->exec_id());
   if (exec == nullptr) return exec_not_found(req->task_id(), req->exec_id());
+  exec->evict_stdin_streams();  // as upstream: the caller is about to resume
   auto const st = exec->input().status();
   resp->set_num_bytes_written(st.accepted);
   resp->set_closed(st.eof);

@@ -2,6 +2,7 @@
 #ifndef MODAL_EMULATOR_SRC_ROUTER_EXEC_REGISTRY_H
 #define MODAL_EMULATOR_SRC_ROUTER_EXEC_REGISTRY_H
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +43,13 @@ class ExecRecord {
   std::optional<runtime::ExitStatus> poll() const;
   void kill() const;
 
+  /// TaskExecStdinWriteStream eviction: a new stream, and TaskExecStdinStatus, take the
+  /// next generation; a stream whose generation is no longer current stops.
+  std::uint64_t evict_stdin_streams() const { return ++stdin_generation_; }
+  bool stdin_stream_current(std::uint64_t generation) const {
+    return stdin_generation_.load() == generation;
+  }
+
  private:
   std::string const task_id_;
   std::string const exec_id_;
@@ -50,6 +58,7 @@ class ExecRecord {
   std::shared_ptr<runtime::OutputBuffer> err_;
   std::shared_ptr<runtime::InputSink> in_;
   std::optional<runtime::ExitStatus> fixed_status_;
+  mutable std::atomic<std::uint64_t> stdin_generation_{0};
 };
 
 /**

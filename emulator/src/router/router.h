@@ -48,6 +48,10 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
       grpc::ServerContext* ctx, modal::task_command_router::TaskExecStdioReadRequest const* req,
       grpc::ServerWriter<modal::task_command_router::TaskExecStdioReadResponse>* writer) override;
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStdinWrite);
+  grpc::Status TaskExecStdinWriteStream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReader<modal::task_command_router::TaskExecStdinWriteStreamRequest>* reader,
+      modal::task_command_router::TaskExecStdinWriteStreamResponse* resp) override;
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStdinStatus);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecWait);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecPoll);
@@ -63,6 +67,11 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   /// (0 = never).
   void set_stdio_break_every(std::uint64_t bytes) { stdio_break_every_.store(bytes); }
   std::uint64_t stdio_break_every() const { return stdio_break_every_.load(); }
+  /// Every TaskExecStdinWriteStream fails with UNAVAILABLE once it has delivered this many
+  /// bytes (0 = never), in the middle of a message if need be, so clients must resume
+  /// from TaskExecStdinStatus.
+  void set_stdin_stream_break_every(std::uint64_t bytes) { stdin_break_every_.store(bytes); }
+  std::uint64_t stdin_stream_break_every() const { return stdin_break_every_.load(); }
   /// Every router JWT presented so far is rejected from now on (UNAUTHENTICATED), also on
   /// streams already open, as if it had expired. Clients must fetch a new one.
   void expire_tokens();
@@ -79,6 +88,7 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   Core& core_;
   ExecRegistry execs_;
   std::atomic<std::uint64_t> stdio_break_every_{0};
+  std::atomic<std::uint64_t> stdin_break_every_{0};
 
   mutable std::mutex tokens_mu_;
   std::set<std::string, std::less<>> seen_tokens_;

@@ -134,6 +134,10 @@ void Emulator::break_stdio_every(std::uint64_t bytes) {
   impl_->router().set_stdio_break_every(bytes);
 }
 
+void Emulator::break_stdin_streams_every(std::uint64_t bytes) {
+  impl_->router().set_stdin_stream_break_every(bytes);
+}
+
 void Emulator::expire_router_tokens() { impl_->router().expire_tokens(); }
 
 void Emulator::shutdown() { impl_->shutdown(); }
