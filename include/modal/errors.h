@@ -110,6 +110,30 @@ MODAL_DECLARE_ERROR(QueueEmptyError, Error, StatusCode::kDeadlineExceeded);
 MODAL_DECLARE_ERROR(QueueFullError, Error, StatusCode::kResourceExhausted);
 /// A blocking call was cancelled through the std::stop_token it was given.
 MODAL_DECLARE_ERROR(CancelledError, Error, StatusCode::kCancelled);
+/// A `SandboxFilesystem` operation failed; the base of the more specific errors below.
+/// `what()` is the filesystem tool's message and the remote path.
+MODAL_DECLARE_ERROR(SandboxFilesystemError, Error, StatusCode::kUnknown);
+/// The remote path does not exist.
+MODAL_DECLARE_ERROR(SandboxFilesystemNotFoundError, SandboxFilesystemError, StatusCode::kNotFound);
+/// The remote path is a directory where a file was expected.
+MODAL_DECLARE_ERROR(SandboxFilesystemIsADirectoryError, SandboxFilesystemError,
+                    StatusCode::kFailedPrecondition);
+/// The remote path, or one of its parents, is not a directory where one was expected.
+MODAL_DECLARE_ERROR(SandboxFilesystemNotADirectoryError, SandboxFilesystemError,
+                    StatusCode::kFailedPrecondition);
+/// The Sandbox's user may not perform the operation on the remote path.
+MODAL_DECLARE_ERROR(SandboxFilesystemPermissionError, SandboxFilesystemError,
+                    StatusCode::kPermissionDenied);
+/// The remote path already exists (`make_directory`).
+MODAL_DECLARE_ERROR(SandboxFilesystemPathAlreadyExistsError, SandboxFilesystemError,
+                    StatusCode::kAlreadyExists);
+/// The remote directory is not empty (`remove` without `recursive`).
+MODAL_DECLARE_ERROR(SandboxFilesystemDirectoryNotEmptyError, SandboxFilesystemError,
+                    StatusCode::kFailedPrecondition);
+/// The remote file is larger than the filesystem tool reads in one operation (5 GiB for
+/// `read_bytes` and `copy_to_local` alike).
+MODAL_DECLARE_ERROR(SandboxFilesystemFileTooLargeError, SandboxFilesystemError,
+                    StatusCode::kOutOfRange);
 
 #undef MODAL_DECLARE_ERROR
 

@@ -18,6 +18,7 @@
 #include "modal/image.h"
 #include "modal/proxy.h"
 #include "modal/range.h"
+#include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
 #include "modal/streams.h"
 #include "modal/volume.h"
@@ -193,6 +194,9 @@ class Sandbox {
 
   /// Runs `argv` in the Sandbox. @throws InvalidError for bad arguments.
   ContainerProcess exec(std::vector<std::string> argv, SandboxExecParams const& params = {}) const;
+  /// The Sandbox's files: read, write, copy, list, stat, remove and watch them. Sends
+  /// nothing by itself.
+  SandboxFilesystem filesystem() const;
 
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).

@@ -45,6 +45,19 @@ struct StreamRpc {
   }
 };
 
+/// A client-streaming RPC.
+template <typename Stub, typename Req, typename Resp>
+struct ClientStreamRpc {
+  using Request = Req;
+  using Response = Resp;
+  std::string_view name{};
+  std::unique_ptr<grpc::ClientWriter<Req>> (Stub::*method)(grpc::ClientContext*, Resp*);
+  std::unique_ptr<grpc::ClientWriterInterface<Req>> operator()(Stub& stub, grpc::ClientContext& ctx,
+                                                               Resp* resp) const {
+    return (stub.*method)(&ctx, resp);
+  }
+};
+
 template <typename Stub, typename Req, typename Resp>
 constexpr UnaryRpc<Stub, Req, Resp> make_rpc(std::string_view name,
                                              grpc::Status (Stub::*method)(grpc::ClientContext*,
@@ -56,6 +69,13 @@ template <typename Stub, typename Req, typename Resp>
 constexpr StreamRpc<Stub, Req, Resp> make_rpc(
     std::string_view name,
     std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(grpc::ClientContext*, Req const&)) {
+  return {name, method};
+}
+
+template <typename Stub, typename Req, typename Resp>
+constexpr ClientStreamRpc<Stub, Req, Resp> make_rpc(
+    std::string_view name,
+    std::unique_ptr<grpc::ClientWriter<Req>> (Stub::*method)(grpc::ClientContext*, Resp*)) {
   return {name, method};
 }
 
@@ -93,7 +113,9 @@ MODAL_CONTROL_RPC(VolumeGetOrCreate);
 MODAL_ROUTER_RPC(SandboxWaitUntilReady);
 MODAL_ROUTER_RPC(TaskExecPoll);
 MODAL_ROUTER_RPC(TaskExecStart);
+MODAL_ROUTER_RPC(TaskExecStdinStatus);
 MODAL_ROUTER_RPC(TaskExecStdinWrite);
+MODAL_ROUTER_RPC(TaskExecStdinWriteStream);
 MODAL_ROUTER_RPC(TaskExecStdioRead);
 MODAL_ROUTER_RPC(TaskExecWait);
 

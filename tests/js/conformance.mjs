@@ -85,3 +85,39 @@ test("sandboxes: entrypoint exit code and output", async () => {
 });
 
 test.after(() => modal.close());
+
+test("sandbox filesystem: the official SDK's file API runs the emulator's tool", async () => {
+  const app = await modal.apps.fromName("js-conformance-fs", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  const sb = await modal.sandboxes.create(app, image, { timeoutMs: 120_000 });
+  try {
+    const fs = sb.filesystem;
+    await fs.writeText("hello from js", "/srv/js/a/hello.txt");
+    assert.equal(await fs.readText("/srv/js/a/hello.txt"), "hello from js");
+    // Larger than the router's 8 MiB output window: the JS SDK waits before it reads.
+    const big = new Uint8Array(12 << 20);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 13)) & 0xff;
+    await fs.writeBytes(big, "/srv/js/big");
+    const back = await fs.readBytes("/srv/js/big");
+    assert.equal(back.length, big.length);
+    assert.ok(Buffer.from(back).equals(Buffer.from(big)));
+
+    const st = await fs.stat("/srv/js/a/hello.txt");
+    assert.equal(st.type, "file");
+    assert.equal(st.size, 13);
+    assert.match(st.permissions, /^0[0-7]{3}$/);
+    await fs.makeDirectory("/srv/js/a/sub");
+    const names = (await fs.listFiles("/srv/js/a")).map((e) => e.name);
+    assert.deepEqual(names, ["hello.txt", "sub"]);
+    await assert.rejects(fs.readText("/srv/js/missing"), { name: "SandboxFilesystemNotFoundError" });
+    await assert.rejects(fs.remove("/srv/js/a"), { name: "SandboxFilesystemDirectoryNotEmptyError" });
+    await fs.remove("/srv/js/a", { recursive: true });
+    await assert.rejects(fs.stat("/srv/js/a"), { name: "SandboxFilesystemNotFoundError" });
+    // A zero timeout ends the watch at once.
+    const events = [];
+    for await (const ev of fs.watch("/srv/js", { timeoutMs: 0 })) events.push(ev);
+    assert.deepEqual(events, []);
+  } finally {
+    await sb.terminate();
+  }
+});
