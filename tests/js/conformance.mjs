@@ -94,8 +94,9 @@ test("sandbox filesystem: the official SDK's file API runs the emulator's tool",
     const fs = sb.filesystem;
     await fs.writeText("hello from js", "/srv/js/a/hello.txt");
     assert.equal(await fs.readText("/srv/js/a/hello.txt"), "hello from js");
-    // Larger than the router's 8 MiB output window: the JS SDK waits before it reads.
-    const big = new Uint8Array(12 << 20);
+    // Beyond the router's in-memory output bound (40 MiB): the JS SDK waits for the
+    // tool's exit before it reads, so the emulator must keep the rest on disk.
+    const big = new Uint8Array(48 << 20);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 13)) & 0xff;
     await fs.writeBytes(big, "/srv/js/big");
     const back = await fs.readBytes("/srv/js/big");

@@ -38,6 +38,11 @@ constexpr std::size_t kOutputCapacity = std::size_t{8} << 20;
 /// windows when a connection drops, so the client can reopen at the offset it really
 /// received. Bounded: a client that lost more than this gets OUT_OF_RANGE.
 constexpr std::size_t kUnconfirmedWindow = std::size_t{32} << 20;
+/// Output nobody has read yet goes to disk (the emulator's state directory) beyond the
+/// in-memory bound, up to this much per stream, before the process is paused: Modal's Go
+/// and JS SDKs wait for a command's exit before reading its output (the filesystem tool's
+/// ReadFile sends up to 5 GiB that way), so a paused process would never exit.
+constexpr std::uint64_t kOutputSpillLimit = std::uint64_t{6} << 30;
 
 grpc::Status exec_not_found(std::string const& task_id, std::string const& exec_id) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -112,6 +117,7 @@ runtime::ProcessSpec process_spec(tcr::TaskExecStartRequest const& req,
   }
   spec.output_options.capacity = kOutputCapacity + kUnconfirmedWindow;
   spec.output_options.overflow = runtime::OverflowPolicy::kBackPressure;
+  spec.output_options.spill_limit = kOutputSpillLimit;
   return spec;
 }
 

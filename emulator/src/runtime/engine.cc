@@ -375,8 +375,10 @@ absl::Status Engine::spawn_error(SpawnResult const& result, ProcessSpec const& s
 
 std::shared_ptr<Process> Engine::new_process(pid_t pid, ProcessSpec const& spec, Launch const& how,
                                              Stdio const& stdio) const {
-  auto out_buffer = std::make_shared<OutputBuffer>(spec.output_options);
-  auto err_buffer = std::make_shared<OutputBuffer>(spec.output_options);
+  OutputBufferOptions output = spec.output_options;
+  if (output.spill_limit > 0 && output.spill_dir.empty()) output.spill_dir = state_dir_;
+  auto out_buffer = std::make_shared<OutputBuffer>(output);
+  auto err_buffer = std::make_shared<OutputBuffer>(output);
   auto in_sink = std::make_shared<InputSink>(spec.input_options);
   if (!stdio.out) out_buffer->close();
   if (!stdio.err) err_buffer->close();

@@ -1,8 +1,14 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "runtime/output_buffer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,10 +32,13 @@ OutputBuffer::OutputBuffer(OutputBufferOptions options)
       }()),
       block_size_(pick_block_size(options_)) {}
 
-OutputBuffer::~OutputBuffer() = default;
+OutputBuffer::~OutputBuffer() {
+  if (spill_fd_ >= 0) ::close(spill_fd_);
+}
 
 size_t OutputBuffer::room_locked() const {
-  uint64_t const held = end_ - start_;
+  // Only what is in memory counts: spilled bytes lie before base_.
+  uint64_t const held = end_ - std::max(start_, base_);
   return held >= options_.capacity ? 0 : static_cast<size_t>(options_.capacity - held);
 }
 
@@ -46,12 +55,98 @@ char* OutputBuffer::locate_locked(uint64_t offset) const {
   return blocks_[static_cast<size_t>(rel / block_size_)].get() + rel % block_size_;
 }
 
+namespace {
+
+int open_spill_file(std::string const& dir_option) {
+  std::string dir = dir_option;
+  if (dir.empty()) {
+    char const* tmp = std::getenv("TMPDIR");
+    dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string path = dir + "/modal-output-spill.XXXXXX";
+  fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd >= 0) ::unlink(path.c_str());
+  return fd;
+}
+
+}  // namespace
+
+bool OutputBuffer::spill_locked() {
+  if (options_.spill_limit == 0 || retains()) return false;
+  if (blocks_.size() < 2 || base_ + block_size_ > end_) return false;  // no full old block
+  if (start_ >= base_ + block_size_) return false;  // discard_locked() will drop it instead
+  if (spill_fd_ < 0) {
+    spill_fd_ = open_spill_file(options_.spill_dir);
+    if (spill_fd_ < 0) return false;
+  }
+  uint64_t const live_from = std::max(start_, spill_origin_);
+  if (live_from >= base_) {  // nothing spilled is still needed: start the file over
+    if (::ftruncate(spill_fd_, 0) != 0) return false;
+    spill_origin_ = base_;
+    punched_ = base_;
+  }
+  if (base_ + block_size_ - std::max(start_, spill_origin_) > options_.spill_limit) return false;
+  char const* data = blocks_.front().get();
+  size_t done = 0;
+  while (done < block_size_) {
+    ssize_t const n = ::pwrite(spill_fd_, data + done, block_size_ - done,
+                               static_cast<off_t>(base_ - spill_origin_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // disk full: pause instead
+    done += static_cast<size_t>(n);
+  }
+  if (spare_.size() < kMaxSpareBlocks) spare_.push_back(std::move(blocks_.front()));
+  blocks_.pop_front();
+  base_ += block_size_;
+  return true;
+}
+
+absl::Status OutputBuffer::read_spilled_locked(uint64_t offset, size_t n, std::string* out) const {
+  size_t const old = out->size();
+  out->resize(old + n);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t const r = ::pread(spill_fd_, out->data() + old + done, n - done,
+                              static_cast<off_t>(offset - spill_origin_ + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      out->resize(old);
+      return absl::DataLossError(absl::StrCat("reading spilled output at offset ", offset,
+                                              " failed: ", r < 0 ? std::strerror(errno) : "EOF"));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return absl::OkStatus();
+}
+
+void OutputBuffer::release_spilled_locked() {
+  if (spill_fd_ < 0) return;
+  if (start_ >= base_) {  // the readers caught up with memory: nothing on disk is needed
+    if (punched_ < base_ && ::ftruncate(spill_fd_, 0) == 0) {
+      spill_origin_ = base_;
+      punched_ = base_;
+    }
+    return;
+  }
+  constexpr uint64_t kPage = 4096;
+  uint64_t const upto = spill_origin_ + (start_ - spill_origin_) / kPage * kPage;
+  if (upto <= punched_) return;
+  if (::fallocate(spill_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  static_cast<off_t>(punched_ - spill_origin_),
+                  static_cast<off_t>(upto - punched_)) == 0) {
+    punched_ = upto;
+  }
+}
+
 void OutputBuffer::acknowledge_locked(uint64_t offset, bool* fire_space) {
   if (retains()) return;  // retained output is never consumed
   uint64_t const target = std::min(offset, end_);
   if (target <= start_) return;
   start_ = target;
   discard_locked();
+  release_spilled_locked();
   if (paused_ && room_locked() > 0) {
     paused_ = false;
     *fire_space = true;
@@ -89,6 +184,15 @@ absl::StatusOr<OutputBuffer::ReadResult> OutputBuffer::read_into_keeping(
                                                        start_));
             break;
           }
+        }
+        if (offset < base_ && offset < end_) {  // spilled to disk
+          size_t const n = static_cast<size_t>(std::min<uint64_t>(max_bytes, base_ - offset));
+          error = read_spilled_locked(offset, n, out);
+          if (error.ok()) {
+            result.offset = offset;
+            result.size = n;
+          }
+          break;
         }
         if (offset < end_) {
           size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes, end_ - offset));
@@ -205,7 +309,8 @@ size_t OutputBuffer::prepare(size_t max_bytes, struct iovec* iov, size_t max_iov
   size_t n = std::min(max_bytes, options_.capacity);
   n = std::min(n, max_iov * block_size_);
   if (options_.overflow == OverflowPolicy::kBackPressure) {
-    size_t const room = room_locked();
+    size_t room = room_locked();
+    while (room == 0 && spill_locked()) room = room_locked();
     if (room == 0) {
       paused_ = true;
       return 0;

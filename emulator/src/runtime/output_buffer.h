@@ -53,6 +53,15 @@ struct OutputBufferOptions {
   OverflowPolicy overflow = OverflowPolicy::kBackPressure;
   /// Storage granularity; 0 picks clamp(capacity / 8, 16 KiB, 1 MiB).
   size_t block_size = 0;
+  /// kBackPressure only: when `capacity` bytes are held in memory, move the oldest blocks
+  /// to a file instead of pausing the producer, until this many bytes wait there (then
+  /// pause as without it). 0 = never. For clients that collect a command's exit status
+  /// before reading its output (Modal's Go and JS SDKs do): the process can finish.
+  uint64_t spill_limit = 0;
+  /// Directory of the spill file (an unnamed O_TMPFILE, else a file unlinked at once);
+  /// empty: $TMPDIR, else /tmp. Disk space of acknowledged bytes is given back as readers
+  /// go (hole punching), and all of it when they catch up.
+  std::string spill_dir{};
 };
 
 /**
@@ -166,6 +175,13 @@ class OutputBuffer {
   void discard_locked();
   char* locate_locked(uint64_t offset) const;
   void acknowledge_locked(uint64_t offset, bool* fire_space);
+  /// Moves the oldest in-memory block to the spill file; false if it cannot (no full
+  /// block, limit reached, I/O error: the producer then pauses as without spilling).
+  bool spill_locked();
+  /// Appends `n` spilled bytes at `offset` (< base_) to `*out`.
+  absl::Status read_spilled_locked(uint64_t offset, size_t n, std::string* out) const;
+  /// Gives back the disk space of acknowledged spilled bytes.
+  void release_spilled_locked();
 
   OutputBufferOptions const options_;
   size_t const block_size_;
@@ -181,6 +197,10 @@ class OutputBuffer {
   bool paused_ = false;  // prepare() found no room; fire the space callback on ack
   mutable int waiters_ = 0;
   std::function<void()> space_callback_;
+  // Spilled bytes are [max(start_, spill_origin_), base_), at file offset - spill_origin_.
+  int spill_fd_ = -1;
+  uint64_t spill_origin_ = 0;
+  uint64_t punched_ = 0;  // file space before this stream offset was given back
 };
 
 }  // namespace modal::emulator::runtime

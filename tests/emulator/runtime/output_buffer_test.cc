@@ -131,6 +131,60 @@ TEST(OutputBuffer, BackPressureBoundsMemoryAndResumes) {
   EXPECT_EQ(buffer.prepare(5000, iov, 4, &count), 1000u);
 }
 
+TEST(OutputBuffer, SpillingKeepsMemoryBoundedAndEveryByteReadable) {
+  OutputBufferOptions options{4096, OverflowPolicy::kBackPressure, 1024};
+  options.spill_limit = 64 * 1024;
+  OutputBuffer buffer(options);
+  std::string const data = pattern(60000);
+  // No reader: the producer is not paused, the old blocks go to disk.
+  EXPECT_EQ(buffer.write(data, deadline_after(milliseconds(20))), data.size());
+  EXPECT_EQ(buffer.buffered(), data.size());
+  struct iovec iov[8];
+  size_t count = 0;
+  EXPECT_GT(buffer.prepare(100, iov, 8, &count), 0u);  // still room
+  // Reads cross from the file into memory, byte-exact, resumable at any unread offset.
+  std::string back;
+  uint64_t offset = 0;
+  while (offset < data.size()) {
+    auto r = buffer.read(offset, 3000);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_GT(r->data.size(), 0u);
+    back += r->data;
+    offset += r->data.size();
+    if (offset == 7000) {  // read again from an offset not yet acknowledged
+      auto again = buffer.read(5000, 2000);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(again->data, data.substr(5000, 2000));
+    }
+  }
+  EXPECT_TRUE(back == data);
+  EXPECT_EQ(buffer.read(0, 10).status().code(), absl::StatusCode::kOutOfRange);
+  // Caught up: later output spills again into a file that was emptied.
+  EXPECT_EQ(buffer.write(data, deadline_after(milliseconds(20))), data.size());
+  auto r = buffer.read(data.size(), 60000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->data, data.substr(0, r->data.size()));
+}
+
+TEST(OutputBuffer, SpillingStopsAtItsLimitAndThenPauses) {
+  OutputBufferOptions options{4096, OverflowPolicy::kBackPressure, 1024};
+  options.spill_limit = 8192;
+  OutputBuffer buffer(options);
+  std::string const data = pattern(60000);
+  size_t const n = buffer.write(data, deadline_after(milliseconds(20)));
+  EXPECT_GE(n, 8192u + 3072u);  // the spill limit plus memory, less one partial block
+  EXPECT_LE(n, 8192u + 4096u);
+  std::string back;
+  uint64_t offset = 0;
+  while (offset < n) {
+    auto r = buffer.read(offset, 5000);
+    ASSERT_TRUE(r.ok());
+    back += r->data;
+    offset += r->data.size();
+  }
+  EXPECT_EQ(back, data.substr(0, n));
+}
+
 TEST(OutputBuffer, DropOldestNeverBlocksAndSkipsReaders) {
   OutputBuffer buffer(OutputBufferOptions{1000, OverflowPolicy::kDropOldest, 256});
   std::string const data = pattern(5000);
