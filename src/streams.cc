@@ -6,6 +6,9 @@
 #include <mutex>
 #include <ostream>
 #include <streambuf>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "internal/streams.h"
 #include "modal/errors.h"
@@ -184,14 +187,18 @@ std::optional<std::string> StreamReader::read_chunk() {
 }
 
 std::string StreamReader::read_all() {
-  std::string out;
+  // The chunks are kept as they arrive and joined once at the end: growing one string
+  // would copy (and, for large outputs, page-fault) about twice the total.
+  std::vector<std::string> chunks;
+  std::size_t total = 0;
   while (auto chunk = read_chunk()) {
-    if (out.empty()) {
-      out = std::move(*chunk);
-    } else {
-      out += *chunk;
-    }
+    total += chunk->size();
+    chunks.push_back(std::move(*chunk));
   }
+  if (chunks.size() == 1) return std::move(chunks.front());
+  std::string out;
+  out.reserve(total);
+  for (auto const& c : chunks) out += c;
   return out;
 }
 

@@ -85,17 +85,20 @@ void raise_mapped(Command c, std::string const& kind, std::string const& what,
   bool const watch = c == Command::kWatch;
   if (kind == "PermissionDenied") raise<SandboxFilesystemPermissionError>(what, c, detail);
   if (kind == "NotFound" && !write) raise<SandboxFilesystemNotFoundError>(what, c, detail);
-  if (kind == "IsDirectory" && (read || write))
+  if (kind == "IsDirectory" && (read || write)) {
     raise<SandboxFilesystemIsADirectoryError>(what, c, detail);
+  }
   if (kind == "IsFile" && list) raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
   if (kind == "NotDirectory" && (write || list || mkdir || stat)) {
     raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
   }
   if (kind == "AlreadyExists" && write) raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
-  if (kind == "PathAlreadyExists" && mkdir)
+  if (kind == "PathAlreadyExists" && mkdir) {
     raise<SandboxFilesystemPathAlreadyExistsError>(what, c, detail);
-  if (kind == "DirectoryNotEmpty" && rm)
+  }
+  if (kind == "DirectoryNotEmpty" && rm) {
     raise<SandboxFilesystemDirectoryNotEmptyError>(what, c, detail);
+  }
   if (kind == "FileTooLarge" && read) raise<SandboxFilesystemFileTooLargeError>(what, c, detail);
   if (kind == "NotSupported" && (mkdir || rm || watch)) {
     throw InvalidError(what + " - this operation is not supported for CloudBucketMounts",

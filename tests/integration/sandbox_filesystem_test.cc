@@ -105,7 +105,8 @@ TEST_F(SandboxFilesystemTest, WriteCreatesParentsAndReplaces) {
 
 TEST_F(SandboxFilesystemTest, UploadsSurviveInjectedStreamBreaksByteExact) {
   std::string const data = random_bytes((std::size_t{3} << 20) + 12345, 7);
-  emu().break_stdin_streams_every(700 * 1024);  // mid-message: 700 KiB is not 256 KiB-aligned
+  emu().break_stdin_streams_every(std::uint64_t{700}
+                                  << 10);  // mid-message: 700 KiB is not 256 KiB-aligned
   fs().write_bytes(data, "/tmp/resumed");
   emu().break_stdin_streams_every(0);
   EXPECT_TRUE(fs().read_bytes("/tmp/resumed") == data);

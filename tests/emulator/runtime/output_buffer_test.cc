@@ -133,7 +133,7 @@ TEST(OutputBuffer, BackPressureBoundsMemoryAndResumes) {
 
 TEST(OutputBuffer, SpillingKeepsMemoryBoundedAndEveryByteReadable) {
   OutputBufferOptions options{4096, OverflowPolicy::kBackPressure, 1024};
-  options.spill_limit = 64 * 1024;
+  options.spill_limit = std::uint64_t{64} << 10;
   OutputBuffer buffer(options);
   std::string const data = pattern(60000);
   // No reader: the producer is not paused, the old blocks go to disk.
