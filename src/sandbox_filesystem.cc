@@ -102,6 +102,54 @@ std::string run_tool(Sandbox const& sb, Command command, std::string const& path
   return out;
 }
 
+/// ReadFile into memory. A large file (more than kSizeProbeAfter bytes without the end in
+/// sight) is sized with a Stat exec, so its bytes go straight into one allocation of the
+/// right size: a growing string would copy and page-fault about twice the file.
+std::string read_file(Sandbox const& sb, std::string const& path) {
+  constexpr std::size_t kSizeProbeAfter = std::size_t{4} << 20;
+  std::string data;
+  std::string err;
+  int code = 0;
+  translating([&] {
+    auto p = start_tool(sb, fs_tools::read_file_command(path));
+    auto out = p.stdout_stream();
+    bool probed = false;
+    for (;;) {
+      if (!probed && data.size() >= kSizeProbeAfter) {
+        probed = true;
+        try {
+          auto const info = fs_tools::parse_file_info(
+              run_tool(sb, Command::kStat, path, fs_tools::stat_command(path)), path);
+          if (info.size > data.size() && info.size <= data.max_size()) {
+            std::size_t const have = data.size();
+            data.resize(static_cast<std::size_t>(info.size));  // touched once, here
+            std::size_t pos = have;
+            while (pos < data.size()) {
+              std::size_t const n = out.read(std::span<char>(data.data() + pos, data.size() - pos));
+              if (n == 0) break;
+              pos += n;
+            }
+            data.resize(pos);  // the file shrank meanwhile: what was there
+          }
+        } catch (SandboxFilesystemError const&) {
+          // The file changed under us (or the Stat failed): read on without the size.
+        }
+      }
+      auto chunk = out.read_chunk();
+      if (!chunk) break;
+      if (data.empty()) {
+        data = std::move(*chunk);
+      } else {
+        data += *chunk;
+      }
+    }
+    code = p.wait();
+    if (code != 0) err = p.stderr_stream().read_all();
+  });
+  if (code != 0) fs_tools::throw_tool_error(Command::kReadFile, path, code, err);
+  return data;
+}
+
 /// WriteFile with the data `source` produces.
 void run_write(Sandbox const& sb, std::string const& path, UploadSource const& source) {
   std::string err;
@@ -231,14 +279,12 @@ SandboxFilesystem Sandbox::filesystem() const {
 
 std::string SandboxFilesystem::read_bytes(std::string const& remote_path) const {
   fst::validate_remote_path("read_bytes", remote_path);
-  return internal::run_tool(*sandbox_, fst::Command::kReadFile, remote_path,
-                            fst::read_file_command(remote_path));
+  return internal::read_file(*sandbox_, remote_path);
 }
 
 std::string SandboxFilesystem::read_text(std::string const& remote_path) const {
   fst::validate_remote_path("read_text", remote_path);
-  return internal::run_tool(*sandbox_, fst::Command::kReadFile, remote_path,
-                            fst::read_file_command(remote_path));
+  return internal::read_file(*sandbox_, remote_path);
 }
 
 void SandboxFilesystem::write_bytes(std::string_view data, std::string const& remote_path) const {

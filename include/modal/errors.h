@@ -65,6 +65,8 @@ class Error : public std::runtime_error {
   std::string server_message_;
 };
 
+// Name and Base are type names: they cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MODAL_DECLARE_ERROR(Name, Base, DefaultCode)                               \
   class Name : public Base {                                                       \
    public:                                                                         \
@@ -73,6 +75,7 @@ class Error : public std::runtime_error {
                   std::string rpc_method = {}, std::string server_message = {})    \
         : Base(message, code, std::move(rpc_method), std::move(server_message)) {} \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// An object (App, Secret, Sandbox, ...) does not exist. gRPC NOT_FOUND.
 MODAL_DECLARE_ERROR(NotFoundError, Error, StatusCode::kNotFound);

@@ -11,28 +11,11 @@
 #include "internal/rpc.h"
 
 namespace modal::internal {
-namespace {
-
-bool resumable(grpc::Status const& st) {
-  switch (st.error_code()) {
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
 grpc::Status upload_stdin(RouterClient& router, std::string const& exec_id,
                           UploadSource const& source) {
   RetryPolicy policy = RetryPolicy::router();
   policy.max_retries = 9;  // upstream: ten attempts
-  policy.retryable = resumable;
+  // policy.retryable unset: is_retryable(), upstream's resumable codes for uploads.
 
   std::vector<char> buffer(kUploadChunkSize);
   std::uint64_t accepted = 0;  // what the exec confirmed it has (TaskExecStdinStatus)

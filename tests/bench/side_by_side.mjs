@@ -7,6 +7,9 @@
 //   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
 //   concurrent  ITERATIONS (readers) such execs at once, each read to the end
 //   roundtrip   ITERATIONS warm `exec(["true"])` → wait()
+//   fs_write    filesystem.writeBytes of BYTES
+//   fs_read     filesystem.readBytes of BYTES (written before the clock starts)
+//   fs_small    ITERATIONS writeBytes + readBytes of 1 KiB
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +50,9 @@ const sb = await modal.sandboxes.create(app, modal.images.fromRegistry("alpine:3
 try {
   // Warm: router session, JWT and connection exist before anything is timed.
   await (await sb.exec(["true"])).wait();
+  const fs = sb.filesystem;
+  const payload = workload.startsWith("fs_") ? new Uint8Array(workload === "fs_small" ? 1024 : bytes) : null;
+  if (workload === "fs_read") await fs.writeBytes(payload, "/tmp/side-by-side");
   const u0 = usage();
   const t0 = process.hrtime.bigint();
   let total = 0;
@@ -63,6 +69,18 @@ try {
     for (let i = 0; i < iterations; ++i) {
       const code = await (await sb.exec(["true"])).wait();
       if (code !== 0) throw new Error(`true exited with ${code}`);
+    }
+  } else if (workload === "fs_write") {
+    await fs.writeBytes(payload, "/tmp/side-by-side");
+    total = bytes;
+  } else if (workload === "fs_read") {
+    total = (await fs.readBytes("/tmp/side-by-side")).length;
+    if (total !== bytes) throw new Error(`short read: ${total} of ${bytes}`);
+  } else if (workload === "fs_small") {
+    ops = iterations;
+    for (let i = 0; i < iterations; ++i) {
+      await fs.writeBytes(payload, "/tmp/side-by-side-small");
+      if ((await fs.readBytes("/tmp/side-by-side-small")).length !== 1024) throw new Error("short");
     }
   } else {
     throw new Error(`unknown workload ${workload}`);

@@ -10,8 +10,10 @@ CPU time and minor page faults are the client's alone; the emulator's CPU (inclu
 commands it ran) is read from /proc/PID/stat around each run.
 
 Workloads: throughput (one exec of `head -c BYTES /dev/zero` read to the end),
-concurrent (READERS such execs read at once, BYTES each) and roundtrip (ROUNDTRIPS warm
-`exec true` → wait).
+concurrent (READERS such execs read at once, BYTES each), roundtrip (ROUNDTRIPS warm
+`exec true` → wait), and the Sandbox filesystem: fs_write / fs_read (write_bytes /
+read_bytes of BYTES) and fs_small (ROUNDTRIPS writes and reads of 1 KiB). The default
+--workloads are the exec ones.
 
 Usage:
   side_by_side.py --emulator build/emulator/modal-emulator \\
@@ -91,8 +93,9 @@ class Emulator:
 
 
 def run_one(args, emu, sdk, workload):
-    n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips}[workload]
-    bytes_ = 0 if workload == "roundtrip" else args.bytes
+    n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips,
+         "fs_write": 1, "fs_read": 1, "fs_small": args.roundtrips}[workload]
+    bytes_ = 0 if workload in ("roundtrip", "fs_small") else args.bytes
     if sdk == "cpp":
         cmd = [args.cpp, workload, str(bytes_), str(n), args.cpp_read]
     else:
@@ -114,6 +117,9 @@ def figures(r):
     if r["workload"] == "roundtrip":
         return {"ms_per_exec": 1e3 * r["seconds"] / r["ops"],
                 "client_cpu_ms_per_exec": 1e3 * r["cpu_seconds"] / r["ops"]}
+    if r["workload"] == "fs_small":
+        return {"ms_per_write_and_read": 1e3 * r["seconds"] / r["ops"],
+                "client_cpu_ms_per_write_and_read": 1e3 * r["cpu_seconds"] / r["ops"]}
     gib = r["bytes"] / GIB
     return {"GiB_per_s": gib / r["seconds"],
             "client_cpu_s_per_GiB": r["cpu_seconds"] / gib,

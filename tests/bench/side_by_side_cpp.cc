@@ -72,8 +72,8 @@ std::uint64_t read_all(modal::Sandbox const& sb, std::uint64_t bytes, bool chunk
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip BYTES ITERATIONS "
-                 "[read|chunk]\n";
+    std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip|fs_write|fs_read|"
+                 "fs_small BYTES ITERATIONS [read|chunk]\n";
     return 2;
   }
   std::string const workload = argv[1];
@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
     auto app = client.apps().from_name("side-by-side-cpp", {.create_if_missing = true});
     auto sb = client.sandboxes().create(app, client.images().from_registry("alpine:3.21"));
     sb.exec({"true"}).wait();  // warm: router session, JWT and connection exist
+    auto fs = sb.filesystem();
+    std::string const payload(
+        workload == "fs_small" ? 1024 : (workload.starts_with("fs_") ? bytes : 0), '\0');
+    if (workload == "fs_read") fs.write_bytes(payload, "/tmp/side-by-side");
     auto const u0 = usage();
     auto const t0 = std::chrono::steady_clock::now();
     std::uint64_t total = 0;
@@ -116,6 +120,20 @@ int main(int argc, char** argv) {
       ops = iterations;
       for (int i = 0; i < iterations; ++i) {
         if (sb.exec({"true"}).wait() != 0) throw std::runtime_error("true failed");
+      }
+    } else if (workload == "fs_write") {
+      fs.write_bytes(payload, "/tmp/side-by-side");
+      total = bytes;
+    } else if (workload == "fs_read") {
+      total = fs.read_bytes("/tmp/side-by-side").size();
+      if (total != bytes) throw std::runtime_error("short read");
+    } else if (workload == "fs_small") {
+      ops = iterations;
+      for (int i = 0; i < iterations; ++i) {
+        fs.write_bytes(payload, "/tmp/side-by-side-small");
+        if (fs.read_bytes("/tmp/side-by-side-small").size() != 1024) {
+          throw std::runtime_error("short read");
+        }
       }
     } else {
       throw std::runtime_error("unknown workload " + workload);

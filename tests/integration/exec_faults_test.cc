@@ -54,16 +54,6 @@ class Sha256 {
   EVP_MD_CTX* ctx_;
 };
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(n, '\0');
-  for (std::size_t i = 0; i < n; i += 8) {
-    auto v = rng();
-    for (std::size_t j = 0; j < 8 && i + j < n; ++j) out[i + j] = static_cast<char>(v >> (8 * j));
-  }
-  return out;
-}
-
 using ExecFaultsTest = ExecTest;
 
 TEST_F(ExecFaultsTest, SixtyFourMiBIntactWhileTheStreamBreaksEveryMiB) {

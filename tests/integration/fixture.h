@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,17 @@
 #include "testing_util/scoped_environment.h"
 
 namespace modal::testing {
+
+/// `n` pseudo-random bytes, the same for the same seed.
+inline std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (std::size_t i = 0; i < n; i += 8) {
+    auto v = rng();
+    for (std::size_t j = 0; j < 8 && i + j < n; ++j) out[i + j] = static_cast<char>(v >> (8 * j));
+  }
+  return out;
+}
 
 /// Starts an in-process emulator on an ephemeral loopback port per test and makes
 /// clients for it. The process environment's MODAL_* variables are cleared so a

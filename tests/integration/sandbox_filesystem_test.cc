@@ -31,16 +31,6 @@ std::pair<std::string, int> sh(Sandbox const& sb, std::string const& script) {
   return {out, p.wait()};
 }
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; i += 8) {
-    auto v = rng();
-    for (std::size_t j = 0; j < 8 && i + j < n; ++j) s[i + j] = static_cast<char>(v >> (8 * j));
-  }
-  return s;
-}
-
 /// A private local directory, removed afterwards.
 struct LocalDir {
   fs::path path;
