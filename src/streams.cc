@@ -31,7 +31,7 @@ struct StreamReaderState {
   std::unique_ptr<std::streambuf> buf{};  // the istream adapters' buffer, shared by all
 
   // Returns bytes buffered by the istream adapter to the reader. Requires `mu`.
-  void sync_istream() {
+  void sync_istream() const {
     if (buf) buf->pubsync();
   }
 
@@ -210,6 +210,8 @@ std::optional<std::string> StreamReader::read_line() {
     any = true;
     auto const* begin = state_->chunk.data() + state_->pos;
     auto const avail = state_->chunk.size() - state_->pos;
+    // A byte search within the chunk, not a C string.
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     if (auto const* nl = static_cast<char const*>(std::memchr(begin, '\n', avail))) {
       line.append(begin, nl);
       state_->pos += static_cast<std::size_t>(nl - begin) + 1;
@@ -241,6 +243,9 @@ InputStream StreamReader::istream() {
 InputStream::InputStream(std::shared_ptr<internal::StreamReaderState> state)
     : std::istream(state->buf.get()), state_(std::move(state)) {}
 
+// Moving the std::istream base moves only the stream state: `other`'s own members (state_)
+// and its buffer pointer are still to be taken over below.
+// NOLINTBEGIN(bugprone-use-after-move)
 InputStream::InputStream(InputStream&& other) noexcept
     : std::istream(std::move(other)), state_(std::move(other.state_)) {
   set_rdbuf(state_ ? state_->buf.get() : nullptr);
@@ -254,6 +259,7 @@ InputStream& InputStream::operator=(InputStream&& other) noexcept {
   other.set_rdbuf(nullptr);
   return *this;
 }
+// NOLINTEND(bugprone-use-after-move)
 
 InputStream::~InputStream() = default;
 
@@ -292,6 +298,8 @@ OutputStream::OutputStream(std::shared_ptr<internal::StreamWriterState> state)
   exceptions(std::ios::badbit);
 }
 
+// As InputStream's: the base's move leaves `other`'s own members to take over.
+// NOLINTBEGIN(bugprone-use-after-move)
 OutputStream::OutputStream(OutputStream&& other) noexcept
     : std::ostream(std::move(other)), state_(std::move(other.state_)) {
   set_rdbuf(state_ ? state_->buf.get() : nullptr);
@@ -311,6 +319,7 @@ OutputStream& OutputStream::operator=(OutputStream&& other) noexcept {
   }
   return *this;
 }
+// NOLINTEND(bugprone-use-after-move)
 
 OutputStream::~OutputStream() {
   if (rdbuf() == nullptr) return;
