@@ -45,30 +45,11 @@ std::optional<Json> parse_json(std::string_view text) {
   return j;
 }
 
-char const* command_name(Command c) {
-  switch (c) {
-    case Command::kReadFile:
-      return "ReadFile";
-    case Command::kWriteFile:
-      return "WriteFile";
-    case Command::kListFiles:
-      return "ListFiles";
-    case Command::kMakeDirectory:
-      return "MakeDirectory";
-    case Command::kRemove:
-      return "Remove";
-    case Command::kStat:
-      return "Stat";
-    case Command::kWatch:
-      return "Watch";
-  }
-  return "?";
-}
-
-/// Throws E with its default code; the tool's `detail` is kept as server_message().
+/// Throws E with its default code; the tool's `detail` is kept as server_message(). (No
+/// rpc_method(): the RPCs succeeded, the tool failed.)
 template <typename E>
-[[noreturn]] void raise(std::string const& what, Command c, std::string const& detail) {
-  throw E(what, E(what).code(), command_name(c), detail);
+[[noreturn]] void raise(std::string const& what, std::string const& detail) {
+  throw E(what, E(what).code(), std::string(), detail);
 }
 
 /// Upstream's mapping (identical in the Go, JS and Python SDKs): which error kinds a
@@ -83,26 +64,26 @@ void raise_mapped(Command c, std::string const& kind, std::string const& what,
   bool const rm = c == Command::kRemove;
   bool const stat = c == Command::kStat;
   bool const watch = c == Command::kWatch;
-  if (kind == "PermissionDenied") raise<SandboxFilesystemPermissionError>(what, c, detail);
-  if (kind == "NotFound" && !write) raise<SandboxFilesystemNotFoundError>(what, c, detail);
+  if (kind == "PermissionDenied") raise<SandboxFilesystemPermissionError>(what, detail);
+  if (kind == "NotFound" && !write) raise<SandboxFilesystemNotFoundError>(what, detail);
   if (kind == "IsDirectory" && (read || write)) {
-    raise<SandboxFilesystemIsADirectoryError>(what, c, detail);
+    raise<SandboxFilesystemIsADirectoryError>(what, detail);
   }
-  if (kind == "IsFile" && list) raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
+  if (kind == "IsFile" && list) raise<SandboxFilesystemNotADirectoryError>(what, detail);
   if (kind == "NotDirectory" && (write || list || mkdir || stat)) {
-    raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
+    raise<SandboxFilesystemNotADirectoryError>(what, detail);
   }
-  if (kind == "AlreadyExists" && write) raise<SandboxFilesystemNotADirectoryError>(what, c, detail);
+  if (kind == "AlreadyExists" && write) raise<SandboxFilesystemNotADirectoryError>(what, detail);
   if (kind == "PathAlreadyExists" && mkdir) {
-    raise<SandboxFilesystemPathAlreadyExistsError>(what, c, detail);
+    raise<SandboxFilesystemPathAlreadyExistsError>(what, detail);
   }
   if (kind == "DirectoryNotEmpty" && rm) {
-    raise<SandboxFilesystemDirectoryNotEmptyError>(what, c, detail);
+    raise<SandboxFilesystemDirectoryNotEmptyError>(what, detail);
   }
-  if (kind == "FileTooLarge" && read) raise<SandboxFilesystemFileTooLargeError>(what, c, detail);
+  if (kind == "FileTooLarge" && read) raise<SandboxFilesystemFileTooLargeError>(what, detail);
   if (kind == "NotSupported" && (mkdir || rm || watch)) {
     throw InvalidError(what + " - this operation is not supported for CloudBucketMounts",
-                       StatusCode::kInvalidArgument, command_name(c), detail);
+                       StatusCode::kInvalidArgument, std::string(), detail);
   }
 }
 
@@ -263,10 +244,10 @@ void throw_tool_error(Command command, std::string const& path, int exit_code,
   if (!payload) {
     throw SandboxFilesystemError(
         "Operation on '" + path + "' failed with exit code " + std::to_string(exit_code),
-        StatusCode::kUnknown, command_name(command), std::string(trim(stderr_text)));
+        StatusCode::kUnknown, std::string(), std::string(trim(stderr_text)));
   }
   raise_mapped(command, payload->kind, payload->message + ": " + path, payload->detail);
-  throw SandboxFilesystemError(payload->message, StatusCode::kUnknown, command_name(command),
+  throw SandboxFilesystemError(payload->message, StatusCode::kUnknown, std::string(),
                                payload->detail);
 }
 
