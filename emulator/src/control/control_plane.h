@@ -62,6 +62,7 @@
 #include "control/apps.h"
 #include "control/auth.h"
 #include "control/command_router_access.h"
+#include "control/container_fs.h"
 #include "control/environments.h"
 #include "control/images.h"
 #include "control/proxies.h"
@@ -75,6 +76,7 @@ namespace modal::emulator {
 /// UNIMPLEMENTED (the generated default).
 class ControlPlane final : public AppHandlers,
                            public AuthHandlers,
+                           public ContainerFsHandlers,
                            public EnvironmentHandlers,
                            public ImageHandlers,
                            public ProxyHandlers,
@@ -86,6 +88,7 @@ class ControlPlane final : public AppHandlers,
   explicit ControlPlane(Core& core)
       : AppHandlers(core),
         AuthHandlers(core),
+        ContainerFsHandlers(core),
         EnvironmentHandlers(core),
         ImageHandlers(core),
         ProxyHandlers(core),
