@@ -1,7 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // The Sandbox filesystem API (Sandbox::filesystem): writes and reads text and bytes,
 // inspects metadata, creates and lists directories, copies files between the local disk
-// and the Sandbox, removes files and directories, and watches a directory for changes.
+// and the Sandbox, removes files and directories, opens a file (Sandbox::open), and
+// watches a directory for changes.
 //
 //   scripts/run-example.sh sandbox-filesystem
 #include <atomic>
@@ -86,6 +87,18 @@ int main() try {
   fs.remove("/tmp/mydir", {.recursive = true});
   std::cout << "remove: cleaned up\n";
   //! [fs-errors]
+
+  //! [fs-open]
+  // Modal's open-file API: a real open file in the Sandbox, fopen-style.
+  modal::SandboxFile file = sb.open("/tmp/notes.txt", "w+");
+  file.write("first line\nsecond line\n");
+  file.seek(6);
+  std::cout << "open/seek/read: " << file.read(4) << "\n";
+  file.close();
+  sb.mkdir("/tmp/open-demo/sub", {.parents = true});
+  std::cout << "ls /tmp/open-demo: " << sb.ls("/tmp/open-demo").at(0) << "\n";
+  sb.rm("/tmp/open-demo", {.recursive = true});
+  //! [fs-open]
 
   //! [fs-watch]
   fs.make_directory("/tmp/watch-demo");

@@ -11,6 +11,7 @@
 #include "modal/image.h"
 #include "modal/proxy.h"
 #include "modal/sandbox.h"
+#include "modal/sandbox_file.h"
 #include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
 #include "modal/streams.h"

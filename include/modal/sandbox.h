@@ -18,6 +18,7 @@
 #include "modal/image.h"
 #include "modal/proxy.h"
 #include "modal/range.h"
+#include "modal/sandbox_file.h"
 #include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
 #include "modal/streams.h"
@@ -197,6 +198,17 @@ class Sandbox {
   /// The Sandbox's files: read, write, copy, list, stat, remove and watch them. Sends
   /// nothing by itself.
   SandboxFilesystem filesystem() const;
+  /// Opens a file in the Sandbox, `fopen`-style: `mode` is one of "r", "w", "a", "x",
+  /// each optionally with "+" and "b" (e.g. "r+b"); text and binary are the same here.
+  /// @throws InvalidError for another mode, SandboxFilesystemError (NotFound, ...) if the
+  ///   file cannot be opened.
+  SandboxFile open(std::string const& path, std::string const& mode = "r") const;
+  /// The names in a directory of the Sandbox, sorted.
+  std::vector<std::string> ls(std::string const& path) const;
+  /// Creates a directory in the Sandbox.
+  void mkdir(std::string const& path, SandboxMkdirParams const& params = {}) const;
+  /// Removes a file or an (empty, unless `recursive`) directory in the Sandbox.
+  void rm(std::string const& path, SandboxRmParams const& params = {}) const;
 
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).

@@ -88,6 +88,8 @@ namespace rpc {
 // modal.client.ModalClient
 MODAL_CONTROL_RPC(AppGetOrCreate);
 MODAL_CONTROL_RPC(AuthTokenGet);
+MODAL_CONTROL_RPC(ContainerFilesystemExec);
+MODAL_CONTROL_RPC(ContainerFilesystemExecGetOutput);
 MODAL_CONTROL_RPC(EnvironmentGetOrCreate);
 MODAL_CONTROL_RPC(ImageGetOrCreate);
 MODAL_CONTROL_RPC(ImageJoinStreaming);
