@@ -157,14 +157,15 @@ struct SandboxFileState {
     if (closed) throw ClientClosedError("I/O operation on closed file '" + path + "'");
   }
 
-  ExecResult exec(pb::ContainerFilesystemExecRequest req) {
+  ExecResult exec(pb::ContainerFilesystemExecRequest req) const {
     return run_exec(*sandbox, std::move(req));
   }
 
   std::string read_locked(std::optional<std::size_t> n) {
     check_open();
-    if (!readable)
+    if (!readable) {
       throw InvalidError("file '" + path + "' is not readable (mode \"" + mode + "\")");
+    }
     std::string out;
     for (;;) {
       std::size_t const want = n ? std::min(kChunk, *n - out.size()) : kChunk;
@@ -186,8 +187,9 @@ struct SandboxFileState {
 
   void write_locked(std::string_view data) {
     check_open();
-    if (!writable)
+    if (!writable) {
       throw InvalidError("file '" + path + "' is not writable (mode \"" + mode + "\")");
+    }
     do {
       auto const part = data.substr(0, kChunk);
       pb::ContainerFilesystemExecRequest req;

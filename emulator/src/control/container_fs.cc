@@ -56,9 +56,10 @@ absl::StatusOr<UniqueFd> sandbox_root(Core& core, std::string const& task_id) {
   }
   std::string const root = absl::StrCat("/proc/", sb->pid(), "/root");
   UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd)
+  if (!fd) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open ", root, ": ", std::strerror(errno)));
+  }
   return fd;
 }
 
@@ -296,8 +297,9 @@ grpc::Status ContainerFsHandlers::ContainerFilesystemExec(
     case R::kFileReadRequest:
       with_file(req->file_read_request().file_descriptor(), [&](OpenFile& f) {
         std::size_t want = kMaxRead;
-        if (req->file_read_request().has_n())
+        if (req->file_read_request().has_n()) {
           want = std::min<std::size_t>(want, req->file_read_request().n());
+        }
         std::string data(want, '\0');
         std::size_t got = 0;
         while (got < want) {
