@@ -20,12 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::pair<std::string, int> sh(Sandbox const& sb, std::string const& script) {
-  auto p = sb.exec({"sh", "-c", script});
-  std::string out = p.stdout_stream().read_all();
-  return {out, p.wait()};
-}
-
 /// The same operations on a local FILE* and on a SandboxFile.
 class Twin {
  public:

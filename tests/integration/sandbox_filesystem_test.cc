@@ -25,12 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::pair<std::string, int> sh(Sandbox const& sb, std::string const& script) {
-  auto p = sb.exec({"sh", "-c", script});
-  std::string out = p.stdout_stream().read_all();
-  return {out, p.wait()};
-}
-
 /// A private local directory, removed afterwards.
 struct LocalDir {
   fs::path path;

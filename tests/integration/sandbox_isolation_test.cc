@@ -16,12 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 
 /// Runs `script` with sh in `sb`: stdout, and the exit code.
-std::pair<std::string, int> sh(Sandbox const& sb, std::string const& script) {
-  ContainerProcess p = sb.exec({"sh", "-c", script});
-  std::string out = p.stdout_stream().read_all();
-  return {out, p.wait()};
-}
-
 std::string unique_name(std::string const& stem) {
   static int counter = 0;
   return stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "fixture.h"
 
@@ -45,6 +46,13 @@ class SandboxTest : public EmulatorTest {
   std::unique_ptr<Client> client_;
   App app_;
 };
+
+/// Runs `script` with sh -c in `sb`: its stdout and exit code.
+inline std::pair<std::string, int> sh(Sandbox const& sb, std::string const& script) {
+  ContainerProcess p = sb.exec({"sh", "-c", script});
+  std::string out = p.stdout_stream().read_all();
+  return {out, p.wait()};
+}
 
 /// A loopback TCP port that was free a moment ago.
 inline int free_port() {
