@@ -36,13 +36,14 @@ class SandboxTest : public EmulatorTest {
     return o;
   }
 
-  Client& c() { return *client_; }
+  Client& c() const { return *client_; }
   App const& app() const { return app_; }
-  Image image() { return client_->images().from_registry("alpine:3.21"); }
+  Image image() const { return client_->images().from_registry("alpine:3.21"); }
   Sandbox create(SandboxCreateParams const& params = {}) {
     return client_->sandboxes().create(app_, image(), params);
   }
 
+ protected:
   std::unique_ptr<Client> client_;
   App app_;
 };
@@ -61,7 +62,10 @@ inline int free_port() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return 0;
+  }
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
