@@ -74,7 +74,7 @@ int open_in(int root, std::string const& path, int flags, mode_t mode = 0) {
 
 /// fopen-style mode → open(2) flags; nullopt if invalid ("r", "w", "a", "x", each with an
 /// optional "+" and "b").
-std::optional<std::pair<int, bool>> open_flags(std::string const& mode) {
+std::optional<int> open_flags(std::string const& mode) {
   int kinds = 0;
   int plus = 0;
   char kind = 0;
@@ -92,13 +92,13 @@ std::optional<std::pair<int, bool>> open_flags(std::string const& mode) {
   int const rw = plus != 0 ? O_RDWR : (kind == 'r' ? O_RDONLY : O_WRONLY);
   switch (kind) {
     case 'r':
-      return std::make_pair(rw, false);
+      return rw;
     case 'w':
-      return std::make_pair(rw | O_CREAT | O_TRUNC, false);
+      return rw | O_CREAT | O_TRUNC;
     case 'a':
-      return std::make_pair(rw | O_CREAT | O_APPEND, true);
+      return rw | O_CREAT | O_APPEND;  // the kernel keeps writes at the end
     default:
-      return std::make_pair(rw | O_CREAT | O_EXCL, false);
+      return rw | O_CREAT | O_EXCL;
   }
 }
 
@@ -278,14 +278,13 @@ grpc::Status ContainerFsHandlers::ContainerFilesystemExec(
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                             absl::StrCat("invalid file mode '", o.mode(), "'"));
       }
-      int const fd = open_in(rootfd, o.path(), flags->first, 0666);
+      int const fd = open_in(rootfd, o.path(), *flags, 0666);
       if (fd < 0) {
         fail(errno_failure(errno, absl::StrCat("cannot open '", o.path(), "'")));
         break;
       }
       auto file = std::make_shared<OpenFile>();
       file->fd = fd;
-      file->append = flags->second;
       std::lock_guard lock(mu_);
       std::string const id = o.has_file_descriptor() && !o.file_descriptor().empty()
                                  ? o.file_descriptor()

@@ -50,7 +50,6 @@ class ContainerFsHandlers : public DomainHandlers {
   };
   struct OpenFile {
     int fd = -1;
-    bool append = false;
     ~OpenFile();
   };
 
