@@ -479,6 +479,19 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     std::filesystem::remove_all(*dir, ec);
   };
 
+  // An image's /tmp: the topmost layer made from a sandbox holds all of it
+  // (Sandbox::snapshot_to_layer).
+  for (std::string const& layer : spec.layers) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(layer + "/tmp", ec)) continue;
+    std::filesystem::remove_all(tmp_dir, ec);
+    if (auto st = copy_tree(layer + "/tmp", tmp_dir); !st.ok()) {
+      remove_dir();
+      return st;
+    }
+    break;
+  }
+
   std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
   auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
   Entrypoint entry = entrypoint(spec, env, activity);
@@ -501,6 +514,13 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
       unsafe_warning_logged_ = true;
       started.reset();
     }
+  }
+  if (!started && !spec.layers.empty()) {
+    remove_dir();
+    return absl::FailedPreconditionError(
+        "this sandbox's image has layers of its own, which need the isolated overlay root "
+        "that this machine does not allow (only images without build steps run on the "
+        "host's file system)");
   }
   if (!started) started = launch_plain(std::move(entry), spec.workdir, tmp_dir);
   if (!started->ok()) {
@@ -527,6 +547,23 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
   }
   watch_sandbox(sandbox, spec.timeout);
   return sandbox;
+}
+
+absl::StatusOr<std::string> Engine::layer_store() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");
+  if (!layer_store_) {
+    auto store = new_layer_store();
+    if (!store.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "image layers need a tmpfs of the emulator's own, which this machine does not allow (",
+          store.status().message(), ")"));
+    }
+    layer_store_ = *std::move(store);
+  }
+  // The detached mount's root through the emulator's own fd: a path that the sandboxes'
+  // mount steps (before their pivot_root) resolve as well.
+  return absl::StrCat("/proc/", ::getpid(), "/fd/", layer_store_.get());
 }
 
 std::vector<NamespaceFd> Engine::open_namespaces(Process& init, bool network) {
@@ -645,6 +682,7 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   layout.hidden = {hidden_dir_};
   layout.devpts_fd = started.devpts.get();
   if (!options_.fs_tools.empty()) layout.modal_bin = {options_.fs_tools};
+  layout.layers = spec.layers;
 
   ProcessSpec process = entry.spec;
   process.workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;

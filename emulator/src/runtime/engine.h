@@ -70,6 +70,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::optional<bool> namespaces_available() const;
   absl::Status resource_limits_status() const;
   std::string const& state_dir() const { return state_dir_; }
+  /// Runtime::layer_store().
+  absl::StatusOr<std::string> layer_store();
   size_t running_process_count() const;
   size_t running_sandbox_count() const;
 
@@ -180,6 +182,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unordered_map<pid_t, std::shared_ptr<Process>> running_;
   std::unordered_map<Sandbox const*, std::shared_ptr<Sandbox>> sandboxes_;
   uint64_t sandbox_counter_ = 0;
+  UniqueFd layer_store_;  // new_layer_store(), on first use
 
   // I/O-thread state.
   std::unordered_map<uint64_t, OutputPump> output_pumps_;

@@ -30,6 +30,8 @@ absl::Status Runtime::resource_limits_status() const { return engine_->resource_
 
 std::string const& Runtime::state_dir() const { return engine_->state_dir(); }
 
+absl::StatusOr<std::string> Runtime::layer_store() { return engine_->layer_store(); }
+
 size_t Runtime::running_process_count() const { return engine_->running_process_count(); }
 
 size_t Runtime::running_sandbox_count() const { return engine_->running_sandbox_count(); }

@@ -114,6 +114,11 @@ class Runtime {
   absl::Status resource_limits_status() const;
   /// The state directory in use.
   std::string const& state_dir() const;
+  /// Where image layers are kept (SandboxSpec::layers, Sandbox::snapshot_to_layer): the
+  /// root of a tmpfs of the runtime's own, detached from every mount table (so nothing
+  /// outlives the emulator), as a path that works in this process and in the sandboxes'
+  /// mount steps. FAILED_PRECONDITION where it cannot be made.
+  absl::StatusOr<std::string> layer_store();
   /// Processes started and not yet reaped (entrypoints included).
   size_t running_process_count() const;
   /// Sandboxes not yet finished.

@@ -49,6 +49,30 @@ std::string Sandbox::host_upper_dir() const {
   return isolated_ ? state_dir_ + "/upper" : std::string();
 }
 
+absl::Status Sandbox::snapshot_to_layer(std::string const& dest, TreeCopyStats* stats) {
+  if (!isolated_) {
+    return absl::FailedPreconditionError(
+        "file system snapshots need the sandbox's own overlay root, which this machine does "
+        "not allow (the sandbox runs on the host's file system)");
+  }
+  std::lock_guard<std::mutex> files(files_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result_ || finishing_) {
+      return absl::FailedPreconditionError("the sandbox has finished; its file system is gone");
+    }
+  }
+  TreeCopyStats local;
+  TreeCopyStats& s = stats != nullptr ? *stats : local;
+  if (auto st = copy_tree(host_upper_dir(), dest, &s); !st.ok()) return st;
+  // /tmp is a mount of its own (sandbox_root.h), not in the upper directory.
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(dest) / "tmp", ec);
+  absl::Status st = copy_tree(host_tmp_dir_, dest + "/tmp", &s);
+  if (!st.ok()) std::filesystem::remove_all(dest, ec);
+  return st;
+}
+
 int Sandbox::dup_network_namespace() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!network_blocked_) return -1;
@@ -176,8 +200,11 @@ void Sandbox::finish(ExitStatus const& status) {
   // goes away; then the upper layer and the cgroup can be removed.
   for (auto const& ns : namespaces) ::close(ns.fd);
   if (devpts_fd >= 0) ::close(devpts_fd);
-  std::error_code ec;
-  std::filesystem::remove_all(state_dir_, ec);
+  {
+    std::lock_guard<std::mutex> files(files_mu_);
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
   cgroup.reset();
   if (auto engine = engine_.lock()) {
     if (lifetime_timer != 0) engine->loop().cancel_timer(lifetime_timer);

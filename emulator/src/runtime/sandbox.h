@@ -24,6 +24,7 @@
 #include "runtime/output_buffer.h"
 #include "runtime/process.h"
 #include "runtime/spawner.h"
+#include "runtime/tree_copy.h"
 #include "runtime/types.h"
 
 namespace modal::emulator::runtime {
@@ -53,6 +54,11 @@ struct SandboxSpec {
   /// newest 16 MiB per stream.
   OutputBufferOptions log_options{size_t{16} << 20, OverflowPolicy::kDropOldest, 0};
   InputSinkOptions stdin_options{};
+  /// Image layers below the sandbox's writes, topmost first, each a host directory in
+  /// overlayfs upper-directory form (whiteouts, opaque markers), all above the host's /
+  /// (sandbox_root.h). Isolated sandboxes only: without isolation a sandbox with layers
+  /// fails to start (FAILED_PRECONDITION).
+  std::vector<std::string> layers{};
 };
 
 enum class SandboxOutcome {
@@ -144,6 +150,14 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
 
   /// Records activity (resets the idle timer).
   void touch();
+
+  /// Freezes the sandbox's file system into a new layer at `dest` (a host path that must
+  /// not exist yet): a copy of its upper directory (its writes to the image, deletions as
+  /// whiteouts) with its private /tmp, whole, under tmp/ (see SandboxSpec::layers, and
+  /// Engine::create_sandbox, which seeds /tmp from the topmost layer that has one).
+  /// FAILED_PRECONDITION when it is not isolated or has finished. Concurrent writes of
+  /// the sandbox may or may not be captured.
+  absl::Status snapshot_to_layer(std::string const& dest, TreeCopyStats* stats = nullptr);
   /// Number of exec processes still running.
   int running_execs() const;
 
@@ -186,6 +200,8 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   std::vector<std::weak_ptr<Process>> execs_;
   int running_execs_ = 0;
   std::vector<std::function<void(SandboxResult const&)>> finished_callbacks_;
+  /// Held while a snapshot copies the state directory, and by finish() to remove it.
+  std::mutex files_mu_;
   std::optional<std::chrono::milliseconds> idle_timeout_;
   uint64_t lifetime_timer_ = 0;
   uint64_t idle_timer_ = 0;

@@ -145,8 +145,12 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
 
   // The overlay: the host's / read-only below, the sandbox's writes above. `volatile`
   // (Linux >= 5.10) skips syncing an upper layer that is thrown away anyway.
-  std::string const options = absl::StrCat("lowerdir=/,upperdir=", escape_overlay(layout.upper),
-                                           ",workdir=", escape_overlay(layout.work));
+  std::string lower;
+  for (std::string const& layer : layout.layers)
+    absl::StrAppend(&lower, escape_overlay(layer), ":");
+  std::string const options =
+      absl::StrCat("lowerdir=", lower, "/,upperdir=", escape_overlay(layout.upper),
+                   ",workdir=", escape_overlay(layout.work));
   MountStep overlay =
       mount_step("overlay", r, "overlay", 0, options + ",volatile", "mount overlay on /");
   overlay.fallback_data = options;
@@ -298,6 +302,28 @@ absl::StatusOr<UniqueFd> new_devpts() {
   }
   UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
   if (!mnt) return failed("fsmount(devpts)");
+  if (mnt.get() < 3) {
+    int const moved = fcntl(mnt.get(), F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) return failed("fcntl(F_DUPFD_CLOEXEC)");
+    mnt.reset(moved);
+  }
+  return mnt;
+}
+
+absl::StatusOr<UniqueFd> new_layer_store() {
+  auto const failed = [](char const* what) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+  };
+  UniqueFd fs(fsopen("tmpfs", FSOPEN_CLOEXEC));
+  if (!fs) return failed("fsopen(tmpfs)");
+  if (fsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0700", 0) != 0) {
+    return failed("fsconfig(tmpfs)");
+  }
+  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return failed("fsconfig(tmpfs, create)");
+  }
+  UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return failed("fsmount(tmpfs)");
   if (mnt.get() < 3) {
     int const moved = fcntl(mnt.get(), F_DUPFD_CLOEXEC, 3);
     if (moved < 0) return failed("fcntl(F_DUPFD_CLOEXEC)");

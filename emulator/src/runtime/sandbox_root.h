@@ -15,7 +15,8 @@
 ///
 /// Every sandbox gets, in its own mount namespace:
 ///
-///   /            overlayfs: lower = the host's / (that mount only), upper and work =
+///   /            overlayfs: lower = the image's layers (RootLayout::layers, topmost
+///                first) above the host's / (that mount only), upper and work =
 ///                <sandbox dir>/upper and /work on the host; writes land in the upper
 ///   /<nested>    every other host mount below / (a separate /home, /work, ...; bind
 ///                mounts of files) bound read-only, except those below /proc, /sys,
@@ -65,6 +66,8 @@ struct RootLayout {
   /// Host executables bound read-only (and executable) into /__modal/.bin/ under their
   /// file names.
   std::vector<std::string> modal_bin{};
+  /// Image layers between the upper directory and the host's /, topmost first.
+  std::vector<std::string> layers{};
 };
 
 /// The steps that build the root described at the top of this file, ending with the
@@ -74,6 +77,12 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
 /// A devpts instance of its own, detached (fsopen/fsmount, Linux >= 5.2): the sandbox's
 /// /dev/pts, and where the runtime opens the sandbox's terminals.
 absl::StatusOr<UniqueFd> new_devpts();
+
+/// A tmpfs instance of its own, detached (fsopen/fsmount, like new_devpts()): where image
+/// layers live. Not on the host's disk because overlayfs refuses a lower layer below
+/// another one ("overlapping lowerdir path"), and every directory of the host's root file
+/// system is below the host's /, the bottom layer of every sandbox.
+absl::StatusOr<UniqueFd> new_layer_store();
 
 /// A terminal of the devpts instance `devpts_fd`: master and slave, `rows` x `cols`.
 absl::Status open_devpts_pty(int devpts_fd, uint16_t rows, uint16_t cols, UniqueFd* master,
