@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "modal_proto/api.pb.h"
 #include "server/ids.h"
@@ -175,13 +178,13 @@ TEST(ImageStoreTest, CachesSuccessfulBuildsByKey) {
     ++builds;
     return built(std::move(id), modal::client::GenericResult::GENERIC_STATUS_SUCCESS);
   };
-  auto first = images.get_or_build("k", false, ok);
+  auto first = images.get_or_start("k", false, ok);
   EXPECT_FALSE(first.cached);
   EXPECT_TRUE(is_id(first.image.id, "im"));
-  auto second = images.get_or_build("k", false, ok);
+  auto second = images.get_or_start("k", false, ok);
   EXPECT_TRUE(second.cached);
   EXPECT_EQ(second.image.id, first.image.id);
-  auto forced = images.get_or_build("k", true, ok);
+  auto forced = images.get_or_start("k", true, ok);
   EXPECT_FALSE(forced.cached);
   EXPECT_NE(forced.image.id, first.image.id);
   EXPECT_EQ(builds, 2);
@@ -191,9 +194,83 @@ TEST(ImageStoreTest, CachesSuccessfulBuildsByKey) {
   auto const fail = [](std::string id) {
     return built(std::move(id), modal::client::GenericResult::GENERIC_STATUS_FAILURE);
   };
-  auto failed = images.get_or_build("bad", false, fail);
-  EXPECT_FALSE(images.get_or_build("bad", false, fail).cached);  // failures are not cached
+  auto failed = images.get_or_start("bad", false, fail);
+  EXPECT_FALSE(images.get_or_start("bad", false, fail).cached);  // failures are not cached
   EXPECT_TRUE(images.contains(failed.image.id));
+}
+
+TEST(ImageStoreTest, RunningBuildsAreJoinedAndReportProgress) {
+  ImageStore images;
+  auto const running = [](std::string id) { return built(std::move(id), 0); };
+  auto first = images.get_or_start("k", false, running);
+  ASSERT_FALSE(first.cached);
+  EXPECT_FALSE(first.image.finished());
+  auto joined = images.get_or_start("k", false, running);
+  EXPECT_TRUE(joined.cached);  // the same build, still running
+  EXPECT_EQ(joined.image.id, first.image.id);
+
+  auto const soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  auto none = images.wait_progress(first.image.id, 0, soon, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->lines.empty());
+  EXPECT_FALSE(none->done.has_value());
+
+  std::thread builder([&] {
+    images.append_log(first.image.id, "step 1");
+    images.finish(first.image.id, modal::client::GenericResult::GENERIC_STATUS_FAILURE, "boom",
+                  {"/layer"}, {});
+  });
+  auto const later = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::vector<std::string> lines;
+  std::optional<ImageRecord> done;
+  while (!done) {
+    auto p = images.wait_progress(first.image.id, lines.size(), later, {});
+    ASSERT_TRUE(p.ok());
+    lines.insert(lines.end(), p->lines.begin(), p->lines.end());
+    done = p->done;
+  }
+  builder.join();
+  EXPECT_EQ(lines, std::vector<std::string>{"step 1"});
+  EXPECT_EQ(done->exception, "boom");
+  EXPECT_TRUE(done->layers.empty());  // a failed build has no layers
+  // A failed build is not joined any more.
+  EXPECT_FALSE(images.get_or_start("k", false, running).cached);
+  EXPECT_EQ(images.wait_progress("im-x", 0, later, {}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(ImageStoreTest, SnapshotsAreIdempotentAndNamesResolve) {
+  ImageStore images;
+  int made = 0;
+  auto const make = [&](std::string id) -> absl::StatusOr<ImageRecord> {
+    ++made;
+    return built(std::move(id), modal::client::GenericResult::GENERIC_STATUS_SUCCESS);
+  };
+  auto a = images.get_or_snapshot("snap-1", make);
+  auto b = images.get_or_snapshot("snap-1", make);
+  auto c = images.get_or_snapshot("", make);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+  EXPECT_EQ(made, 2);
+  auto const failing = [](std::string) -> absl::StatusOr<ImageRecord> {
+    return absl::FailedPreconditionError("finished");
+  };
+  EXPECT_EQ(images.get_or_snapshot("snap-2", failing).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  images.publish("main", "web:latest", *a);
+  EXPECT_EQ(*images.find_published("main", "web:latest"), *a);
+  EXPECT_EQ(images.find_published("dev", "web:latest").status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(images.remove(*a).ok());
+  EXPECT_EQ(images.remove(*a).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(images.find_published("main", "web:latest").status().code(),
+            absl::StatusCode::kNotFound);
+  // Its snapshot key is forgotten with it: the next request makes a new image.
+  auto again = images.get_or_snapshot("snap-1", make);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, *a);
 }
 
 }  // namespace

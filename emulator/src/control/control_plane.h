@@ -68,6 +68,7 @@
 #include "control/proxies.h"
 #include "control/sandboxes.h"
 #include "control/secrets.h"
+#include "control/snapshots.h"
 #include "control/volumes.h"
 
 namespace modal::emulator {
@@ -83,6 +84,7 @@ class ControlPlane final : public AppHandlers,
                            public RouterAccessHandlers,
                            public SandboxHandlers,
                            public SecretHandlers,
+                           public SnapshotHandlers,
                            public VolumeHandlers {
  public:
   explicit ControlPlane(Core& core)
@@ -95,6 +97,7 @@ class ControlPlane final : public AppHandlers,
         RouterAccessHandlers(core),
         SandboxHandlers(core),
         SecretHandlers(core),
+        SnapshotHandlers(core),
         VolumeHandlers(core) {}
 };
 

@@ -6,12 +6,17 @@
 
 namespace modal::emulator {
 
-/// Images (images.cc): emulated builds and their logs (store: Core::images()).
+/// Images (images.cc): builds and their logs, lookups, names (store: Core::images()).
 class ImageHandlers : public DomainHandlers {
  public:
   using DomainHandlers::DomainHandlers;
 
   MODAL_EMULATOR_UNARY_RPC(ImageGetOrCreate);
+  MODAL_EMULATOR_UNARY_RPC(ImageFromId);
+  MODAL_EMULATOR_UNARY_RPC(ImageGetByTag);
+  MODAL_EMULATOR_UNARY_RPC(ImagePublish);
+  grpc::Status ImageDelete(grpc::ServerContext* ctx, modal::client::ImageDeleteRequest const* req,
+                           google::protobuf::Empty* resp) override;
   grpc::Status ImageJoinStreaming(
       grpc::ServerContext* ctx, modal::client::ImageJoinStreamingRequest const* req,
       grpc::ServerWriter<modal::client::ImageJoinStreamingResponse>* writer) override;

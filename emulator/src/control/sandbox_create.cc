@@ -77,15 +77,16 @@ grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
   return grpc::Status::OK;
 }
 
-/// The image must exist and have been built successfully.
-absl::Status check_image(Core& core, modal::client::Sandbox const& def) {
+/// The image, which must exist and have been built successfully.
+absl::StatusOr<ImageRecord> check_image(Core& core, modal::client::Sandbox const& def) {
   auto image = core.images().get(def.image_id());
   if (!image.ok()) return image.status();
   if (!image->succeeded()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("Image '", def.image_id(), "' failed to build"));
+        absl::StrCat("Image '", def.image_id(), "' ",
+                     image->finished() ? "failed to build" : "is still building"));
   }
-  return absl::OkStatus();
+  return image;
 }
 
 /// Volumes, bucket credentials and the Proxy must exist.
@@ -112,8 +113,11 @@ absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
   auto const& def = req.definition();
   auto app = core.apps().get(req.app_id());
   if (!app.ok()) return app.status();
-  if (auto st = check_image(core, def); !st.ok()) return st;
+  auto image = check_image(core, def);
+  if (!image.ok()) return image.status();
   SandboxLaunch launch;
+  // The image's ENV first: Secrets and the definition's variables win.
+  launch.env = image->config.env;
   for (auto const& secret_id : def.secret_ids()) {
     auto secret = core.secrets().get(secret_id);
     if (!secret.ok()) return secret.status();
@@ -126,6 +130,8 @@ absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
   launch.app_name = app->anonymous ? std::string() : app->name;
   launch.environment = app->environment;
   launch.image_id = def.image_id();
+  launch.image_layers = image->layers;
+  launch.image_config = image->config;
   launch.definition = def;
   return launch;
 }

@@ -62,6 +62,9 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
       modal::task_command_router::SandboxWaitUntilReadyTcrRequest const* req,
       modal::task_command_router::SandboxWaitUntilReadyTcrResponse* resp) override;
 
+  // snapshot.cc
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotFilesystem);
+
   // ---- fault injection (Emulator::break_stdio_every / expire_router_tokens) ----
   /// Every TaskExecStdioRead stream fails with UNAVAILABLE after sending this many bytes
   /// (0 = never).

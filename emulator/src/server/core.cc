@@ -12,6 +12,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "control/image_build.h"
 #include "modal_proto/api.pb.h"
 #include "server/ids.h"
 #include "store/sandbox_registry.h"
@@ -63,7 +64,10 @@ Core::Core(EmulatorOptions options) : options_(std::move(options)) {
       [this](std::string_view line) { log(line); },
       SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem,
                                .fs_tools = fs_tools_executable(options_.fs_tools_path)});
+  image_builder_ = std::make_unique<ImageBuilder>(*this);
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
+  // After the sandboxes: their processes are gone, so running builds end at once.
+  shutdown_hooks_.emplace_back([this] { image_builder_->stop(); });
 }
 
 void Core::seed(EmulatorOptions const& options) {

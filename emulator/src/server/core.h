@@ -25,6 +25,7 @@
 
 namespace modal::emulator {
 
+class ImageBuilder;
 class SandboxRegistry;
 
 /// Which service a call belongs to; decides how CallScope authenticates it.
@@ -64,6 +65,8 @@ class Core {
   ProxyStore& proxies() { return proxies_; }
   /// Sandboxes and the process runtime behind them (store/sandbox_registry.h).
   SandboxRegistry& sandboxes() { return *sandboxes_; }
+  /// Runs image builds (control/image_build.h); stopped at shutdown, after the sandboxes.
+  ImageBuilder& image_builder() { return *image_builder_; }
 
   /// Set once the server is listening.
   void set_port(int port) { port_ = port; }
@@ -140,6 +143,7 @@ class Core {
   mutable std::mutex log_mu_;
   // Last member: destroyed first (kills sandbox processes while the rest still exists).
   std::unique_ptr<SandboxRegistry> sandboxes_;
+  std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first
 };
 
 }  // namespace modal::emulator

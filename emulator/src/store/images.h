@@ -2,19 +2,41 @@
 #ifndef MODAL_EMULATOR_SRC_STORE_IMAGES_H
 #define MODAL_EMULATOR_SRC_STORE_IMAGES_H
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace modal::emulator {
 
-/// An image from ImageGetOrCreate (control/images.cc). Builds are emulated: nothing is
-/// pulled or built, commands of sandboxes run on the host's own userland.
+/// What a Dockerfile leaves on an image besides its layers (control/dockerfile.h), applied
+/// to its Sandboxes.
+struct ImageConfig {
+  /// ENV, in effect for later RUN steps and every Sandbox of the image (a Sandbox's own
+  /// variables win).
+  std::map<std::string, std::string> env{};
+  /// WORKDIR: the default working directory of Sandboxes and execs ("" = none set).
+  std::string workdir{};
+  /// USER, as written (recorded; processes still run as root).
+  std::string user{};
+  /// ENTRYPOINT / CMD in exec form (recorded; a Sandbox runs the command it is created
+  /// with, as on Modal).
+  std::vector<std::string> entrypoint{};
+  std::vector<std::string> cmd{};
+  /// SHELL: what a shell-form RUN runs under.
+  std::vector<std::string> shell{"/bin/sh", "-c"};
+};
+
+/// An image: from ImageGetOrCreate (a build, control/images.cc) or a file system snapshot
+/// (control/snapshots.cc).
 struct ImageRecord {
   std::string id{};  // im-...
   /// The registry tag from "FROM <tag>" of the first dockerfile command ("" if none).
@@ -24,19 +46,29 @@ struct ImageRecord {
   double created_at = 0;
   /// Build log lines, in order; ImageJoinStreaming entry ids are 1-based indexes into it.
   std::vector<std::string> build_log{};
-  /// GENERIC_STATUS_SUCCESS (1) or GENERIC_STATUS_FAILURE (2), with `exception` on failure.
+  /// 0 while building, then GENERIC_STATUS_SUCCESS (1) or GENERIC_STATUS_FAILURE (2), with
+  /// `exception` on failure.
   int status = 0;
   std::string exception{};
+  /// Its file system: host directories in overlayfs upper-directory form, topmost first,
+  /// above the host's / (runtime::SandboxSpec::layers). Empty: the host's userland.
+  std::vector<std::string> layers{};
+  ImageConfig config{};
   bool succeeded() const;
+  bool finished() const { return status != 0; }
 };
 
 /**
- * Images by id, and successful builds by content key (builder version + definition) for
- * reuse. Images are not named objects (no environment, no name). Thread-safe.
+ * Images by id, builds by content key (builder version + definition) for reuse, and
+ * published names. Builds run outside the store (control/image_build.h) and report here:
+ * append_log() while they run, finish() at the end; readers wait with wait_progress().
+ * Layer directories belong to the runtime's state directory and live as long as the
+ * emulator (remove() forgets the image; images built on it keep their layers).
+ * Thread-safe.
  */
 class ImageStore {
  public:
-  using Build = std::function<ImageRecord(std::string id)>;
+  using Make = std::function<ImageRecord(std::string id)>;
 
   ImageStore() = default;
   ImageStore(ImageStore const&) = delete;
@@ -48,19 +80,57 @@ class ImageStore {
 
   struct Lookup {
     ImageRecord image{};
-    /// True when `image` is an earlier successful build of the same key.
+    /// True when `image` is an earlier (finished or running) build of the same key.
     bool cached = false;
   };
-  /// The successful build cached under `key` (unless `force_build`), else a new image
-  /// made by `build(new id)`, cached under `key` if it succeeded. Builds under the
-  /// store's lock, so `build` must be quick and must not call into other stores.
-  Lookup get_or_build(std::string const& key, bool force_build, Build const& build);
+  /// The build under `key`, successful or still running (unless `force_build`), else a
+  /// new image made by `make(new id)`: finished already (decided at once) or building
+  /// (status 0), in which case the caller runs the build and reports with finish().
+  Lookup get_or_start(std::string const& key, bool force_build, Make const& make);
+  using MakeSnapshot = std::function<absl::StatusOr<ImageRecord>(std::string id)>;
+  /// The image of snapshot `snapshot_id` (an idempotency key: a retried request gets the
+  /// first one's image), else the image `make(new id)` returns, added to the store.
+  /// Snapshots are made one at a time. "" as key: always a new one.
+  absl::StatusOr<std::string> get_or_snapshot(std::string const& snapshot_id,
+                                              MakeSnapshot const& make);
+  /// Appends a line to a running build's log.
+  void append_log(std::string_view id, std::string line);
+  /// Ends a build: status (GENERIC_STATUS_*), and on success its layers and config. A
+  /// failed build is no longer reused.
+  void finish(std::string_view id, int status, std::string exception,
+              std::vector<std::string> layers, ImageConfig config);
+
+  struct Progress {
+    std::vector<std::string> lines{};
+    /// Set once the build has finished and every line was returned.
+    std::optional<ImageRecord> done{};
+  };
+  /// The log lines of `id` from index `from`, waiting until there are some, the build
+  /// finished, `deadline` passed or `stop()` returns true (checked every 100 ms).
+  /// NOT_FOUND for an unknown id.
+  absl::StatusOr<Progress> wait_progress(std::string_view id, size_t from,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::function<bool()> const& stop) const;
+
+  /// Forgets the image (NOT_FOUND if unknown) and its published names.
+  absl::Status remove(std::string_view id);
+  /// Names `id` "<name>:<tag>" in `environment` (ImagePublish), replacing an earlier one.
+  void publish(std::string const& environment, std::string const& tag, std::string const& id);
+  /// The image published as `tag` in `environment`, else NOT_FOUND.
+  absl::StatusOr<std::string> find_published(std::string const& environment,
+                                             std::string const& tag) const;
 
  private:
   mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
   std::map<std::string, ImageRecord, std::less<>> by_id_;
-  /// Content key -> id of its successful build.
+  /// Content key -> id of its successful or running build.
   std::map<std::string, std::string> by_key_;
+  std::mutex snapshot_mu_;  // held while a snapshot is made; before mu_
+  /// Snapshot idempotency key -> image id.
+  std::map<std::string, std::string> snapshots_;
+  /// (environment, "name:tag") -> id.
+  std::map<std::pair<std::string, std::string>, std::string> published_;
 };
 
 }  // namespace modal::emulator

@@ -217,6 +217,8 @@ absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLa
                                              launch.environment, name, launch.image_id, *created_at,
                                              std::move(launch.definition));
   rec->tags_ = std::move(launch.tags);
+  rec->image_layers_ = std::move(launch.image_layers);
+  rec->image_config_ = std::move(launch.image_config);
   auto failed = start(*rec, std::move(spec));
   if (!failed.ok()) {
     release_name(*rec);
@@ -279,7 +281,8 @@ runtime::SandboxSpec SandboxRegistry::sandbox_spec(std::string const& id,
               {"MODAL_ENVIRONMENT", launch.environment},
               {"MODAL_IS_REMOTE", "1"}};
   for (auto const& [k, v] : launch.env) spec.env[k] = v;
-  if (def.has_workdir()) spec.workdir = def.workdir();
+  spec.workdir = def.has_workdir() ? def.workdir() : launch.image_config.workdir;
+  spec.layers = launch.image_layers;
   if (def.has_pty_info()) spec.pty = pty_options(def.pty_info());
   spec.timeout =
       std::chrono::seconds(def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs());

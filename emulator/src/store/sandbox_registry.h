@@ -47,6 +47,7 @@
 #include "runtime/runtime.h"
 #include "runtime/sandbox.h"
 #include "runtime/types.h"
+#include "store/images.h"
 
 namespace modal::emulator {
 
@@ -76,6 +77,9 @@ class SandboxRecord {
   /// The process tree; nullptr when the entrypoint could not be started (the record is
   /// then finished from the start, with the reason on its stderr log).
   std::shared_ptr<runtime::Sandbox> runtime() const { return runtime_; }
+  /// Its image's layers and config when it was created (kept: the image may be deleted).
+  std::vector<std::string> const& image_layers() const { return image_layers_; }
+  ImageConfig const& image_config() const { return image_config_; }
 
   /// The entrypoint's stdout (FILE_DESCRIPTOR_STDOUT) or stderr log, read by SandboxGetLogs
   /// at byte offsets. Never null.
@@ -123,6 +127,8 @@ class SandboxRecord {
   void wake_for_shutdown();
 
   std::shared_ptr<runtime::Sandbox> runtime_;
+  std::vector<std::string> image_layers_;  // set before the record is shared
+  ImageConfig image_config_;
   std::shared_ptr<runtime::OutputBuffer> stdout_log_;
   std::shared_ptr<runtime::OutputBuffer> stderr_log_;
 
@@ -144,7 +150,12 @@ struct SandboxLaunch {
   std::string app_name{};
   std::string environment{};
   std::string image_id{};
-  /// Entrypoint environment: secrets merged in order, then the definition's variables.
+  /// The image's layers (runtime::SandboxSpec::layers) and config (its WORKDIR is the
+  /// default when the definition has none).
+  std::vector<std::string> image_layers{};
+  ImageConfig image_config{};
+  /// Entrypoint environment: the image's ENV, secrets merged in order, then the
+  /// definition's variables.
   std::map<std::string, std::string> env{};
   std::map<std::string, std::string> tags{};
   modal::client::Sandbox definition{};

@@ -1,0 +1,35 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_EMULATOR_SRC_CONTROL_SNAPSHOTS_H
+#define MODAL_EMULATOR_SRC_CONTROL_SNAPSHOTS_H
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "control/handlers.h"
+
+namespace modal::emulator {
+
+class Core;
+class SandboxRecord;
+
+/**
+ * Freezes the file system of a running Sandbox into a new image: a layer holding what it
+ * changed (runtime::Sandbox::snapshot_to_layer) on top of its image's layers, with its
+ * image's config. What SandboxSnapshotFs and the router's TaskSnapshotFilesystem do.
+ * `snapshot_id` makes it idempotent ("" = always a new image). FAILED_PRECONDITION when
+ * the Sandbox has finished or is not isolated.
+ */
+absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const& rec,
+                                                std::string const& snapshot_id);
+
+/// SandboxSnapshotFs (control plane; what the JS SDK 0.10 calls).
+class SnapshotHandlers : public DomainHandlers {
+ public:
+  using DomainHandlers::DomainHandlers;
+
+  MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotFs);
+};
+
+}  // namespace modal::emulator
+
+#endif  // MODAL_EMULATOR_SRC_CONTROL_SNAPSHOTS_H
