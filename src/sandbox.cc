@@ -330,12 +330,8 @@ Sandbox SandboxService::create(App const& app, Image const& image,
   }
   if (!params.env.empty()) {
     // Environment variables travel as an ephemeral Secret (as from_map Secrets do).
-    modal::client::SecretGetOrCreateRequest secret_req;
-    secret_req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
-    secret_req.set_environment_name(state_->environment(app.environment));
-    for (auto const& [k, v] : params.env) (*secret_req.mutable_env_dict())[k] = v;
-    auto secret = state_->call(internal::rpc::SecretGetOrCreate, secret_req);
-    ids.secret_ids.push_back(secret.secret_id());
+    ids.secret_ids.push_back(internal::SecretState::create_ephemeral(
+        *state_, state_->environment(app.environment), params.env));
   }
   for (auto const& [path, mount] : params.cloud_bucket_mounts) {
     if (mount.params.secret) {

@@ -21,17 +21,23 @@ std::string internal::SecretState::ensure_id(Secret const& secret) {
   auto& s = *secret.state_;
   std::lock_guard lock(s.mu);  // one creation at a time; others then see the id
   if (!s.id.empty()) return s.id;
+  s.id = create_ephemeral(*s.client, s.environment, s.entries);
+  return s.id;
+}
+
+std::string internal::SecretState::create_ephemeral(
+    ClientState& client, std::string const& environment,
+    std::map<std::string, std::string> const& entries) {
   modal::client::SecretGetOrCreateRequest req;
   req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
-  req.set_environment_name(s.environment);
-  for (auto const& [k, v] : s.entries) (*req.mutable_env_dict())[k] = v;
-  auto resp = s.client->call(rpc::SecretGetOrCreate, req);
+  req.set_environment_name(environment);
+  for (auto const& [k, v] : entries) (*req.mutable_env_dict())[k] = v;
+  auto resp = client.call(rpc::SecretGetOrCreate, req);
   if (resp.secret_id().empty()) {
     throw Error("SecretGetOrCreate returned no secret id", StatusCode::kInternal,
                 "SecretGetOrCreate");
   }
-  s.id = resp.secret_id();
-  return s.id;
+  return resp.secret_id();
 }
 
 Secret SecretService::from_name(std::string const& name, SecretFromNameParams const& params) const {

@@ -157,6 +157,18 @@ struct SandboxConnectToken {
 };
 
 /// A tunnel from the internet to a port of a Sandbox.
+/// Options of `Sandbox::snapshot_filesystem`.
+struct SandboxSnapshotFilesystemParams {
+  /// Lifetime of the snapshot Image, whole seconds: 0 = 30 days (upstream's default),
+  /// `kNoExpiry` = it never expires. Measured from its creation; not extended by use.
+  std::chrono::seconds ttl{0};
+  /// How long the snapshot may take, retries included.
+  std::chrono::milliseconds timeout{std::chrono::seconds(55)};
+
+  /// `ttl` for an Image that never expires.
+  static constexpr std::chrono::seconds kNoExpiry{-1};
+};
+
 struct Tunnel {
   /// Host name of the TLS endpoint.
   std::string host{};
@@ -209,6 +221,16 @@ class Sandbox {
   void mkdir(std::string const& path, SandboxMkdirParams const& params = {}) const;
   /// Removes a file or an (empty, unless `recursive`) directory in the Sandbox.
   void rm(std::string const& path, SandboxRmParams const& params = {}) const;
+
+  /**
+   * Freezes the Sandbox's file system into a new Image (built, with an id): everything it
+   * changed on top of its Image, deletions included. A Sandbox created from that Image
+   * starts with the same files. The Sandbox keeps running.
+   * @throws InvalidError for a `ttl` other than 0, `kNoExpiry` or at least 1 s, or a
+   *   timeout that is not positive, before anything is sent.
+   * @throws ExecutionError if the server returns no image.
+   */
+  Image snapshot_filesystem(SandboxSnapshotFilesystemParams const& params = {}) const;
 
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).

@@ -2,10 +2,12 @@
 #ifndef MODAL_INTERNAL_IMAGE_STATE_H
 #define MODAL_INTERNAL_IMAGE_STATE_H
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modal/image.h"
 
@@ -13,13 +15,29 @@ namespace modal::internal {
 
 class ClientState;
 
-/// The shared state behind a modal::Image and its copies.
+/// One `dockerfile_commands` call: a layer of an Image definition.
+struct ImageLayer {
+  std::vector<std::string> commands{};
+  std::map<std::string, std::string> env{};
+  std::vector<Secret> secrets{};
+  std::string gpu{};
+  bool force_build = false;
+};
+
+/// The shared state behind a modal::Image and its copies. Everything but `image_id` is
+/// fixed at creation.
 struct ImageState {
   std::shared_ptr<ClientState> client{};
-  /// Registry tag, e.g. "alpine:3.21".
+  /// Registry tag, e.g. "alpine:3.21" ("" for images from an id, a name or a snapshot).
   std::string tag{};
-  /// Registry credentials (REGISTRY_AUTH_TYPE_STATIC_CREDS), hydrated at build time.
-  std::optional<Secret> secret{};
+  /// modal.client.RegistryAuthType of the registry pull (0 = none: a public registry).
+  int registry_auth_type = 0;
+  /// Registry credentials, hydrated at build time.
+  std::optional<Secret> registry_secret{};
+  /// The built image the layers go on top of ("" = the registry image).
+  std::string base_image_id{};
+  /// The layers to build, in order (a registry image has one empty layer: the pull).
+  std::vector<ImageLayer> layers{};
   BuildLogCallback build_log{};
 
   /// Held for a whole build: concurrent first uses build once.
@@ -27,10 +45,13 @@ struct ImageState {
   mutable std::mutex mu;
   std::string image_id{};  // guarded by mu; "" until built
 
-  /// The image id of `image`, building it in `app` first if needed (ImageGetOrCreate, then
-  /// ImageJoinStreaming until the build finishes). A failed build is not cached.
-  /// @throws RemoteError if the build fails, modal::Error for RPC failures.
+  /// The image id of `image`, building it in `app` first if needed: every layer with
+  /// ImageGetOrCreate, then ImageJoinStreaming until it finishes. A failed build is not
+  /// cached. @throws InvalidError for a bad layer (before anything is sent), RemoteError
+  /// if a build fails, modal::Error for RPC failures.
   static std::string ensure_built(Image const& image, App const& app);
+  /// An Image that is built already (from_id, from_name, snapshots).
+  static Image built(std::shared_ptr<ClientState> client, std::string image_id);
 };
 
 }  // namespace modal::internal

@@ -91,8 +91,12 @@ MODAL_CONTROL_RPC(AuthTokenGet);
 MODAL_CONTROL_RPC(ContainerFilesystemExec);
 MODAL_CONTROL_RPC(ContainerFilesystemExecGetOutput);
 MODAL_CONTROL_RPC(EnvironmentGetOrCreate);
+MODAL_CONTROL_RPC(ImageDelete);
+MODAL_CONTROL_RPC(ImageFromId);
+MODAL_CONTROL_RPC(ImageGetByTag);
 MODAL_CONTROL_RPC(ImageGetOrCreate);
 MODAL_CONTROL_RPC(ImageJoinStreaming);
+MODAL_CONTROL_RPC(ImagePublish);
 MODAL_CONTROL_RPC(ProxyGet);
 MODAL_CONTROL_RPC(SandboxCreate);
 MODAL_CONTROL_RPC(SandboxCreateConnectToken);
@@ -120,6 +124,7 @@ MODAL_ROUTER_RPC(TaskExecStdinWrite);
 MODAL_ROUTER_RPC(TaskExecStdinWriteStream);
 MODAL_ROUTER_RPC(TaskExecStdioRead);
 MODAL_ROUTER_RPC(TaskExecWait);
+MODAL_ROUTER_RPC(TaskSnapshotFilesystem);
 
 #undef MODAL_CONTROL_RPC
 #undef MODAL_ROUTER_RPC

@@ -28,6 +28,10 @@ struct SecretState {
   /// The server id of `secret`, creating the ephemeral Secret on first use (once, even
   /// with concurrent callers; a failure is not cached). @throws modal::Error.
   static std::string ensure_id(Secret const& secret);
+  /// Creates an ephemeral Secret holding `entries` in `environment` (how environment
+  /// variables of Sandboxes and image layers travel); returns its id. @throws modal::Error.
+  static std::string create_ephemeral(ClientState& client, std::string const& environment,
+                                      std::map<std::string, std::string> const& entries);
   /// True for from_map Secrets, whose entries may travel as plain env vars instead.
   static bool is_from_map(Secret const& secret) { return secret.state_->from_map; }
   static std::map<std::string, std::string> const& entries_of(Secret const& secret) {
