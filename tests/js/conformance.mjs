@@ -122,3 +122,34 @@ test("sandbox filesystem: the official SDK's file API runs the emulator's tool",
     await sb.terminate();
   }
 });
+
+test("images: dockerfileCommands layers are built and run; snapshots restore", async () => {
+  const app = await modal.apps.fromName("js-conformance-images", { createIfMissing: true });
+  const image = modal.images
+    .fromRegistry("alpine:3.21")
+    .dockerfileCommands(["RUN mkdir -p /opt/js && echo layered > /opt/js/marker", "ENV JS_LAYER=yes"]);
+  const sb = await modal.sandboxes.create(app, image, { timeoutMs: 120_000 });
+  let snapshot;
+  try {
+    const p = await sb.exec(["sh", "-c", "cat /opt/js/marker; echo $JS_LAYER; echo snap > /opt/js/later"]);
+    assert.equal(await p.stdout.readText(), "layered\nyes\n");
+    assert.equal(await p.wait(), 0);
+    snapshot = await sb.snapshotFilesystem();
+    assert.match(snapshot.imageId, /^im-/);
+  } finally {
+    await sb.terminate();
+  }
+  const restored = await modal.sandboxes.create(app, snapshot, { timeoutMs: 120_000 });
+  try {
+    const p = await restored.exec(["cat", "/opt/js/marker", "/opt/js/later"]);
+    assert.equal(await p.stdout.readText(), "layered\nsnap\n");
+  } finally {
+    await restored.terminate();
+  }
+  const byId = await modal.images.fromId(snapshot.imageId);
+  assert.equal(byId.imageId, snapshot.imageId);
+  await assert.rejects(
+    modal.images.fromRegistry("alpine:3.21").dockerfileCommands(["RUN exit 7"]).build(app),
+    /non-zero code: 7/,
+  );
+});
