@@ -33,6 +33,14 @@ int main() try {
   //! [image-layers]
   std::cout << "Built Image: " << image_id.substr(0, 3) << "...\n";
 
+  //! [image-names]
+  image.publish("tool-image:v1");  // "[prefix/]name[:tag]", tag "latest" by default
+  modal::Image by_name = client.images().from_name("tool-image:v1");
+  modal::Image by_id = client.images().from_id(image_id);
+  std::cout << "Published and found again: " << std::boolalpha
+            << (by_name.image_id() == image_id && by_id.image_id() == image_id) << "\n";
+  //! [image-names]
+
   modal::Sandbox sb = client.sandboxes().create(app, image);
   auto run = [&](std::string const& script) {
     modal::ContainerProcess p = sb.exec({"sh", "-c", script});
@@ -43,6 +51,7 @@ int main() try {
   std::cout << "Sandbox output: " << run("echo \"$GREETING in $(pwd): $(cat VERSION)\"");
   std::cout << "TOOL_VERSION in the Sandbox: \"" << run("printf %s \"$TOOL_VERSION\"") << "\"\n";
   sb.terminate();
+  client.images().remove(image_id);  // Sandboxes and Images built on it keep working
 
   //! [image-build-failure]
   modal::Image broken = client.images()
