@@ -152,8 +152,9 @@ GenericResult join_build(internal::ClientState& client, std::string const& image
 void validate_commands(std::vector<std::string> const& commands) {
   for (auto const& command : commands) {
     std::string upper;
-    for (char c : command)
+    for (char c : command) {
       upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    }
     auto const first = upper.find_first_not_of(" \t\r\n");
     std::string_view const trimmed =
         first == std::string::npos ? std::string_view() : std::string_view(upper).substr(first);

@@ -318,8 +318,9 @@ StreamWriter Sandbox::stdin_stream() const {
 Sandbox SandboxService::create(App const& app, Image const& image,
                                SandboxCreateParams const& params) const {
   state_->throw_if_closed();
-  if (app.app_id.empty())
+  if (app.app_id.empty()) {
     throw InvalidError("the App has no id; get it with client.apps().from_name(...)");
+  }
   internal::validate_sandbox_params(params);
 
   internal::SandboxCreateIds ids;

@@ -18,13 +18,14 @@ int main() try {
 
   //! [image-layers]
   modal::Secret build_secret = client.secrets().from_map({{"TOOL_VERSION", "1.4.2"}});
+  auto print_steps = [](std::string_view line) {
+    if (line.starts_with("=> ")) {
+      std::cout << "build: " << line << "\n";
+    }
+  };
   modal::Image image =
       client.images()
-          .from_registry("alpine:3.21", {.build_log =
-                                             [](std::string_view line) {
-                                               if (line.starts_with("=> "))
-                                                 std::cout << "build: " << line << "\n";
-                                             }})
+          .from_registry("alpine:3.21", {.build_log = print_steps})
           .dockerfile_commands(
               {"RUN mkdir -p /opt/tool && echo \"tool $TOOL_VERSION\" > /opt/tool/VERSION"},
               {.secrets = {build_secret}})

@@ -156,7 +156,6 @@ struct SandboxConnectToken {
   std::string token{};
 };
 
-/// A tunnel from the internet to a port of a Sandbox.
 /// Options of `Sandbox::snapshot_filesystem`.
 struct SandboxSnapshotFilesystemParams {
   /// Lifetime of the snapshot Image, whole seconds: 0 = 30 days (upstream's default),
@@ -169,6 +168,7 @@ struct SandboxSnapshotFilesystemParams {
   static constexpr std::chrono::seconds kNoExpiry{-1};
 };
 
+/// A tunnel from the internet to a port of a Sandbox.
 struct Tunnel {
   /// Host name of the TLS endpoint.
   std::string host{};

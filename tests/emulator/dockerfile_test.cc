@@ -52,9 +52,9 @@ TEST(DockerfileTest, RunInShellAndExecForm) {
 }
 
 TEST(DockerfileTest, EnvAndArgPairs) {
-  EXPECT_THAT(parse_ok(R"(ENV A=1 B="two words" C=a\ b D='$lit')").pairs,
-              ElementsAre(Pair("A", "1"), Pair("B", "two words"), Pair("C", "a b"),
-                          Pair("D", "$lit")));
+  EXPECT_THAT(
+      parse_ok(R"(ENV A=1 B="two words" C=a\ b D='$lit')").pairs,
+      ElementsAre(Pair("A", "1"), Pair("B", "two words"), Pair("C", "a b"), Pair("D", "$lit")));
   EXPECT_THAT(parse_ok("ENV NAME value with spaces").pairs,
               ElementsAre(Pair("NAME", "value with spaces")));
   EXPECT_THAT(parse_ok("ARG VERSION=1.2 DEBUG").pairs,

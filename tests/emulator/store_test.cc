@@ -253,7 +253,7 @@ TEST(ImageStoreTest, SnapshotsAreIdempotentAndNamesResolve) {
   EXPECT_EQ(*a, *b);
   EXPECT_NE(*a, *c);
   EXPECT_EQ(made, 2);
-  auto const failing = [](std::string) -> absl::StatusOr<ImageRecord> {
+  auto const failing = [](std::string const&) -> absl::StatusOr<ImageRecord> {
     return absl::FailedPreconditionError("finished");
   };
   EXPECT_EQ(images.get_or_snapshot("snap-2", failing).status().code(),

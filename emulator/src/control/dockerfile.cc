@@ -70,7 +70,7 @@ absl::StatusOr<std::string> take_word(absl::string_view& rest) {
       continue;
     }
     if ((c == '"' || c == '\'') && (quote == 0 || quote == c)) {
-      quote = quote == 0 ? c : 0;
+      quote = quote == 0 ? c : '\0';
       continue;
     }
     word.push_back(c);

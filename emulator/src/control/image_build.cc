@@ -78,18 +78,29 @@ void ImageBuilder::start(std::string id, BuildPlan plan) {
                           "the emulator is shutting down", {}, {});
     return;
   }
-  threads_.emplace_back(
-      [this, id = std::move(id), plan = std::move(plan)]() mutable { run(id, std::move(plan)); });
+  // Join the builds that have ended (their threads are done: this does not wait).
+  std::erase_if(builds_, [](Build& b) {
+    if (!b.done->load()) return false;
+    b.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  builds_.push_back(Build{
+      .thread = std::jthread([this, done, id = std::move(id), plan = std::move(plan)]() mutable {
+        run(id, std::move(plan));
+        done->store(true);
+      }),
+      .done = done});
 }
 
 void ImageBuilder::stop() {
   stopping_.store(true);
-  std::vector<std::jthread> threads;
+  std::vector<Build> builds;
   {
     std::lock_guard lock(mu_);
-    threads.swap(threads_);
+    builds.swap(builds_);
   }
-  threads.clear();  // joins
+  builds.clear();  // joins
 }
 
 void ImageBuilder::run(std::string const& id, BuildPlan plan) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -58,8 +59,12 @@ class ImageBuilder {
 
   Core& core_;
   std::atomic<bool> stopping_{false};
+  struct Build {
+    std::jthread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex mu_;
-  std::vector<std::jthread> threads_;  // guarded by mu_
+  std::vector<Build> builds_;  // guarded by mu_; finished ones joined at the next start()
 };
 
 }  // namespace modal::emulator

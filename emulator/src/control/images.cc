@@ -216,8 +216,8 @@ Definition define(std::string id, modal::client::ImageGetOrCreateRequest const& 
   if (d.plan.steps.empty()) {
     rec.layers = d.plan.layers;
     rec.config = d.plan.config;
-    rec.build_log.push_back("Saving image...");
-    rec.build_log.push_back("Image saved, took 0.00s");
+    rec.build_log.emplace_back("Saving image...");
+    rec.build_log.emplace_back("Image saved, took 0.00s");
     rec.status = GenericResult::GENERIC_STATUS_SUCCESS;
   }
   return d;

@@ -55,21 +55,32 @@ absl::Status Sandbox::snapshot_to_layer(std::string const& dest, TreeCopyStats* 
         "file system snapshots need the sandbox's own overlay root, which this machine does "
         "not allow (the sandbox runs on the host's file system)");
   }
-  std::lock_guard<std::mutex> files(files_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (result_ || finishing_) {
       return absl::FailedPreconditionError("the sandbox has finished; its file system is gone");
     }
+    ++snapshots_running_;
   }
   TreeCopyStats local;
   TreeCopyStats& s = stats != nullptr ? *stats : local;
-  if (auto st = copy_tree(host_upper_dir(), dest, &s); !st.ok()) return st;
-  // /tmp is a mount of its own (sandbox_root.h), not in the upper directory.
-  std::error_code ec;
-  std::filesystem::remove_all(std::filesystem::path(dest) / "tmp", ec);
-  absl::Status st = copy_tree(host_tmp_dir_, dest + "/tmp", &s);
-  if (!st.ok()) std::filesystem::remove_all(dest, ec);
+  absl::Status st = copy_tree(host_upper_dir(), dest, &s);
+  if (st.ok()) {
+    // /tmp is a mount of its own (sandbox_root.h), not in the upper directory.
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(dest) / "tmp", ec);
+    st = copy_tree(host_tmp_dir_, dest + "/tmp", &s);
+    if (!st.ok()) std::filesystem::remove_all(dest, ec);
+  }
+  bool remove = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    remove = --snapshots_running_ == 0 && remove_pending_;
+  }
+  if (remove) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
   return st;
 }
 
@@ -200,8 +211,13 @@ void Sandbox::finish(ExitStatus const& status) {
   // goes away; then the upper layer and the cgroup can be removed.
   for (auto const& ns : namespaces) ::close(ns.fd);
   if (devpts_fd >= 0) ::close(devpts_fd);
+  bool remove = false;
   {
-    std::lock_guard<std::mutex> files(files_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    remove_pending_ = snapshots_running_ > 0;  // the last snapshot removes it
+    remove = !remove_pending_;
+  }
+  if (remove) {
     std::error_code ec;
     std::filesystem::remove_all(state_dir_, ec);
   }

@@ -156,7 +156,8 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   /// whiteouts) with its private /tmp, whole, under tmp/ (see SandboxSpec::layers, and
   /// Engine::create_sandbox, which seeds /tmp from the topmost layer that has one).
   /// FAILED_PRECONDITION when it is not isolated or has finished. Concurrent writes of
-  /// the sandbox may or may not be captured.
+  /// the sandbox may or may not be captured; if it finishes meanwhile, the copy completes
+  /// (its directory is removed after it).
   absl::Status snapshot_to_layer(std::string const& dest, TreeCopyStats* stats = nullptr);
   /// Number of exec processes still running.
   int running_execs() const;
@@ -200,8 +201,10 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   std::vector<std::weak_ptr<Process>> execs_;
   int running_execs_ = 0;
   std::vector<std::function<void(SandboxResult const&)>> finished_callbacks_;
-  /// Held while a snapshot copies the state directory, and by finish() to remove it.
-  std::mutex files_mu_;
+  /// Snapshots copying the state directory (guarded by mu_): finish() leaves its removal
+  /// to the last of them (remove_pending_) instead of waiting on the I/O thread.
+  int snapshots_running_ = 0;
+  bool remove_pending_ = false;
   std::optional<std::chrono::milliseconds> idle_timeout_;
   uint64_t lifetime_timer_ = 0;
   uint64_t idle_timer_ = 0;

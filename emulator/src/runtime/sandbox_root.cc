@@ -146,8 +146,9 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
   // The overlay: the host's / read-only below, the sandbox's writes above. `volatile`
   // (Linux >= 5.10) skips syncing an upper layer that is thrown away anyway.
   std::string lower;
-  for (std::string const& layer : layout.layers)
+  for (std::string const& layer : layout.layers) {
     absl::StrAppend(&lower, escape_overlay(layer), ":");
+  }
   std::string const options =
       absl::StrCat("lowerdir=", lower, "/,upperdir=", escape_overlay(layout.upper),
                    ",workdir=", escape_overlay(layout.work));
