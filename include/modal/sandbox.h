@@ -168,6 +168,44 @@ struct SandboxSnapshotFilesystemParams {
   static constexpr std::chrono::seconds kNoExpiry{-1};
 };
 
+/// Options of `Sandbox::snapshot_directory`.
+struct SandboxSnapshotDirectoryParams {
+  /// Lifetime of the snapshot Image, whole seconds: 0 = 30 days (upstream's default),
+  /// `kNoExpiry` = it never expires. Measured from its creation; not extended by use.
+  std::chrono::seconds ttl{0};
+  /// How long the snapshot may take, retries included.
+  std::chrono::milliseconds timeout{std::chrono::seconds(55)};
+  /// Experimental: a key of 16 to 512 bytes that Modal encrypts the snapshot with (not
+  /// kept by Modal; mounting the Image needs it again). The emulator checks its length
+  /// only and stores snapshots unencrypted.
+  std::optional<std::string> experimental_encryption_key{};
+
+  /// `ttl` for an Image that never expires.
+  static constexpr std::chrono::seconds kNoExpiry{-1};
+};
+
+/// Options of `Sandbox::mount_image`.
+struct SandboxMountImageParams {
+  /// Experimental: the key the Image (a snapshot) was encrypted with, 16 to 512 bytes.
+  std::optional<std::string> experimental_encryption_key{};
+};
+
+/// Options of `Sandbox::reload_volumes`.
+struct SandboxReloadVolumesParams {
+  /// How long the call may take; 0 = 55 s.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// Options of `Sandbox::update_network_policy`. Both allowlists are required for now (as
+/// upstream: the protocol replaces the whole policy); an empty list blocks that dimension,
+/// "0.0.0.0/0" or "*" allows everything.
+struct SandboxUpdateNetworkPolicyParams {
+  /// CIDRs the Sandbox may connect to ("10.0.0.0/8", "2001:db8::/32", "1.2.3.4").
+  std::optional<std::vector<std::string>> outbound_cidr_allowlist{};
+  /// Domains the Sandbox may connect to ("example.com", "*.example.com", "*").
+  std::optional<std::vector<std::string>> outbound_domain_allowlist{};
+};
+
 /// A tunnel from the internet to a port of a Sandbox.
 struct Tunnel {
   /// Host name of the TLS endpoint.
@@ -231,6 +269,35 @@ class Sandbox {
    * @throws ExecutionError if the server returns no image.
    */
   Image snapshot_filesystem(SandboxSnapshotFilesystemParams const& params = {}) const;
+  /**
+   * Copies the directory `path` of the Sandbox (absolute, as the Sandbox sees it) into a
+   * new Image whose root is that directory, for `mount_image` here or in another
+   * Sandbox. The Sandbox keeps running.
+   * @throws InvalidError for a relative path, a bad `ttl`, timeout or encryption key,
+   *   before anything is sent; NotFoundError if the directory does not exist.
+   * @throws ExecutionError if the server returns no image.
+   */
+  Image snapshot_directory(std::string const& path,
+                           SandboxSnapshotDirectoryParams const& params = {}) const;
+  /**
+   * Mounts `image` (built: an id) at `path` (absolute; created when missing), or an empty
+   * directory when `image` is nullopt. The mount is writable; what the Sandbox writes there
+   * stays in the mount and goes with `unmount_image` or the Sandbox.
+   * @throws InvalidError for a relative path, an Image that is not built, or a bad key,
+   *   before anything is sent; AlreadyExistsError if an Image is mounted there already.
+   */
+  void mount_image(std::string const& path, std::optional<Image> const& image,
+                   SandboxMountImageParams const& params = {}) const;
+  /// Removes the `mount_image` mount at `path`. @throws NotFoundError if there is none;
+  /// InvalidError for a relative path.
+  void unmount_image(std::string const& path) const;
+  /// Reloads the Volumes mounted in the Sandbox, so that it sees what other Sandboxes and
+  /// Functions committed. @throws InvalidError for a negative timeout.
+  void reload_volumes(SandboxReloadVolumesParams const& params = {}) const;
+  /// Replaces the Sandbox's outbound network policy; established connections the new
+  /// policy does not permit are closed. @throws InvalidError unless both allowlists are
+  /// set, before anything is sent.
+  void update_network_policy(SandboxUpdateNetworkPolicyParams const& params) const;
 
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).

@@ -124,7 +124,12 @@ MODAL_ROUTER_RPC(TaskExecStdinWrite);
 MODAL_ROUTER_RPC(TaskExecStdinWriteStream);
 MODAL_ROUTER_RPC(TaskExecStdioRead);
 MODAL_ROUTER_RPC(TaskExecWait);
+MODAL_ROUTER_RPC(TaskMountDirectory);
+MODAL_ROUTER_RPC(TaskReloadVolumes);
+MODAL_ROUTER_RPC(TaskSetNetworkAccess);
+MODAL_ROUTER_RPC(TaskSnapshotDirectory);
 MODAL_ROUTER_RPC(TaskSnapshotFilesystem);
+MODAL_ROUTER_RPC(TaskUnmountDirectory);
 
 #undef MODAL_CONTROL_RPC
 #undef MODAL_ROUTER_RPC

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/runtime.h"
@@ -15,28 +16,48 @@
 
 namespace modal::emulator {
 
+namespace {
+
+/// A new layer of the runtime's layer store, filled by `fill(dest)`, as the image `id`.
+absl::StatusOr<std::string> fill_layer(
+    Core& core, std::string const& id,
+    std::function<absl::Status(std::string const&)> const& fill) {
+  runtime::Runtime* rt = core.sandboxes().runtime();
+  if (rt == nullptr) return absl::UnavailableError("the emulator is shutting down");
+  auto const dir = rt->layer_store();
+  if (!dir.ok()) return dir.status();
+  std::string layer = absl::StrCat(*dir, "/", id);
+  if (auto st = fill(layer); !st.ok()) return st;
+  return layer;
+}
+
+absl::Status check_running(SandboxRecord const& rec) {
+  if (rec.runtime() == nullptr || rec.finished()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Sandbox ", rec.id, " has already terminated"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const& rec,
                                                 std::string const& snapshot_id) {
   return core.images().get_or_snapshot(
       snapshot_id, [&](std::string id) -> absl::StatusOr<ImageRecord> {
+        if (auto st = check_running(rec); !st.ok()) return st;
         auto sandbox = rec.runtime();
-        runtime::Runtime* rt = core.sandboxes().runtime();
-        if (sandbox == nullptr || rec.finished()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("Sandbox ", rec.id, " has already terminated"));
-        }
-        if (rt == nullptr) return absl::UnavailableError("the emulator is shutting down");
-        auto const dir = rt->layer_store();
-        if (!dir.ok()) return dir.status();
-        std::string const layer = absl::StrCat(*dir, "/", id);
         runtime::TreeCopyStats stats;
-        if (auto st = sandbox->snapshot_to_layer(layer, &stats); !st.ok()) return st;
+        auto layer = fill_layer(core, id, [&](std::string const& dest) {
+          return sandbox->snapshot_to_layer(dest, &stats);
+        });
+        if (!layer.ok()) return layer.status();
         ImageRecord image;
         image.id = std::move(id);
         image.created_at = unix_now();
         image.status = modal::client::GenericResult::GENERIC_STATUS_SUCCESS;
         image.layers = rec.image_layers();
-        image.layers.insert(image.layers.begin(), layer);
+        image.layers.insert(image.layers.begin(), *layer);
         image.config = rec.image_config();
         image.build_log.push_back(absl::StrCat("Snapshot of the file system of Sandbox ", rec.id,
                                                ": ", stats.files, " files, ", stats.directories,
@@ -44,6 +65,49 @@ absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const&
         core.log(absl::StrCat("image ", image.id, ": ", image.build_log.back()));
         return image;
       });
+}
+
+absl::StatusOr<std::string> snapshot_directory(Core& core, SandboxRecord const& rec,
+                                               std::string const& path,
+                                               std::string const& snapshot_id) {
+  return core.images().get_or_snapshot(
+      snapshot_id, [&](std::string id) -> absl::StatusOr<ImageRecord> {
+        if (auto st = check_running(rec); !st.ok()) return st;
+        auto sandbox = rec.runtime();
+        runtime::TreeCopyStats stats;
+        auto layer = fill_layer(core, id, [&](std::string const& dest) {
+          return sandbox->snapshot_directory_to_layer(path, dest, &stats);
+        });
+        if (!layer.ok()) return layer.status();
+        ImageRecord image;
+        image.id = std::move(id);
+        image.created_at = unix_now();
+        image.status = modal::client::GenericResult::GENERIC_STATUS_SUCCESS;
+        image.layers = {*layer};
+        image.build_log.push_back(
+            absl::StrCat("Snapshot of directory ", path, " of Sandbox ", rec.id, ": ", stats.files,
+                         " files, ", stats.directories, " directories, ", stats.bytes, " bytes"));
+        core.log(absl::StrCat("image ", image.id, ": ", image.build_log.back()));
+        return image;
+      });
+}
+
+absl::StatusOr<std::vector<std::string>> layers_to_mount(Core& core, std::string const& image_id) {
+  if (image_id.empty()) return std::vector<std::string>{};
+  auto image = core.images().get(image_id);
+  if (!image.ok()) return image.status();
+  if (!image->succeeded()) {
+    return absl::FailedPreconditionError(absl::StrCat("Image '", image_id, "' has not been built"));
+  }
+  if (image->layers.empty()) {
+    // An image of the host's own file system (a plain registry tag): nothing to mount
+    // that the Sandbox does not already see at /.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Image '", image_id,
+        "' has no layers of its own in the emulator (it is the host's file system); mount an "
+        "image built with dockerfile_commands, a snapshot, or a mapped registry image"));
+  }
+  return image->layers;
 }
 
 grpc::Status SnapshotHandlers::SandboxSnapshotFs(grpc::ServerContext* ctx,

@@ -3,6 +3,7 @@
 #define MODAL_EMULATOR_SRC_CONTROL_SNAPSHOTS_H
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "control/handlers.h"
@@ -21,6 +22,20 @@ class SandboxRecord;
  */
 absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const& rec,
                                                 std::string const& snapshot_id);
+
+/**
+ * Copies the directory `path` of a running Sandbox, as it sees it, into a new image of one
+ * layer whose root is that directory (runtime::Sandbox::snapshot_directory_to_layer): what
+ * the router's TaskSnapshotDirectory does, for mount_directory() elsewhere. `snapshot_id`
+ * as for snapshot_filesystem().
+ */
+absl::StatusOr<std::string> snapshot_directory(Core& core, SandboxRecord const& rec,
+                                               std::string const& path,
+                                               std::string const& snapshot_id);
+
+/// The layers of image `image_id` ("" = none: an empty directory) for a mount; NOT_FOUND
+/// for an unknown image, FAILED_PRECONDITION for one that has not been built.
+absl::StatusOr<std::vector<std::string>> layers_to_mount(Core& core, std::string const& image_id);
 
 /// SandboxSnapshotFs (control plane; what the JS SDK 0.10 calls).
 class SnapshotHandlers : public DomainHandlers {

@@ -64,6 +64,17 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
 
   // snapshot.cc
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotFilesystem);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotDirectory);
+  grpc::Status TaskMountDirectory(grpc::ServerContext* ctx,
+                                  modal::task_command_router::TaskMountDirectoryRequest const* req,
+                                  google::protobuf::Empty* resp) override;
+  grpc::Status TaskUnmountDirectory(
+      grpc::ServerContext* ctx, modal::task_command_router::TaskUnmountDirectoryRequest const* req,
+      google::protobuf::Empty* resp) override;
+
+  // network.cc
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskReloadVolumes);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSetNetworkAccess);
 
   // ---- fault injection (Emulator::break_stdio_every / expire_router_tokens) ----
   /// Every TaskExecStdioRead stream fails with UNAVAILABLE after sending this many bytes

@@ -549,6 +549,14 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
   return sandbox;
 }
 
+SpawnResult Engine::run_steps(std::vector<NamespaceFd> join, std::vector<MountStep> steps) {
+  SpawnRequest request;
+  request.kind = SpawnRequest::Kind::kRunSteps;
+  request.join = std::move(join);
+  request.mounts = std::move(steps);
+  return spawner_.spawn(request);
+}
+
 absl::StatusOr<std::string> Engine::layer_store() {
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_) return absl::FailedPreconditionError("the process runtime is shut down");

@@ -60,6 +60,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   absl::StatusOr<std::shared_ptr<Process>> launch(ProcessSpec spec, Launch const& how,
                                                   SpawnResult* raw = nullptr);
   absl::StatusOr<std::shared_ptr<Sandbox>> create_sandbox(SandboxSpec spec);
+  /// Runs `steps` in the namespaces `join` (SpawnRequest::Kind::kRunSteps).
+  SpawnResult run_steps(std::vector<NamespaceFd> join, std::vector<MountStep> steps);
   void shutdown();
 
   std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> env) const;

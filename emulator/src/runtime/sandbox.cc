@@ -49,18 +49,33 @@ std::string Sandbox::host_upper_dir() const {
   return isolated_ ? state_dir_ + "/upper" : std::string();
 }
 
+bool Sandbox::hold_state() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (result_ || finishing_) return false;
+  ++snapshots_running_;
+  return true;
+}
+
+void Sandbox::release_state() {
+  bool remove = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    remove = --snapshots_running_ == 0 && remove_pending_;
+  }
+  if (remove) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
+}
+
 absl::Status Sandbox::snapshot_to_layer(std::string const& dest, TreeCopyStats* stats) {
   if (!isolated_) {
     return absl::FailedPreconditionError(
         "file system snapshots need the sandbox's own overlay root, which this machine does "
         "not allow (the sandbox runs on the host's file system)");
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (result_ || finishing_) {
-      return absl::FailedPreconditionError("the sandbox has finished; its file system is gone");
-    }
-    ++snapshots_running_;
+  if (!hold_state()) {
+    return absl::FailedPreconditionError("the sandbox has finished; its file system is gone");
   }
   TreeCopyStats local;
   TreeCopyStats& s = stats != nullptr ? *stats : local;
@@ -72,15 +87,7 @@ absl::Status Sandbox::snapshot_to_layer(std::string const& dest, TreeCopyStats* 
     st = copy_tree(host_tmp_dir_, dest + "/tmp", &s);
     if (!st.ok()) std::filesystem::remove_all(dest, ec);
   }
-  bool remove = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    remove = --snapshots_running_ == 0 && remove_pending_;
-  }
-  if (remove) {
-    std::error_code ec;
-    std::filesystem::remove_all(state_dir_, ec);
-  }
+  release_state();
   return st;
 }
 

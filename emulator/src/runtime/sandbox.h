@@ -26,6 +26,7 @@
 #include "runtime/spawner.h"
 #include "runtime/tree_copy.h"
 #include "runtime/types.h"
+#include "runtime/unique_fd.h"
 
 namespace modal::emulator::runtime {
 
@@ -159,6 +160,28 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   /// the sandbox may or may not be captured; if it finishes meanwhile, the copy completes
   /// (its directory is removed after it).
   absl::Status snapshot_to_layer(std::string const& dest, TreeCopyStats* stats = nullptr);
+  /// TaskSnapshotDirectory: copies the directory `path` into a new layer at `dest` (a host
+  /// path that must not exist yet), the layer's root being the directory's contents as the
+  /// sandbox's processes see them (mounts below it included). `path` is absolute and
+  /// resolved inside the sandbox's root: symbolic links never lead outside it. Contents of
+  /// kernel file systems below it (proc, sysfs, ...) are left out. INVALID_ARGUMENT for a
+  /// relative path or one that is not a directory, NOT_FOUND when it does not exist,
+  /// FAILED_PRECONDITION when the sandbox is not isolated or has finished.
+  absl::Status snapshot_directory_to_layer(std::string const& path, std::string const& dest,
+                                           TreeCopyStats* stats = nullptr);
+  /// TaskMountDirectory: mounts an overlay of `layers` (topmost first; none = an empty
+  /// directory) at `path` (absolute, not "/"; created with its parents when missing) in
+  /// the sandbox's mount namespace. Writable: writes land in a directory of the
+  /// sandbox's own, gone with unmount_layers() or the sandbox. ALREADY_EXISTS when
+  /// mount_layers() already mounted something there; INVALID_ARGUMENT for a bad path
+  /// (relative, "/", a component that is not a directory); FAILED_PRECONDITION when the
+  /// sandbox is not isolated or has finished.
+  absl::Status mount_layers(std::string const& path, std::vector<std::string> const& layers);
+  /// TaskUnmountDirectory: detaches the mount_layers() mount at `path`, and those of
+  /// mount_layers() below it. NOT_FOUND when mount_layers() mounted nothing there.
+  absl::Status unmount_layers(std::string const& path);
+  /// Where mount_layers() mounts are, sorted.
+  std::vector<std::string> layer_mounts() const;
   /// Number of exec processes still running.
   int running_execs() const;
 
@@ -173,6 +196,12 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
           std::map<std::string, std::string> env, std::shared_ptr<Process> entrypoint,
           std::shared_ptr<std::atomic<int64_t>> last_activity);
   void terminate_with(SandboxOutcome outcome);
+  /// Keeps the state directory (upper, tmp, mounts) from being removed while a snapshot
+  /// or mount uses it (false: the sandbox has finished); release_state() after.
+  bool hold_state();
+  void release_state();
+  /// The mount namespace fd (a duplicate, or an invalid fd once finished).
+  internal::UniqueFd dup_mount_namespace() const;
   void finish(ExitStatus const& status);
   void check_idle();
 
@@ -205,6 +234,14 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   /// to the last of them (remove_pending_) instead of waiting on the I/O thread.
   int snapshots_running_ = 0;
   bool remove_pending_ = false;
+  /// mount_layers() mounts by path in the sandbox: their directory (upper, work) under
+  /// mounts/ and their order.
+  struct LayerMount {
+    std::string dir;
+    uint64_t seq = 0;
+  };
+  std::map<std::string, LayerMount> layer_mounts_;
+  uint64_t next_mount_ = 0;
   std::optional<std::chrono::milliseconds> idle_timeout_;
   uint64_t lifetime_timer_ = 0;
   uint64_t idle_timer_ = 0;

@@ -333,6 +333,39 @@ absl::StatusOr<UniqueFd> new_layer_store() {
   return mnt;
 }
 
+absl::StatusOr<UniqueFd> new_overlay(std::vector<std::string> const& lower,
+                                     std::string const& upper, std::string const& work) {
+  auto const failed = [](char const* what) {
+    return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+  };
+  if (lower.empty()) return absl::InvalidArgumentError("an overlay needs a lower layer");
+  std::string lowerdir;
+  for (auto const& layer : lower) {
+    if (!lowerdir.empty()) lowerdir.push_back(':');
+    absl::StrAppend(&lowerdir, escape_overlay(layer));
+  }
+  UniqueFd fs(fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return failed("fsopen(overlay)");
+  if (fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir", lowerdir.c_str(), 0) != 0) {
+    return failed("fsconfig(overlay, lowerdir)");
+  }
+  if (fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", escape_overlay(upper).c_str(), 0) != 0 ||
+      fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", escape_overlay(work).c_str(), 0) != 0) {
+    return failed("fsconfig(overlay, upperdir)");
+  }
+  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return failed("mount an overlay of the image's layers");
+  }
+  UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  if (!mnt) return failed("fsmount(overlay)");
+  if (mnt.get() < 3) {
+    int const moved = fcntl(mnt.get(), F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) return failed("fcntl(F_DUPFD_CLOEXEC)");
+    mnt.reset(moved);
+  }
+  return mnt;
+}
+
 absl::Status open_devpts_pty(int devpts_fd, uint16_t rows, uint16_t cols, UniqueFd* master,
                              UniqueFd* slave) {
   auto const failed = [](char const* what) {

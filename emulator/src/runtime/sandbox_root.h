@@ -84,6 +84,13 @@ absl::StatusOr<UniqueFd> new_devpts();
 /// system is below the host's /, the bottom layer of every sandbox.
 absl::StatusOr<UniqueFd> new_layer_store();
 
+/// A writable overlayfs instance of its own, detached (fsopen/fsmount, like new_devpts()):
+/// `lower` (topmost first, at least one) below, `upper` and `work` (empty directories on
+/// one file system, not overlayfs) above. What Sandbox::mount_layers attaches in a
+/// sandbox. nosuid and nodev, like every mount of an image.
+absl::StatusOr<UniqueFd> new_overlay(std::vector<std::string> const& lower,
+                                     std::string const& upper, std::string const& work);
+
 /// A terminal of the devpts instance `devpts_fd`: master and slave, `rows` x `cols`.
 absl::Status open_devpts_pty(int devpts_fd, uint16_t rows, uint16_t cols, UniqueFd* master,
                              UniqueFd* slave);

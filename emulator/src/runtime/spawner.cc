@@ -147,6 +147,8 @@ MODAL_CHILD_CODE bool run_step(MountStep const& s) {
       // new root alone (no directory for the old root needed).
       return chdir(target) == 0 && syscall(SYS_pivot_root, ".", ".") == 0 &&
              umount2(".", MNT_DETACH) == 0 && chdir("/") == 0;
+    case MountStep::Op::kUnmount:
+      return umount2(target, MNT_DETACH) == 0;
   }
   errno = EINVAL;
   return false;
@@ -260,6 +262,22 @@ MODAL_CHILD_CODE bool drop_capabilities(uint64_t keep) {
 }
 
 MODAL_CHILD_CODE int child_entry(void* arg) { child_main(static_cast<ChildContext*>(arg)); }
+
+MODAL_CHILD_CODE void enter_namespaces(ChildContext* c);
+
+// kRunSteps, in its only process (a vfork-like clone or a fork): enters the namespaces,
+// runs the steps and exits.
+[[noreturn]] MODAL_CHILD_CODE void steps_main(ChildContext* c) {
+  enter_namespaces(c);
+  for (MountStep const& step : c->request->mounts) {
+    if (!run_step(step) && !step.optional && !(step.unless_missing && errno == ENOENT)) {
+      child_fail(c, step.what.c_str());
+    }
+  }
+  child_exit(0);
+}
+
+MODAL_CHILD_CODE int steps_entry(void* arg) { steps_main(static_cast<ChildContext*>(arg)); }
 
 MODAL_CHILD_CODE char const* setns_step(int type) {
   switch (type) {
@@ -462,6 +480,7 @@ SpawnResult Spawner::do_spawn(SpawnRequest const& r) {
     if (pid == 0) {
       close(pipe_fds[0]);
       if (r.kind == SpawnRequest::Kind::kPlain) child_main(&c);
+      if (r.kind == SpawnRequest::Kind::kRunSteps) steps_main(&c);
       fork_intermediate(&c);
     }
     int const fork_error = errno;
@@ -474,7 +493,11 @@ SpawnResult Spawner::do_spawn(SpawnRequest const& r) {
     }
     if (r.kind == SpawnRequest::Kind::kPlain) child = pid;
     read_reports(pipe_fds[0], &child, result);
-    if (r.kind != SpawnRequest::Kind::kPlain) reap(pid);  // the intermediate
+    if (r.kind != SpawnRequest::Kind::kPlain) reap(pid);  // the intermediate, or kRunSteps'
+    if (r.kind == SpawnRequest::Kind::kRunSteps) {
+      if (result.error == 0) result.pid = 0;
+      return result;
+    }
   } else {
     int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
     int (*fn)(void*) = child_entry;
@@ -482,6 +505,7 @@ SpawnResult Spawner::do_spawn(SpawnRequest const& r) {
       flags |= kSandboxNamespaces | r.extra_namespaces;
     }
     if (r.kind == SpawnRequest::Kind::kJoinNamespaces) fn = intermediate_main;
+    if (r.kind == SpawnRequest::Kind::kRunSteps) fn = steps_entry;
     // A process that never execs cannot share our memory; it reports through a pipe.
     int pipe_fds[2] = {-1, -1};
     if (r.pause_forever) {
@@ -500,6 +524,16 @@ SpawnResult Spawner::do_spawn(SpawnRequest const& r) {
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
     child = pid;
+    if (r.kind == SpawnRequest::Kind::kRunSteps) {
+      reap(pid);  // it has exited: the vfork-like clone resumes us then
+      if (c.error != 0) {
+        result.error = c.error;
+        result.step = c.step != nullptr ? c.step : "spawn";
+      } else {
+        result.pid = 0;
+      }
+      return result;
+    }
     if (r.kind == SpawnRequest::Kind::kJoinNamespaces) {
       reap(pid);  // the intermediate exits right after creating the real process
       child = c.grandchild;

@@ -37,6 +37,8 @@ struct MountStep {
     kMoveMount,
     /// Makes `target` the root: pivot_root(target, target), then detaches the old root.
     kPivotRoot,
+    /// umount2(target, MNT_DETACH).
+    kUnmount,
   };
   Op op = Op::kMount;
   std::string source{};
@@ -73,6 +75,10 @@ struct SpawnRequest {
     /// Enters the namespaces of `join` (in order; the mount namespace last, which also
     /// sets the root and working directory), then creates the process (double clone).
     kJoinNamespaces,
+    /// Enters the namespaces of `join`, runs `mounts` there (paths resolve inside the
+    /// namespace's root) and exits: no process is left (SpawnResult::pid is 0). How the
+    /// runtime changes the mounts of a running sandbox.
+    kRunSteps,
   };
   Kind kind = Kind::kPlain;
   /// Candidates for execve, tried in order (PATH lookup done by the caller).
@@ -88,11 +94,11 @@ struct SpawnRequest {
   bool controlling_tty = false;
   /// kNewNamespaces: CLONE_NEW* flags beyond mount, PID, IPC and UTS (CLONE_NEWNET).
   int extra_namespaces = 0;
-  /// kNewNamespaces: the root file system, step by step.
+  /// kNewNamespaces: the root file system, step by step; kRunSteps: the steps to run.
   std::vector<MountStep> mounts{};
   /// kNewNamespaces: bring the loopback interface up (a new network namespace).
   bool loopback_up = false;
-  /// kJoinNamespaces: the namespaces to enter.
+  /// kJoinNamespaces, kRunSteps: the namespaces to enter.
   std::vector<NamespaceFd> join{};
   /// >= 0: a cgroup.procs file the process writes "0" to (moving itself there) first.
   int cgroup_procs_fd = -1;
@@ -103,7 +109,7 @@ struct SpawnRequest {
 };
 
 struct SpawnResult {
-  /// Host pid of the new process (-1 on failure).
+  /// Host pid of the new process (-1 on failure; 0 after kRunSteps).
   pid_t pid = -1;
   /// errno of the failing step, 0 on success.
   int error = 0;

@@ -3,7 +3,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -24,6 +26,30 @@ using internal::UniqueFd;
 
 /// Deeper trees fail instead of exhausting file descriptors (one per open level).
 constexpr int kMaxDepth = 512;
+
+/// Kernel file systems (proc, sysfs, ...) whose files are views of the running system, not
+/// content: a copy keeps their mount points as empty directories.
+bool is_kernel_fs(int dir_fd) {
+  struct statfs fs {};
+  if (::fstatfs(dir_fd, &fs) != 0) return false;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEVPTS_SUPER_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case BPF_FS_MAGIC:
+    case PSTOREFS_MAGIC:
+    case SELINUX_MAGIC:
+    case NSFS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
 
 absl::Status errno_status(std::string const& what, std::string const& path, int err) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(err)));
@@ -162,6 +188,7 @@ class Copier {
         UniqueFd d(::openat(dst_parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!d) return errno_status("open the copy of", path, errno);
         ++stats_.directories;
+        if (is_kernel_fs(s.get())) return copy_metadata(d.get(), st, path);
         if (auto st2 = copy_dir(s.get(), d.get(), path, depth + 1); !st2.ok()) return st2;
         if (auto st2 = copy_xattrs(s.get(), d.get(), path); !st2.ok()) return st2;
         return copy_metadata(d.get(), st, path);

@@ -23,7 +23,8 @@ struct TreeCopyStats {
  * character devices) survive; mode, owner, timestamps and extended attributes (the
  * `trusted.overlay.*` opaque markers, file capabilities) are kept. Hard links become
  * separate copies. The walk is fd-based (`openat` with `O_NOFOLLOW`), so a symbolic link
- * inside the tree never leads it outside.
+ * inside the tree never leads it outside. Mount points of kernel file systems (proc, sysfs,
+ * devpts, cgroup, ...) below the source are copied as empty directories.
  *
  * On failure `dest` is removed and the error says which path failed.
  */
