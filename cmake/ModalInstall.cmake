@@ -11,7 +11,8 @@
 #     share/doc/modal_cpp/{LICENSE,README.md}
 #   modal_emulator_development (when the emulator is built)
 #     include/modal/emulator.h                  the in-process emulator for users' tests
-#     lib/libmodal_emulator.a, lib/libmodal_emulator_runtime.a
+#     lib/libmodal_emulator.a, lib/libmodal_emulator_runtime.a,
+#     lib/libmodal_emulator_image_unpack.a
 #     lib/cmake/modal/modal-emulator-targets.cmake   loaded for COMPONENTS emulator
 #   modal_emulator
 #     bin/modal-emulator
@@ -93,6 +94,7 @@ set(_modal_known_deps
   "^OpenSSL::SSL$|OpenSSL|libssl"
   "^OpenSSL::Crypto$|OpenSSL|libcrypto"
   "^ZLIB::ZLIB$|ZLIB|zlib"
+  "^LibArchive::LibArchive$|LibArchive|libarchive"
   "^nlohmann_json::nlohmann_json$|nlohmann_json CONFIG|"
   "^httplib::httplib$|httplib CONFIG|"
   "^tomlplusplus::tomlplusplus$|tomlplusplus CONFIG|tomlplusplus")
@@ -188,7 +190,7 @@ endif()
 # when the component is asked for, so the SDK package never needs it.
 set(MODAL_EMULATOR_FIND_DEPENDENCIES "")
 if(TARGET modal_emulator AND TARGET modal_emulator_runtime)
-  set(_modal_emulator_targets modal_emulator modal_emulator_runtime)
+  set(_modal_emulator_targets modal_emulator modal_emulator_runtime modal_emulator_image_unpack)
   install(FILES "${PROJECT_SOURCE_DIR}/emulator/include/modal/emulator.h"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/modal"
     COMPONENT modal_emulator_development)

@@ -28,6 +28,10 @@ packages=(
   python3 git
   # unshare (sandbox isolation in the emulator runtime)
   util-linux
+  # libarchive: unpacking local container images in the emulator (runtime/image_unpack.h)
+  libarchive-dev
+  # /bin/busybox, statically linked: the tiny image the image-unpacking tests build
+  busybox-static
   # the API reference (`cmake --build build --target docs`)
   doxygen
   # fuzzers (clang with libFuzzer and its sanitizer runtimes: scripts/fuzz.sh) and linters
