@@ -20,6 +20,7 @@
 #include "server/core.h"
 #include "server/ids.h"
 #include "server/jwt.h"
+#include "store/images.h"
 #include "testing_util/temp_file.h"
 
 namespace modal::emulator {
@@ -302,6 +303,36 @@ TEST(CommandLineTest, FsTools) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(parse_command_line({"--fs-tools"}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(usage(), HasSubstr("--fs-tools PATH"));
+}
+
+TEST(CommandLineTest, Images) {
+  auto set = parse_command_line(
+      {"--image", "alpine:3.21=/images/alpine.tar", "--image=example.com/x/y=/images/oci-dir"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->options.images,
+            (std::map<std::string, std::string>{{"alpine:3.21", "/images/alpine.tar"},
+                                                {"example.com/x/y", "/images/oci-dir"}}));
+  for (auto const& bad : {"alpine", "=/x", "alpine:3=", ""}) {
+    EXPECT_EQ(parse_command_line({"--image", bad}).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  auto twice = parse_command_line({"--image", "a:1=/x", "--image", "a:1=/y"});
+  EXPECT_THAT(twice.status().message(), HasSubstr("mapped twice"));
+  EXPECT_THAT(usage(), HasSubstr("--image TAG=PATH"));
+}
+
+TEST(ImageStoreTest, RegistryTagsAreComparedInNormalForm) {
+  EXPECT_EQ(normal_registry_tag("alpine"), "alpine:latest");
+  EXPECT_EQ(normal_registry_tag("docker.io/library/alpine:3.21"), "alpine:3.21");
+  EXPECT_EQ(normal_registry_tag("docker.io/team/app"), "team/app:latest");
+  EXPECT_EQ(normal_registry_tag("localhost:5000/app"), "localhost:5000/app:latest");
+  EXPECT_EQ(normal_registry_tag("app@sha256:abc"), "app@sha256:abc");
+  ImageStore store;
+  store.map_registry_tag("busybox", {.source = "/b", .config = {}});
+  ASSERT_TRUE(store.mapped_registry_tag("docker.io/library/busybox:latest").has_value());
+  EXPECT_EQ(store.mapped_registry_tag("busybox:latest")->source, "/b");
+  EXPECT_FALSE(store.mapped_registry_tag("busybox:1").has_value());
 }
 
 TEST(CoreTest, AnFsToolsPathThatIsNoExecutableIsRejected) {

@@ -62,6 +62,14 @@ struct EmulatorOptions {
   /// the one installed with the emulator, else the one of its build tree; without either,
   /// Sandboxes have none. See emulator/README.md, "The filesystem tool".
   std::string fs_tools_path{};
+  /// Registry tags mapped to local images (`--image TAG=PATH`): a directory in OCI image
+  /// layout, or a `docker save` archive (either format), unpacked at startup into the
+  /// emulator's state directory. A Sandbox of such a tag (Images.from_registry, and the
+  /// images built on it) runs inside that root file system, with the image's Env and
+  /// WorkingDir; nothing of the host's shows. Tags are compared after dropping
+  /// "docker.io/library/" and adding ":latest" when there is no tag. Unmapped tags keep
+  /// the host's userland. See emulator/README.md, "Images".
+  std::map<std::string, std::string> images{};
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

@@ -123,6 +123,7 @@ void ImageBuilder::run(std::string const& id, BuildPlan plan) {
     for (auto const& [k, v] : plan.secret_env) spec.env[k] = v;
     spec.workdir = workdir;
     spec.layers = layers;
+    spec.rootfs = config.rootfs;
     spec.timeout = kStepTimeout;
     auto sandbox = rt->create_sandbox(std::move(spec));
     if (!sandbox.ok()) {

@@ -142,6 +142,8 @@ struct References {
   /// The BaseImage that FROM names, if any (or why it cannot be used).
   std::optional<absl::StatusOr<ImageRecord>> base{};
   std::map<std::string, std::string> secret_env{};
+  /// The local image that FROM's registry tag is mapped to (--image), if any.
+  std::optional<MappedImage> mapped{};
 };
 
 References look_up(Core& core, modal::client::ImageGetOrCreateRequest const& req,
@@ -158,6 +160,7 @@ References look_up(Core& core, modal::client::ImageGetOrCreateRequest const& req
           break;
         }
       }
+      if (!refs.base) refs.mapped = core.images().mapped_registry_tag(from->value);
     }
   }
   for (auto const& secret_id : image.secret_ids()) {
@@ -203,8 +206,14 @@ Definition define(std::string id, modal::client::ImageGetOrCreateRequest const& 
     rec.tag = from->value;
     std::string const why = pull_failure(rec.tag, image, registry_secret, rec.build_log);
     if (!why.empty()) return failed(std::move(rec), why);
-    rec.build_log.push_back(absl::StrCat(
-        "Using ", rec.tag, " (modal-emulator: not pulled; its userland is the host's)"));
+    if (refs.mapped) {
+      d.plan.config = refs.mapped->config;
+      rec.build_log.push_back(absl::StrCat("Using ", rec.tag, " (modal-emulator: the local image ",
+                                           refs.mapped->source, ", mapped with --image)"));
+    } else {
+      rec.build_log.push_back(absl::StrCat(
+          "Using ", rec.tag, " (modal-emulator: not pulled; its userland is the host's)"));
+    }
   }
   for (size_t i = 1; i < rec.dockerfile_commands.size(); ++i) {
     auto step = parse_dockerfile_instruction(rec.dockerfile_commands[i]);

@@ -99,7 +99,9 @@ absl::StatusOr<std::vector<std::string>> layers_to_mount(Core& core, std::string
   if (!image->succeeded()) {
     return absl::FailedPreconditionError(absl::StrCat("Image '", image_id, "' has not been built"));
   }
-  if (image->layers.empty()) {
+  std::vector<std::string> layers = image->layers;
+  if (!image->config.rootfs.empty()) layers.push_back(image->config.rootfs);
+  if (layers.empty()) {
     // An image of the host's own file system (a plain registry tag): nothing to mount
     // that the Sandbox does not already see at /.
     return absl::FailedPreconditionError(absl::StrCat(
@@ -107,7 +109,7 @@ absl::StatusOr<std::vector<std::string>> layers_to_mount(Core& core, std::string
         "' has no layers of its own in the emulator (it is the host's file system); mount an "
         "image built with dockerfile_commands, a snapshot, or a mapped registry image"));
   }
-  return image->layers;
+  return layers;
 }
 
 grpc::Status SnapshotHandlers::SandboxSnapshotFs(grpc::ServerContext* ctx,

@@ -481,7 +481,9 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
 
   // An image's /tmp: the topmost layer made from a sandbox holds all of it
   // (Sandbox::snapshot_to_layer).
-  for (std::string const& layer : spec.layers) {
+  std::vector<std::string> below = spec.layers;
+  if (!spec.rootfs.empty()) below.push_back(spec.rootfs);
+  for (std::string const& layer : below) {
     std::error_code ec;
     if (!std::filesystem::is_directory(layer + "/tmp", ec)) continue;
     std::filesystem::remove_all(tmp_dir, ec);
@@ -515,7 +517,7 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
       started.reset();
     }
   }
-  if (!started && !spec.layers.empty()) {
+  if (!started && (!spec.layers.empty() || !spec.rootfs.empty())) {
     remove_dir();
     return absl::FailedPreconditionError(
         "this sandbox's image has layers of its own, which need the isolated overlay root "
@@ -647,7 +649,8 @@ Engine::Entrypoint Engine::entrypoint(SandboxSpec const& spec,
   entry.spec.output_options = spec.log_options;
   entry.spec.input_options = spec.stdin_options;
   if (entry.spec.argv.empty()) {
-    if (!sleep_path_.empty() && !options_.builtin_idle) {
+    // An image's own root may have no sleep(1): the built-in idle process then.
+    if (!sleep_path_.empty() && !options_.builtin_idle && spec.rootfs.empty()) {
       entry.spec.argv = {sleep_path_, "infinity"};
     } else {
       entry.spec.argv = {"sleep-forever"};
@@ -691,6 +694,7 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   layout.devpts_fd = started.devpts.get();
   if (!options_.fs_tools.empty()) layout.modal_bin = {options_.fs_tools};
   layout.layers = spec.layers;
+  layout.rootfs = spec.rootfs;
 
   ProcessSpec process = entry.spec;
   process.workdir = spec.workdir.empty() ? "/tmp" : spec.workdir;

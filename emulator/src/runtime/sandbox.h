@@ -60,6 +60,11 @@ struct SandboxSpec {
   /// (sandbox_root.h). Isolated sandboxes only: without isolation a sandbox with layers
   /// fails to start (FAILED_PRECONDITION).
   std::vector<std::string> layers{};
+  /// An image's own root file system (a host directory: an unpacked image, see
+  /// image_unpack.h) as the bottom layer instead of the host's /, so that nothing of the
+  /// host's shows ("" = the host's /). Isolated sandboxes only, like `layers`; the idle
+  /// placeholder entrypoint is then built in (the image may have no sleep).
+  std::string rootfs{};
 };
 
 enum class SandboxOutcome {

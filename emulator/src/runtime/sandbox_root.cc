@@ -149,8 +149,11 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
   for (std::string const& layer : layout.layers) {
     absl::StrAppend(&lower, escape_overlay(layer), ":");
   }
+  // The bottom layer: the host's /, or an image's own root file system.
+  bool const own_root = !layout.rootfs.empty();
+  std::string const bottom = own_root ? escape_overlay(layout.rootfs) : std::string("/");
   std::string const options =
-      absl::StrCat("lowerdir=", lower, "/,upperdir=", escape_overlay(layout.upper),
+      absl::StrCat("lowerdir=", lower, bottom, ",upperdir=", escape_overlay(layout.upper),
                    ",workdir=", escape_overlay(layout.work));
   MountStep overlay =
       mount_step("overlay", r, "overlay", 0, options + ",volatile", "mount overlay on /");
@@ -160,8 +163,16 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
   // The lower layer is the / mount alone: other host file systems (a separate /home,
   // /work, bind-mounted files) are bound read-only, parents before children, each mount
   // point once (binding a path takes the mount on top).
+  // An image's own root has nothing of the host's: no host mounts, nothing to hide; the
+  // mount points of what follows are made in the upper layer when the image lacks them.
   std::vector<HostMount const*> nested;
+  if (own_root) {
+    for (char const* dir : {"/proc", "/sys", "/dev", "/tmp", "/run"}) {
+      plan.push_back(mkdir_step(r + dir, 0755, /*optional=*/false));
+    }
+  }
   for (HostMount const& m : host) {
+    if (own_root) break;
     if (m.mount_point.empty() || m.mount_point.front() != '/' || m.mount_point == "/") continue;
     if (is_replaced(m.mount_point)) continue;
     if (std::any_of(layout.hidden.begin(), layout.hidden.end(),
@@ -184,7 +195,7 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
 
   // The state directory holds every sandbox's upper layer: covered by an empty tmpfs.
   for (std::string const& dir : layout.hidden) {
-    if (dir.empty() || dir == "/" || is_replaced(dir)) continue;
+    if (own_root || dir.empty() || dir == "/" || is_replaced(dir)) continue;
     plan.push_back(mount_step("tmpfs", r + dir, "tmpfs", MS_RDONLY | kNoSuidDevExec,
                               "size=4k,mode=755", "hide " + dir));
   }
@@ -235,13 +246,13 @@ std::vector<MountStep> root_plan(RootLayout const& layout, std::vector<HostMount
 
   plan.push_back(mount_step(layout.tmp, r + "/tmp", "", MS_BIND, "", "bind-mount /tmp"));
 
-  if (is_directory("/run")) {
+  if (own_root || is_directory("/run")) {
     plan.push_back(mount_step("tmpfs", r + "/run", "tmpfs", MS_NOSUID | MS_NODEV,
                               "mode=755,size=65536k", "mount tmpfs on /run"));
     // /etc/resolv.conf is often a symlink into /run (systemd-resolved): keep DNS working.
     char resolved[PATH_MAX];
-    if (::realpath("/etc/resolv.conf", resolved) != nullptr && is_under(resolved, "/run") &&
-        std::string(resolved) != "/run") {
+    if (!own_root && ::realpath("/etc/resolv.conf", resolved) != nullptr &&
+        is_under(resolved, "/run") && std::string(resolved) != "/run") {
       std::string const file = resolved;
       std::string dir;
       std::vector<absl::string_view> parts = absl::StrSplit(file, '/', absl::SkipEmpty());

@@ -16,11 +16,12 @@
 /// Every sandbox gets, in its own mount namespace:
 ///
 ///   /            overlayfs: lower = the image's layers (RootLayout::layers, topmost
-///                first) above the host's / (that mount only), upper and work =
+///                first) above the host's / (that mount only) or the image's own root
+///                file system (RootLayout::rootfs), upper and work =
 ///                <sandbox dir>/upper and /work on the host; writes land in the upper
 ///   /<nested>    every other host mount below / (a separate /home, /work, ...; bind
 ///                mounts of files) bound read-only, except those below /proc, /sys,
-///                /dev, /tmp, /run and the hidden directories
+///                /dev, /tmp, /run and the hidden directories (none with an own root)
 ///   <hidden>     an empty read-only tmpfs over the emulator's state directory, so that
 ///                no sandbox sees another's upper directory
 ///   /proc        a fresh procfs of its PID namespace; /proc/sys, /proc/sysrq-trigger,
@@ -68,6 +69,9 @@ struct RootLayout {
   std::vector<std::string> modal_bin{};
   /// Image layers between the upper directory and the host's /, topmost first.
   std::vector<std::string> layers{};
+  /// An image's own root file system, the bottom layer instead of the host's / ("" =
+  /// the host's). With it no host mount is bound and nothing needs hiding.
+  std::string rootfs{};
 };
 
 /// The steps that build the root described at the top of this file, ending with the

@@ -116,6 +116,9 @@ std::string usage() {
       "                                 value (--secret 'n:JSON={\"a\":1,\"b\":2}' is one key).\n"
       "                                 \\, is a literal comma, \\\\ a literal backslash: with\n"
       "                                 those two escapes any value can be given\n"
+      "  --image TAG=PATH               run Sandboxes of registry tag TAG in the local image\n"
+      "                                 at PATH (an OCI image layout directory, or a `docker\n"
+      "                                 save` archive); repeatable\n"
       "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
       "                                 (repeatable; ProxyGet finds only these)\n"
       "  --unsafe-host-filesystem       where Sandboxes cannot be isolated (not root, no\n"
@@ -229,6 +232,17 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
       if (!v.ok()) return v.status();
       if (v->empty()) return bad("--proxy: must not be empty");
       cl.options.proxies.push_back(*v);
+    } else if (flag == "--image") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      auto const eq = v->find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v->size()) {
+        return bad(absl::StrCat("--image: expected TAG=PATH, got '", *v, "'"));
+      }
+      std::string const tag = v->substr(0, eq);
+      if (!cl.options.images.emplace(tag, v->substr(eq + 1)).second) {
+        return bad(absl::StrCat("--image: tag '", tag, "' is mapped twice"));
+      }
     } else if (flag == "--secret") {
       auto v = value();
       if (!v.ok()) return v.status();

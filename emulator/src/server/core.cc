@@ -14,6 +14,8 @@
 
 #include "control/image_build.h"
 #include "modal_proto/api.pb.h"
+#include "runtime/image_unpack.h"
+#include "runtime/runtime.h"
 #include "server/ids.h"
 #include "store/sandbox_registry.h"
 
@@ -64,6 +66,7 @@ Core::Core(EmulatorOptions options) : options_(std::move(options)) {
       [this](std::string_view line) { log(line); },
       SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem,
                                .fs_tools = fs_tools_executable(options_.fs_tools_path)});
+  map_images(options_.images);
   image_builder_ = std::make_unique<ImageBuilder>(*this);
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
   // After the sandboxes: their processes are gone, so running builds end at once.
@@ -86,6 +89,44 @@ void Core::seed(EmulatorOptions const& options) {
               .get_or_create(kDefaultEnvironment, name,
                              modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
               .status());
+  }
+}
+
+void Core::map_images(std::map<std::string, std::string> const& images) {
+  if (images.empty()) return;
+  runtime::Runtime* rt = sandboxes_->runtime();
+  if (rt == nullptr) throw std::invalid_argument("modal-emulator: --image: no process runtime");
+  size_t n = 0;
+  // Before the server starts: nothing else creates files meanwhile (libarchive changes
+  // the process's umask while it extracts).
+  for (auto const& [tag, path] : images) {
+    std::string const dest = absl::StrCat(rt->state_dir(), "/images/", n++);
+    std::error_code ec;
+    std::filesystem::create_directories(dest, ec);
+    auto const fail = [&](std::string const& why) {
+      std::filesystem::remove_all(dest, ec);
+      throw std::invalid_argument(
+          absl::StrCat("modal-emulator: --image ", tag, "=", path, ": ", why));
+    };
+    if (ec) fail(ec.message());
+    runtime::UnpackStats stats;
+    auto unpacked = runtime::unpack_image(path, dest, &stats);
+    if (!unpacked.ok()) fail(std::string(unpacked.status().message()));
+    MappedImage mapped;
+    mapped.source = path;
+    for (auto const& entry : unpacked->env) {
+      auto const eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) continue;  // not KEY=VALUE: ignored, as Docker does
+      mapped.config.env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    mapped.config.workdir = unpacked->workdir;
+    mapped.config.user = unpacked->user;
+    mapped.config.entrypoint = unpacked->entrypoint;
+    mapped.config.cmd = unpacked->cmd;
+    mapped.config.rootfs = dest;
+    images_.map_registry_tag(tag, std::move(mapped));
+    log(absl::StrCat("image ", normal_registry_tag(tag), ": ", path, " unpacked (", stats.layers,
+                     " layers, ", stats.files, " files, ", stats.bytes, " bytes)"));
   }
 }
 

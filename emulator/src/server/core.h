@@ -118,6 +118,9 @@ class Core {
 
  private:
   void seed(EmulatorOptions const& options);
+  /// Unpacks EmulatorOptions::images into the runtime's state directory and maps their
+  /// tags (ImageStore::map_registry_tag). Throws std::invalid_argument when one fails.
+  void map_images(std::map<std::string, std::string> const& images);
 
   EmulatorOptions options_;
   EnvironmentStore environments_;

@@ -136,4 +136,33 @@ absl::StatusOr<std::string> ImageStore::find_published(std::string const& enviro
   return it->second;
 }
 
+std::string normal_registry_tag(std::string_view tag) {
+  std::string out(tag);
+  for (std::string_view prefix : {"docker.io/library/", "docker.io/"}) {
+    if (out.starts_with(prefix)) {
+      out.erase(0, prefix.size());
+      break;
+    }
+  }
+  auto const slash = out.rfind('/');
+  std::string_view const last =
+      std::string_view(out).substr(slash == std::string::npos ? 0 : slash + 1);
+  if (last.find(':') == std::string_view::npos && last.find('@') == std::string_view::npos) {
+    out += ":latest";
+  }
+  return out;
+}
+
+void ImageStore::map_registry_tag(std::string_view tag, MappedImage image) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mapped_[normal_registry_tag(tag)] = std::move(image);
+}
+
+std::optional<MappedImage> ImageStore::mapped_registry_tag(std::string_view tag) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = mapped_.find(normal_registry_tag(tag));
+  if (it == mapped_.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace modal::emulator

@@ -33,7 +33,21 @@ struct ImageConfig {
   std::vector<std::string> cmd{};
   /// SHELL: what a shell-form RUN runs under.
   std::vector<std::string> shell{"/bin/sh", "-c"};
+  /// The root file system below the layers: a local image unpacked at startup for a
+  /// registry tag mapped with --image (runtime::SandboxSpec::rootfs); "" = the host's /.
+  std::string rootfs{};
 };
+
+/// A registry tag mapped to a local image (EmulatorOptions::images, `--image TAG=PATH`):
+/// where it was unpacked and its config (rootfs set).
+struct MappedImage {
+  std::string source{};
+  ImageConfig config{};
+};
+
+/// A registry tag as the key of a mapping: "docker.io/library/" and "docker.io/" dropped,
+/// ":latest" added when it names no tag or digest ("alpine" -> "alpine:latest").
+std::string normal_registry_tag(std::string_view tag);
 
 /// An image: from ImageGetOrCreate (a build, control/images.cc) or a file system snapshot
 /// (control/snapshots.cc).
@@ -120,6 +134,11 @@ class ImageStore {
   absl::StatusOr<std::string> find_published(std::string const& environment,
                                              std::string const& tag) const;
 
+  /// Maps a registry tag to a local image (at startup; normal_registry_tag applies).
+  void map_registry_tag(std::string_view tag, MappedImage image);
+  /// The local image mapped to `tag`, if any.
+  std::optional<MappedImage> mapped_registry_tag(std::string_view tag) const;
+
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
@@ -131,6 +150,7 @@ class ImageStore {
   std::map<std::string, std::string> snapshots_;
   /// (environment, "name:tag") -> id.
   std::map<std::pair<std::string, std::string>, std::string> published_;
+  std::map<std::string, MappedImage, std::less<>> mapped_;
 };
 
 }  // namespace modal::emulator
