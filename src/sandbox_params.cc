@@ -257,6 +257,7 @@ modal::client::SandboxCreateRequest build_sandbox_create_request(SandboxCreatePa
     for (auto const& r : p.regions) def.mutable_scheduler_placement()->add_regions(r);
   }
   def.set_verbose(p.verbose);
+  def.set_enable_snapshot(p.experimental_enable_snapshot);
   if (p.proxy) def.set_proxy_id(p.proxy->proxy_id);
   if (p.readiness_probe) *def.mutable_readiness_probe() = probe_to_proto(*p.readiness_probe);
   def.set_name(p.name);

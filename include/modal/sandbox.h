@@ -116,6 +116,22 @@ struct SandboxCreateParams {
   std::optional<Probe> readiness_probe{};
   /// Tags to attach at creation.
   std::map<std::string, std::string> tags{};
+  /// Experimental: allow memory snapshots (`Sandbox::experimental_snapshot`).
+  bool experimental_enable_snapshot = false;
+};
+
+/// Options of `SandboxService::experimental_from_snapshot`.
+struct SandboxFromSnapshotParams {
+  /// The restored Sandbox's name: nullopt keeps the snapshotted Sandbox's, "" gives it
+  /// none, anything else must be a valid name ([A-Za-z0-9._-], at most 64 characters).
+  std::optional<std::string> name{};
+};
+
+/// A memory snapshot of a Sandbox (`Sandbox::experimental_snapshot`): its processes and
+/// memory as well as its files, restored with `SandboxService::experimental_from_snapshot`.
+struct SandboxSnapshot {
+  /// The snapshot's id.
+  std::string snapshot_id{};
 };
 
 /// Options of `SandboxService::from_name`.
@@ -298,6 +314,13 @@ class Sandbox {
   /// policy does not permit are closed. @throws InvalidError unless both allowlists are
   /// set, before anything is sent.
   void update_network_policy(SandboxUpdateNetworkPolicyParams const& params) const;
+  /**
+   * Experimental: a memory snapshot of the running Sandbox (created with
+   * `experimental_enable_snapshot`), waiting up to 55 s for it to complete.
+   * @throws ExecutionError if the snapshot fails; ConflictError where memory snapshots are
+   *   not available (the emulator: see its README).
+   */
+  SandboxSnapshot experimental_snapshot() const;
 
   /// Blocks until the Sandbox finishes; returns the exit code (124 after a timeout,
   /// 137 when terminated).
@@ -357,6 +380,11 @@ class SandboxService {
   Sandbox create(App const& app, Image const& image, SandboxCreateParams const& params = {}) const;
   /// A handle for an existing Sandbox id. Sends nothing.
   Sandbox from_id(std::string const& sandbox_id) const;
+  /// Experimental: a new Sandbox restored from a memory snapshot, once it is running.
+  /// @throws InvalidError for an empty id or a bad name, before anything is sent;
+  ///   NotFoundError for an unknown snapshot; ExecutionError if the restore fails.
+  Sandbox experimental_from_snapshot(SandboxSnapshot const& snapshot,
+                                     SandboxFromSnapshotParams const& params = {}) const;
   /// The running Sandbox named `name` in the App named `app_name`.
   /// @throws NotFoundError if there is none.
   Sandbox from_name(std::string const& app_name, std::string const& name,

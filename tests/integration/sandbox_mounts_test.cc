@@ -206,5 +206,36 @@ TEST_F(SandboxMountsTest, NetworkPoliciesTheEmulatorCanEnforce) {
   blocked.terminate();
 }
 
+TEST_F(SandboxMountsTest, MemorySnapshotsAreRefusedWithTheReason) {
+  auto plain = create();
+  try {
+    plain.experimental_snapshot();
+    FAIL() << "a Sandbox without experimental_enable_snapshot was snapshotted";
+  } catch (ConflictError const& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not created with memory snapshots enabled"));
+  }
+  plain.terminate();
+  // The emulator takes no memory snapshots; it says why (what CRIU does on this machine).
+  auto sb = create({.experimental_enable_snapshot = true});
+  try {
+    sb.experimental_snapshot();
+    FAIL() << "the emulator took a memory snapshot";
+  } catch (ConflictError const& e) {
+    EXPECT_THAT(e.what(), HasSubstr("memory snapshots are not supported"));
+    EXPECT_THAT(e.what(), HasSubstr("CRIU"));
+  }
+  EXPECT_EQ(emu().received_calls("SandboxSnapshot").size(), 2u);
+  EXPECT_TRUE(emu().received_calls("SandboxSnapshotWait").empty());
+  sb.terminate();
+
+  EXPECT_THROW(c().sandboxes().experimental_from_snapshot({}), InvalidError);
+  EXPECT_THROW(c().sandboxes().experimental_from_snapshot({.snapshot_id = "sn-x"},
+                                                         {.name = std::string("bad name")}),
+               InvalidError);
+  EXPECT_TRUE(emu().received_calls("SandboxRestore").empty());
+  EXPECT_THROW(c().sandboxes().experimental_from_snapshot({.snapshot_id = "sn-unknown"}),
+               NotFoundError);
+}
+
 }  // namespace
 }  // namespace modal::testing

@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "runtime/runtime.h"
 #include "server/call_scope.h"
 #include "server/ids.h"
@@ -124,6 +126,101 @@ grpc::Status SnapshotHandlers::SandboxSnapshotFs(grpc::ServerContext* ctx,
   resp->set_image_id(*image);
   resp->mutable_result()->set_status(modal::client::GenericResult::GENERIC_STATUS_SUCCESS);
   return grpc::Status::OK;
+}
+
+std::string criu_status(Core& core) {
+  static std::once_flag once;
+  static std::string status;
+  std::call_once(once, [&] {
+    runtime::Runtime* rt = core.sandboxes().runtime();
+    if (rt == nullptr) {
+      status = "the emulator is shutting down";
+      return;
+    }
+    runtime::ProcessSpec spec;
+    spec.argv = {"criu", "check"};
+    spec.stdin_enabled = false;
+    spec.timeout = std::chrono::seconds(20);
+    auto process = rt->start_process(spec);
+    if (!process.ok()) {
+      status = "CRIU (Debian's criu), which it would need, is not installed";
+      return;
+    }
+    auto const exit = (*process)->wait();
+    std::string out;
+    for (auto* buffer : {&(*process)->stderr_buffer(), &(*process)->stdout_buffer()}) {
+      auto chunk = buffer->read(0, 64 << 10, runtime::Clock::now() + std::chrono::seconds(1));
+      if (chunk.ok()) out += chunk->data;
+    }
+    std::string last;
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipWhitespace())) {
+      last = std::string(line);
+    }
+    if (exit && exit->exit_code() == 0) {
+      status =
+          "`criu check` passes here, but the emulator does not checkpoint Sandboxes (their "
+          "pipes to the emulator, namespaces and overlay roots are not restored)";
+    } else {
+      status = absl::StrCat("`criu check` fails on this machine (", last.empty() ? "no output" : last,
+                            "), and CRIU is what it would need");
+    }
+  });
+  return status;
+}
+
+grpc::Status SnapshotHandlers::SandboxSnapshot(grpc::ServerContext* ctx,
+                                               modal::client::SandboxSnapshotRequest const* req,
+                                               modal::client::SandboxSnapshotResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "SandboxSnapshot", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  auto rec = core_.sandboxes().get(req->sandbox_id());
+  if (!rec.ok()) return to_grpc(rec.status());
+  if (!(*rec)->definition.enable_snapshot()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("Sandbox ", req->sandbox_id(),
+                                     " was not created with memory snapshots enabled"));
+  }
+  if ((*rec)->finished()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("Sandbox ", req->sandbox_id(), " has already terminated"));
+  }
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("modal-emulator: memory snapshots are not supported: ",
+                                   criu_status(core_),
+                                   ". File system snapshots (snapshot_filesystem) work."));
+}
+
+namespace {
+
+grpc::Status no_snapshot(std::string const& id) {
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      absl::StrCat("Sandbox snapshot '", id, "' not found"));
+}
+
+}  // namespace
+
+grpc::Status SnapshotHandlers::SandboxSnapshotWait(
+    grpc::ServerContext* ctx, modal::client::SandboxSnapshotWaitRequest const* req,
+    modal::client::SandboxSnapshotWaitResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "SandboxSnapshotWait", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return no_snapshot(req->snapshot_id());
+}
+
+grpc::Status SnapshotHandlers::SandboxSnapshotGet(
+    grpc::ServerContext* ctx, modal::client::SandboxSnapshotGetRequest const* req,
+    modal::client::SandboxSnapshotGetResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "SandboxSnapshotGet", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return no_snapshot(req->snapshot_id());
+}
+
+grpc::Status SnapshotHandlers::SandboxRestore(grpc::ServerContext* ctx,
+                                              modal::client::SandboxRestoreRequest const* req,
+                                              modal::client::SandboxRestoreResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "SandboxRestore", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return no_snapshot(req->snapshot_id());
 }
 
 }  // namespace modal::emulator

@@ -43,7 +43,18 @@ class SnapshotHandlers : public DomainHandlers {
   using DomainHandlers::DomainHandlers;
 
   MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotFs);
+  /// Memory snapshots (Python's _experimental_snapshot, the Go SDK's V1 path): refused
+  /// with FAILED_PRECONDITION and the reason (criu_status()); no snapshot ever exists, so
+  /// SandboxSnapshotWait, SandboxSnapshotGet and SandboxRestore answer NOT_FOUND.
+  MODAL_EMULATOR_UNARY_RPC(SandboxSnapshot);
+  MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotWait);
+  MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotGet);
+  MODAL_EMULATOR_UNARY_RPC(SandboxRestore);
 };
+
+/// Why the emulator takes no memory snapshots on this machine: whether CRIU is installed
+/// and what `criu check` says (run once, on first use). A memory snapshot would need it.
+std::string criu_status(Core& core);
 
 }  // namespace modal::emulator
 
