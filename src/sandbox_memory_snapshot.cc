@@ -39,10 +39,10 @@ SandboxSnapshot Sandbox::experimental_snapshot() const {
   wait.set_timeout(kWaitSecs);
   auto done = s.client->call(internal::rpc::SandboxSnapshotWait, wait);
   if (!succeeded(done.result())) {
-    throw ExecutionError(done.result().exception().empty()
-                             ? "Sandbox snapshot " + resp.snapshot_id() + " failed"
-                             : done.result().exception(),
-                         StatusCode::kUnknown, std::string(internal::rpc::SandboxSnapshotWait.name));
+    throw ExecutionError(
+        done.result().exception().empty() ? "Sandbox snapshot " + resp.snapshot_id() + " failed"
+                                          : done.result().exception(),
+        StatusCode::kUnknown, std::string(internal::rpc::SandboxSnapshotWait.name));
   }
   return SandboxSnapshot{.snapshot_id = resp.snapshot_id()};
 }
@@ -64,15 +64,16 @@ Sandbox SandboxService::experimental_from_snapshot(SandboxSnapshot const& snapsh
       req.set_sandbox_name_override(*params.name);
     }
   }
-  auto resp = state_->call(internal::rpc::SandboxRestore, req,
-                           {.not_found = "Sandbox snapshot '" + snapshot.snapshot_id + "' not found"});
+  auto resp =
+      state_->call(internal::rpc::SandboxRestore, req,
+                   {.not_found = "Sandbox snapshot '" + snapshot.snapshot_id + "' not found"});
   modal::client::SandboxGetTaskIdRequest task;
   task.set_sandbox_id(resp.sandbox_id());
   task.set_wait_until_ready(true);
   task.set_timeout(kWaitSecs);
   auto ready = state_->call(internal::rpc::SandboxGetTaskId, task);
-  if (ready.has_task_result() && ready.task_result().status() !=
-                                     modal::client::GenericResult::GENERIC_STATUS_UNSPECIFIED &&
+  if (ready.has_task_result() &&
+      ready.task_result().status() != modal::client::GenericResult::GENERIC_STATUS_UNSPECIFIED &&
       !succeeded(ready.task_result())) {
     throw ExecutionError(ready.task_result().exception().empty()
                              ? "restored Sandbox " + resp.sandbox_id() + " failed to start"

@@ -98,6 +98,28 @@ TEST_F(ImageLayersTest, LayersStackAndLaterLayersCanDeleteFiles) {
   sb3.terminate();
 }
 
+TEST_F(ImageLayersTest, UserAppliesToLaterStepsAndToSandboxes) {
+  auto img = base().dockerfile_commands(
+      {"RUN groupadd -g 4321 runner && useradd -u 4321 -g 4321 -m -d /home/runner runner",
+       "USER runner", "RUN id -u > /home/runner/build-uid && (touch /not-mine || echo refused)"});
+  img.build(app());
+  auto sb = c().sandboxes().create(app(), img);
+  // The user comes from the image's own /etc/passwd (a layer), not the host's.
+  EXPECT_EQ(
+      sh(sb, "id -u; id -g; echo $HOME; cat /home/runner/build-uid; touch /x || echo no").first,
+      "4321\n4321\n/home/runner\n4321\nno\n");
+  EXPECT_EQ(sh(sb, "test -e /not-mine; echo $?").first, "1\n");
+  sb.terminate();
+
+  auto ghost = base().dockerfile_commands({"USER ghost", "RUN true"});
+  try {
+    ghost.build(app());
+    FAIL() << "a build as an unknown user succeeded";
+  } catch (RemoteError const& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unable to find user ghost"));
+  }
+}
+
 TEST_F(ImageLayersTest, AFailingRunFailsTheBuildWithItsOutput) {
   auto img = base().dockerfile_commands(
       {"RUN echo about-to-fail && echo the-reason >&2 && exit 3", "RUN echo never-run"});

@@ -124,6 +124,7 @@ void ImageBuilder::run(std::string const& id, BuildPlan plan) {
     spec.workdir = workdir;
     spec.layers = layers;
     spec.rootfs = config.rootfs;
+    spec.user = config.user;
     spec.timeout = kStepTimeout;
     auto sandbox = rt->create_sandbox(std::move(spec));
     if (!sandbox.ok()) {

@@ -161,8 +161,8 @@ std::string criu_status(Core& core) {
           "`criu check` passes here, but the emulator does not checkpoint Sandboxes (their "
           "pipes to the emulator, namespaces and overlay roots are not restored)";
     } else {
-      status = absl::StrCat("`criu check` fails on this machine (", last.empty() ? "no output" : last,
-                            "), and CRIU is what it would need");
+      status = absl::StrCat("`criu check` fails on this machine (",
+                            last.empty() ? "no output" : last, "), and CRIU is what it would need");
     }
   });
   return status;
@@ -184,10 +184,10 @@ grpc::Status SnapshotHandlers::SandboxSnapshot(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("Sandbox ", req->sandbox_id(), " has already terminated"));
   }
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                      absl::StrCat("modal-emulator: memory snapshots are not supported: ",
-                                   criu_status(core_),
-                                   ". File system snapshots (snapshot_filesystem) work."));
+  return grpc::Status(
+      grpc::StatusCode::FAILED_PRECONDITION,
+      absl::StrCat("modal-emulator: memory snapshots are not supported: ", criu_status(core_),
+                   ". File system snapshots (snapshot_filesystem) work."));
 }
 
 namespace {

@@ -31,6 +31,7 @@
 #include "runtime/sandbox_root.h"
 #include "runtime/state_dir.h"
 #include "runtime/unique_fd.h"
+#include "runtime/user.h"
 
 namespace modal::emulator::runtime::internal {
 namespace {
@@ -290,6 +291,9 @@ absl::StatusOr<SpawnRequest> Engine::spawn_request(ProcessSpec const& spec,
   request.cgroup_procs_fd = how.cgroup_procs_fd;
   request.keep_capabilities = how.keep_capabilities;
   request.pause_forever = how.pause_forever;
+  request.uid = how.uid;
+  request.gid = how.gid;
+  request.groups = how.groups;
   return request;
 }
 
@@ -494,9 +498,29 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     break;
   }
 
+  // The image's USER, resolved in its own /etc/passwd (the topmost layer with one, else
+  // its root file system or the host's).
+  std::optional<runtime::UserIds> user;
+  if (!spec.user.empty()) {
+    std::vector<std::string> roots = spec.layers;
+    roots.push_back(spec.rootfs);  // "" + "/etc/passwd": the host's
+    auto ids = runtime::resolve_user_in(spec.user, roots);
+    if (!ids.ok()) {
+      remove_dir();
+      return ids.status();
+    }
+    if (!spec.env.contains("HOME") && !ids->home.empty()) spec.env["HOME"] = ids->home;
+    user = *std::move(ids);
+  }
+
   std::map<std::string, std::string> env = with_defaults(std::move(spec.env));
   auto activity = std::make_shared<std::atomic<int64_t>>(now_ns());
   Entrypoint entry = entrypoint(spec, env, activity);
+  if (user) {
+    entry.how.uid = user->uid;
+    entry.how.gid = user->gid;
+    entry.how.groups = user->groups;
+  }
   std::optional<absl::StatusOr<Started>> started;
   if (try_namespaces) {
     started = launch_isolated(entry, spec, *dir);
@@ -543,6 +567,9 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     sandbox->cgroup_ = std::move(s.cgroup);
   }
   sandbox->idle_timeout_ = spec.idle_timeout;
+  sandbox->uid_ = entry.how.uid;
+  sandbox->gid_ = entry.how.gid;
+  sandbox->groups_ = entry.how.groups;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sandboxes_.emplace(sandbox.get(), sandbox);

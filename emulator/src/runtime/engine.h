@@ -52,6 +52,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
     int cgroup_procs_fd = -1;
     uint64_t keep_capabilities = ~uint64_t{0};
     bool pause_forever = false;
+    /// See SpawnRequest.
+    int64_t uid = -1;
+    int64_t gid = -1;
+    std::vector<gid_t> groups{};
     bool kill_group_on_exit = false;
     /// Called (I/O thread) whenever output arrives.
     std::function<void()> on_output;

@@ -115,6 +115,9 @@ absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
   if (spec.workdir.empty()) spec.workdir = workdir_;
 
   internal::Engine::Launch how;
+  how.uid = uid_;
+  how.gid = gid_;
+  how.groups = groups_;
   std::vector<internal::UniqueFd> held;  // duplicates, closed once launched
   auto const dup = [&](int fd) {
     held.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 3));

@@ -65,6 +65,10 @@ struct SandboxSpec {
   /// host's shows ("" = the host's /). Isolated sandboxes only, like `layers`; the idle
   /// placeholder entrypoint is then built in (the image may have no sleep).
   std::string rootfs{};
+  /// The image's USER (`name`, `uid`, optionally `:group`), resolved in the sandbox's
+  /// own /etc/passwd and /etc/group (runtime/user.h): its entrypoint and execs run as
+  /// that user. "" = root. INVALID_ARGUMENT when it cannot be resolved.
+  std::string user{};
 };
 
 enum class SandboxOutcome {
@@ -248,6 +252,10 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   std::map<std::string, LayerMount> layer_mounts_;
   uint64_t next_mount_ = 0;
   std::optional<std::chrono::milliseconds> idle_timeout_;
+  /// The user its processes run as (SandboxSpec::user; -1 = root, unchanged).
+  int64_t uid_ = -1;
+  int64_t gid_ = -1;
+  std::vector<gid_t> groups_;
   uint64_t lifetime_timer_ = 0;
   uint64_t idle_timer_ = 0;
   /// Steady-clock nanoseconds of the last activity (shared with the output pumps).

@@ -240,6 +240,13 @@ MODAL_CHILD_CODE bool drop_capabilities(uint64_t keep) {
   }
   if (!r.workdir.empty() && chdir(r.workdir.c_str()) != 0) child_fail(c, "chdir");
   if (!drop_capabilities(r.keep_capabilities)) child_fail(c, "drop capabilities");
+  if (r.gid >= 0) {
+    if (syscall(SYS_setgroups, r.groups.size(), r.groups.data()) != 0) {
+      child_fail(c, "setgroups");
+    }
+    if (syscall(SYS_setresgid, r.gid, r.gid, r.gid) != 0) child_fail(c, "setgid");
+  }
+  if (r.uid >= 0 && syscall(SYS_setresuid, r.uid, r.uid, r.uid) != 0) child_fail(c, "setuid");
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

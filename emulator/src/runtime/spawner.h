@@ -106,6 +106,12 @@ struct SpawnRequest {
   uint64_t keep_capabilities = ~uint64_t{0};
   /// Instead of exec, pause() forever (forked copy, no exec).
   bool pause_forever = false;
+  /// >= 0: the process runs as this user and group (after the capability drop; a uid
+  /// other than 0 then has no capabilities left), with `groups` as its supplementary
+  /// groups. -1: unchanged.
+  int64_t uid = -1;
+  int64_t gid = -1;
+  std::vector<gid_t> groups{};
 };
 
 struct SpawnResult {

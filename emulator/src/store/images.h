@@ -25,7 +25,8 @@ struct ImageConfig {
   std::map<std::string, std::string> env{};
   /// WORKDIR: the default working directory of Sandboxes and execs ("" = none set).
   std::string workdir{};
-  /// USER, as written (recorded; processes still run as root).
+  /// USER, as written: later RUN steps and the image's Sandboxes run as that user
+  /// (runtime::SandboxSpec::user).
   std::string user{};
   /// ENTRYPOINT / CMD in exec form (recorded; a Sandbox runs the command it is created
   /// with, as on Modal).

@@ -284,6 +284,7 @@ runtime::SandboxSpec SandboxRegistry::sandbox_spec(std::string const& id,
   spec.workdir = def.has_workdir() ? def.workdir() : launch.image_config.workdir;
   spec.layers = launch.image_layers;
   spec.rootfs = launch.image_config.rootfs;
+  spec.user = launch.image_config.user;
   if (def.has_pty_info()) spec.pty = pty_options(def.pty_info());
   spec.timeout =
       std::chrono::seconds(def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs());
