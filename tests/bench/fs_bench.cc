@@ -5,6 +5,8 @@
 //   BM_FsSmallFileRoundTrip            write_bytes then read_bytes of 1 KiB
 //   BM_SandboxCreate                   create + terminate a Sandbox (overlay root) on a warm
 //                                      client
+//   BM_SandboxCreateWithLayers         the same on an Image of three RUN layers
+//   BM_MountImage                      mount_image + unmount_image of a directory snapshot
 // Counters: bytes_per_second and client_cpu_s_per_GiB. See docs/performance.md.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -128,6 +130,32 @@ void BM_SandboxCreate(benchmark::State& state) {  // NOLINT(readability-identifi
   }
 }
 BENCHMARK(BM_SandboxCreate)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_SandboxCreateWithLayers(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+  auto image = world->client->images().from_registry("alpine:3.21").dockerfile_commands(
+      {"RUN mkdir -p /opt/a && echo one > /opt/a/1", "RUN echo two > /opt/a/2",
+       "RUN rm /opt/a/1 && echo three > /opt/a/3"});
+  image.build(*world->app);
+  world->client->sandboxes().create(*world->app, image).terminate();  // warm
+  for (auto _ : state) {
+    auto sb = world->client->sandboxes().create(*world->app, image);
+    state.PauseTiming();
+    sb.terminate();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_SandboxCreateWithLayers)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_MountImage(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+  auto fs = world->sandbox->filesystem();
+  fs.write_bytes(std::string(1 << 20, 'm'), "/tmp/bench-mount-src/data");
+  auto image = world->sandbox->snapshot_directory("/tmp/bench-mount-src");
+  for (auto _ : state) {
+    world->sandbox->mount_image("/mnt/bench", image);
+    world->sandbox->unmount_image("/mnt/bench");
+  }
+}
+BENCHMARK(BM_MountImage)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
