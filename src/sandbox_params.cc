@@ -74,8 +74,7 @@ modal::client::GPUConfig parse_gpu_config(std::string const& gpu) {
     count = static_cast<std::uint32_t>(std::stoul(n));
   }
   if (type.empty()) {
-    throw InvalidError("invalid GPU \"" + gpu +
-                       "\": the type is missing, e.g. \"T4\" or \"A100:2\"");
+    throw InvalidError("invalid GPU \"" + gpu + R"(": the type is missing, e.g. "T4" or "A100:2")");
   }
   for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   config.set_count(count);

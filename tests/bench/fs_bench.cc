@@ -132,9 +132,11 @@ void BM_SandboxCreate(benchmark::State& state) {  // NOLINT(readability-identifi
 BENCHMARK(BM_SandboxCreate)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_SandboxCreateWithLayers(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto image = world->client->images().from_registry("alpine:3.21").dockerfile_commands(
-      {"RUN mkdir -p /opt/a && echo one > /opt/a/1", "RUN echo two > /opt/a/2",
-       "RUN rm /opt/a/1 && echo three > /opt/a/3"});
+  auto image = world->client->images()
+                   .from_registry("alpine:3.21")
+                   .dockerfile_commands({"RUN mkdir -p /opt/a && echo one > /opt/a/1",
+                                         "RUN echo two > /opt/a/2",
+                                         "RUN rm /opt/a/1 && echo three > /opt/a/3"});
   image.build(*world->app);
   world->client->sandboxes().create(*world->app, image).terminate();  // warm
   for (auto _ : state) {

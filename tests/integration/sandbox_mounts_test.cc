@@ -230,7 +230,7 @@ TEST_F(SandboxMountsTest, MemorySnapshotsAreRefusedWithTheReason) {
 
   EXPECT_THROW(c().sandboxes().experimental_from_snapshot({}), InvalidError);
   EXPECT_THROW(c().sandboxes().experimental_from_snapshot({.snapshot_id = "sn-x"},
-                                                         {.name = std::string("bad name")}),
+                                                          {.name = std::string("bad name")}),
                InvalidError);
   EXPECT_TRUE(emu().received_calls("SandboxRestore").empty());
   EXPECT_THROW(c().sandboxes().experimental_from_snapshot({.snapshot_id = "sn-unknown"}),

@@ -18,12 +18,12 @@ namespace {
 
 namespace tcr = modal::task_command_router;
 
-grpc::Status invalid(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status invalid(std::string const& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
-grpc::Status precondition(std::string message) {
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::move(message));
+grpc::Status precondition(std::string const& message) {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message);
 }
 
 /// "a.b.c.d/n" or "x::y/n" (a bare address is a /32 or /128).

@@ -567,9 +567,11 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
     sandbox->cgroup_ = std::move(s.cgroup);
   }
   sandbox->idle_timeout_ = spec.idle_timeout;
-  sandbox->uid_ = entry.how.uid;
-  sandbox->gid_ = entry.how.gid;
-  sandbox->groups_ = entry.how.groups;
+  if (user) {
+    sandbox->uid_ = user->uid;
+    sandbox->gid_ = user->gid;
+    sandbox->groups_ = user->groups;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     sandboxes_.emplace(sandbox.get(), sandbox);

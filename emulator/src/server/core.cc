@@ -99,7 +99,9 @@ void Core::map_images(std::map<std::string, std::string> const& images) {
   size_t n = 0;
   // Before the server starts: nothing else creates files meanwhile (libarchive changes
   // the process's umask while it extracts).
-  for (auto const& [tag, path] : images) {
+  for (auto const& mapping : images) {
+    std::string const& tag = mapping.first;
+    std::string const& path = mapping.second;
     std::string const dest = absl::StrCat(rt->state_dir(), "/images/", n++);
     std::error_code ec;
     std::filesystem::create_directories(dest, ec);
