@@ -153,3 +153,31 @@ test("images: dockerfileCommands layers are built and run; snapshots restore", a
     /non-zero code: 7/,
   );
 });
+
+test("sandboxes: snapshotDirectory, mountImage, unmountImage, reloadVolumes, updateNetworkPolicy", async () => {
+  const app = await modal.apps.fromName("js-conformance-mounts", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  const sb = await modal.sandboxes.create(app, image, { timeoutMs: 120_000 });
+  let snap;
+  try {
+    const p = await sb.exec(["sh", "-c", "mkdir -p /srv/js-proj && echo from-js > /srv/js-proj/f"]);
+    assert.equal(await p.wait(), 0);
+    snap = await sb.snapshotDirectory("/srv/js-proj");
+    assert.match(snap.imageId, /^im-/);
+    await sb.reloadVolumes();
+    await sb.updateNetworkPolicy({ outboundCidrAllowlist: ["0.0.0.0/0"], outboundDomainAllowlist: ["*"] });
+  } finally {
+    await sb.terminate();
+  }
+  const other = await modal.sandboxes.create(app, image, { timeoutMs: 120_000 });
+  try {
+    await other.mountImage("/mnt/js", snap);
+    const p = await other.exec(["cat", "/mnt/js/f"]);
+    assert.equal(await p.stdout.readText(), "from-js\n");
+    await other.unmountImage("/mnt/js");
+    const q = await other.exec(["sh", "-c", "ls -A /mnt/js | wc -l"]);
+    assert.equal((await q.stdout.readText()).trim(), "0");
+  } finally {
+    await other.terminate();
+  }
+});
