@@ -41,6 +41,23 @@ absl::Status check_running(SandboxRecord const& rec) {
   return absl::OkStatus();
 }
 
+/// A built image of a snapshot: `layers` (topmost first) and `config`; its log is one
+/// line saying what was copied.
+ImageRecord snapshot_image(Core& core, std::string id, std::vector<std::string> layers,
+                           ImageConfig config, std::string const& what,
+                           runtime::TreeCopyStats const& stats) {
+  ImageRecord image;
+  image.id = std::move(id);
+  image.created_at = unix_now();
+  image.status = modal::client::GenericResult::GENERIC_STATUS_SUCCESS;
+  image.layers = std::move(layers);
+  image.config = std::move(config);
+  image.build_log.push_back(absl::StrCat(what, ": ", stats.files, " files, ", stats.directories,
+                                         " directories, ", stats.bytes, " bytes"));
+  core.log(absl::StrCat("image ", image.id, ": ", image.build_log.back()));
+  return image;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const& rec,
@@ -54,18 +71,11 @@ absl::StatusOr<std::string> snapshot_filesystem(Core& core, SandboxRecord const&
           return sandbox->snapshot_to_layer(dest, &stats);
         });
         if (!layer.ok()) return layer.status();
-        ImageRecord image;
-        image.id = std::move(id);
-        image.created_at = unix_now();
-        image.status = modal::client::GenericResult::GENERIC_STATUS_SUCCESS;
-        image.layers = rec.image_layers();
-        image.layers.insert(image.layers.begin(), *layer);
-        image.config = rec.image_config();
-        image.build_log.push_back(absl::StrCat("Snapshot of the file system of Sandbox ", rec.id,
-                                               ": ", stats.files, " files, ", stats.directories,
-                                               " directories, ", stats.bytes, " bytes"));
-        core.log(absl::StrCat("image ", image.id, ": ", image.build_log.back()));
-        return image;
+        std::vector<std::string> layers = rec.image_layers();
+        layers.insert(layers.begin(), *layer);
+        return snapshot_image(core, std::move(id), std::move(layers), rec.image_config(),
+                              absl::StrCat("Snapshot of the file system of Sandbox ", rec.id),
+                              stats);
       });
 }
 
@@ -81,16 +91,9 @@ absl::StatusOr<std::string> snapshot_directory(Core& core, SandboxRecord const& 
           return sandbox->snapshot_directory_to_layer(path, dest, &stats);
         });
         if (!layer.ok()) return layer.status();
-        ImageRecord image;
-        image.id = std::move(id);
-        image.created_at = unix_now();
-        image.status = modal::client::GenericResult::GENERIC_STATUS_SUCCESS;
-        image.layers = {*layer};
-        image.build_log.push_back(
-            absl::StrCat("Snapshot of directory ", path, " of Sandbox ", rec.id, ": ", stats.files,
-                         " files, ", stats.directories, " directories, ", stats.bytes, " bytes"));
-        core.log(absl::StrCat("image ", image.id, ": ", image.build_log.back()));
-        return image;
+        return snapshot_image(core, std::move(id), {*layer}, ImageConfig{},
+                              absl::StrCat("Snapshot of directory ", path, " of Sandbox ", rec.id),
+                              stats);
       });
 }
 
