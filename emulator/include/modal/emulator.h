@@ -70,6 +70,17 @@ struct EmulatorOptions {
   /// "docker.io/library/" and adding ":latest" when there is no tag. Unmapped tags keep
   /// the host's userland. See emulator/README.md, "Images".
   std::map<std::string, std::string> images{};
+  /// Ephemeral objects with heartbeats (Queues and Volumes created with
+  /// OBJECT_CREATION_TYPE_EPHEMERAL) are deleted, contents and all, once no heartbeat
+  /// (QueueHeartbeat, VolumeHeartbeat) arrived for this long (`--ephemeral-timeout
+  /// SECONDS`). Modal's clients heartbeat every 300 s; the default leaves room for three
+  /// missed beats. Expiry is checked every tenth of it (at least every 10 ms, at most every
+  /// 60 s). Must be positive.
+  std::chrono::milliseconds ephemeral_timeout{std::chrono::seconds(900)};
+  /// Items a Queue partition may hold (`--queue-max-partition-items N`): a QueuePut that
+  /// would exceed it fails with RESOURCE_EXHAUSTED, putting nothing. Modal's limit is
+  /// 5,000. Must be positive.
+  int queue_max_partition_items = 5000;
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

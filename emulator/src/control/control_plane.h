@@ -66,6 +66,7 @@
 #include "control/environments.h"
 #include "control/images.h"
 #include "control/proxies.h"
+#include "control/queues.h"
 #include "control/sandboxes.h"
 #include "control/secrets.h"
 #include "control/snapshots.h"
@@ -81,6 +82,7 @@ class ControlPlane final : public AppHandlers,
                            public EnvironmentHandlers,
                            public ImageHandlers,
                            public ProxyHandlers,
+                           public QueueHandlers,
                            public RouterAccessHandlers,
                            public SandboxHandlers,
                            public SecretHandlers,
@@ -94,6 +96,7 @@ class ControlPlane final : public AppHandlers,
         EnvironmentHandlers(core),
         ImageHandlers(core),
         ProxyHandlers(core),
+        QueueHandlers(core),
         RouterAccessHandlers(core),
         SandboxHandlers(core),
         SecretHandlers(core),

@@ -26,4 +26,12 @@ grpc::Status VolumeHandlers::VolumeGetOrCreate(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status VolumeHandlers::VolumeHeartbeat(grpc::ServerContext* ctx,
+                                             modal::client::VolumeHeartbeatRequest const* req,
+                                             google::protobuf::Empty* /*resp*/) {
+  CallScope scope(core_, ctx, "VolumeHeartbeat", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return to_grpc(core_.volumes().heartbeat(req->volume_id()));
+}
+
 }  // namespace modal::emulator

@@ -12,6 +12,10 @@ class VolumeHandlers : public DomainHandlers {
   using DomainHandlers::DomainHandlers;
 
   MODAL_EMULATOR_UNARY_RPC(VolumeGetOrCreate);
+  /// Keeps an ephemeral Volume alive (EmulatorOptions::ephemeral_timeout).
+  grpc::Status VolumeHeartbeat(grpc::ServerContext* ctx,
+                               modal::client::VolumeHeartbeatRequest const* req,
+                               google::protobuf::Empty* resp) override;
 };
 
 }  // namespace modal::emulator

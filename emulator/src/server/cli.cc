@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -127,6 +128,13 @@ std::string usage() {
       "  --fs-tools PATH                the modal-sandbox-fs-tools put at /__modal/.bin/ in\n"
       "                                 every Sandbox (default: the installed one, else the\n"
       "                                 build tree's)\n"
+      "  --ephemeral-timeout SECONDS    delete ephemeral Queues and Volumes (contents and\n"
+      "                                 all) once no heartbeat arrived for this long; clients\n"
+      "                                 heartbeat every 300 s (default ",
+      std::chrono::duration_cast<std::chrono::seconds>(d.ephemeral_timeout).count(), ", min 1)\n",
+      "  --queue-max-partition-items N  items a Queue partition may hold; a put beyond it\n"
+      "                                 fails with RESOURCE_EXHAUSTED (default ",
+      d.queue_max_partition_items, ", Modal's limit; min 1)\n",
       "  --verbose                      log every call to stderr\n"
       "  --help                         show this help and exit\n");
 }
@@ -227,6 +235,18 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
       (flag == "--auth-token-lifetime" ? cl.options.auth_token_lifetime
                                        : cl.options.router_token_lifetime) =
           std::chrono::seconds(*n);
+    } else if (flag == "--ephemeral-timeout") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      auto n = parse_int(flag, *v, 1, std::int64_t{10} * 365 * 24 * 3600);
+      if (!n.ok()) return n.status();
+      cl.options.ephemeral_timeout = std::chrono::seconds(*n);
+    } else if (flag == "--queue-max-partition-items") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      auto n = parse_int(flag, *v, 1, std::numeric_limits<int>::max());
+      if (!n.ok()) return n.status();
+      cl.options.queue_max_partition_items = static_cast<int>(*n);
     } else if (flag == "--proxy") {
       auto v = value();
       if (!v.ok()) return v.status();

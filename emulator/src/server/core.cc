@@ -60,7 +60,31 @@ std::string fs_tools_executable(std::string const& configured) {
 
 }  // namespace
 
-Core::Core(EmulatorOptions options) : options_(std::move(options)) {
+namespace {
+
+/// EmulatorOptions that Core checks (std::invalid_argument).
+EmulatorOptions const& validated(EmulatorOptions const& options) {
+  if (options.ephemeral_timeout.count() <= 0) {
+    throw std::invalid_argument("EmulatorOptions::ephemeral_timeout must be positive");
+  }
+  if (options.queue_max_partition_items <= 0) {
+    throw std::invalid_argument("EmulatorOptions::queue_max_partition_items must be positive");
+  }
+  return options;
+}
+
+QueueLimits queue_limits(EmulatorOptions const& options) {
+  QueueLimits limits;
+  limits.max_partition_items = static_cast<std::size_t>(options.queue_max_partition_items);
+  return limits;
+}
+
+}  // namespace
+
+Core::Core(EmulatorOptions options)
+    : options_(validated(options)), queue_items_(queue_limits(options_)) {
+  // A queue's items go with it (QueueDelete, ephemeral expiry).
+  queues_.set_on_remove([this](QueueRecord const& rec) { queue_items_.drop(rec.id); });
   seed(options_);
   sandboxes_ = std::make_unique<SandboxRegistry>(
       [this](std::string_view line) { log(line); },
@@ -71,6 +95,45 @@ Core::Core(EmulatorOptions options) : options_(std::move(options)) {
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
   // After the sandboxes: their processes are gone, so running builds end at once.
   shutdown_hooks_.emplace_back([this] { image_builder_->stop(); });
+  shutdown_hooks_.emplace_back([this] {
+    queue_items_.shutdown();  // blocked QueueGet / QueueNextItems return
+    stop_sweeper();
+  });
+  start_sweeper();
+}
+
+std::chrono::milliseconds Core::sweep_interval(std::chrono::milliseconds ephemeral_timeout) {
+  return std::clamp<std::chrono::milliseconds>(
+      ephemeral_timeout / 10, std::chrono::milliseconds(10), std::chrono::seconds(60));
+}
+
+void Core::sweep() {
+  auto const timeout = options_.ephemeral_timeout;
+  for (auto const& id : queues_.expire_idle(timeout)) log("ephemeral Queue " + id + " expired");
+  for (auto const& id : volumes_.expire_idle(timeout)) log("ephemeral Volume " + id + " expired");
+  queue_items_.sweep_expired();
+}
+
+void Core::start_sweeper() {
+  auto const interval = sweep_interval(options_.ephemeral_timeout);
+  sweeper_ = std::thread([this, interval] {
+    std::unique_lock lock(sweeper_mu_);
+    while (!sweeper_stop_) {
+      if (sweeper_cv_.wait_for(lock, interval, [this] { return sweeper_stop_; })) break;
+      lock.unlock();
+      sweep();
+      lock.lock();
+    }
+  });
+}
+
+void Core::stop_sweeper() {
+  {
+    std::lock_guard lock(sweeper_mu_);
+    sweeper_stop_ = true;
+  }
+  sweeper_cv_.notify_all();
+  if (sweeper_.joinable() && sweeper_.get_id() != std::this_thread::get_id()) sweeper_.join();
 }
 
 void Core::seed(EmulatorOptions const& options) {
@@ -133,6 +196,7 @@ void Core::map_images(std::map<std::string, std::string> const& images) {
 }
 
 Core::~Core() {
+  stop_sweeper();
   // Normally Emulator::shutdown ran the hooks already; make sure no process survives.
   if (sandboxes_ != nullptr) sandboxes_->shutdown();
 }

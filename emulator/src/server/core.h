@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/support/status.h>
@@ -22,6 +24,7 @@
 #include "store/environments.h"
 #include "store/images.h"
 #include "store/objects.h"
+#include "store/queues.h"
 
 namespace modal::emulator {
 
@@ -63,6 +66,9 @@ class Core {
   ImageStore& images() { return images_; }
   VolumeStore& volumes() { return volumes_; }
   ProxyStore& proxies() { return proxies_; }
+  /// Queues' names and ids; their items are queue_items() (removing a queue drops them).
+  QueueStore& queues() { return queues_; }
+  QueueItemStore& queue_items() { return queue_items_; }
   /// Sandboxes and the process runtime behind them (store/sandbox_registry.h).
   SandboxRegistry& sandboxes() { return *sandboxes_; }
   /// Runs image builds (control/image_build.h); stopped at shutdown, after the sandboxes.
@@ -116,7 +122,16 @@ class Core {
   /// Logs a line to stderr when options().verbose.
   void log(std::string_view line) const;
 
+  /// One pass of the sweeper: expires idle ephemeral Queues and Volumes
+  /// (EmulatorOptions::ephemeral_timeout) and drops expired queue partitions.
+  void sweep();
+  /// How often the sweeper runs: ephemeral_timeout / 10, within [10 ms, 60 s].
+  static std::chrono::milliseconds sweep_interval(std::chrono::milliseconds ephemeral_timeout);
+
  private:
+  /// Runs sweep() every sweep_interval() until stop_sweeper().
+  void start_sweeper();
+  void stop_sweeper();
   void seed(EmulatorOptions const& options);
   /// Unpacks EmulatorOptions::images into the runtime's state directory and maps their
   /// tags (ImageStore::map_registry_tag). Throws std::invalid_argument when one fails.
@@ -129,6 +144,8 @@ class Core {
   ImageStore images_;
   VolumeStore volumes_{environments_, kVolumes};
   ProxyStore proxies_{environments_, kProxies};
+  QueueItemStore queue_items_;
+  QueueStore queues_{environments_, kQueues};
   std::atomic<int> port_{0};
   TokenIssuer auth_tokens_{"modal-emulator"};
   TokenIssuer router_tokens_{"modal-emulator/task-command-router"};
@@ -144,6 +161,10 @@ class Core {
   std::vector<std::function<void()>> shutdown_hooks_;
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex log_mu_;
+  std::mutex sweeper_mu_;  // guards sweeper_stop_
+  std::condition_variable sweeper_cv_;
+  bool sweeper_stop_ = false;
+  std::thread sweeper_;  // joined by stop_sweeper() (shutdown, destructor)
   // Last member: destroyed first (kills sandbox processes while the rest still exists).
   std::unique_ptr<SandboxRegistry> sandboxes_;
   std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first

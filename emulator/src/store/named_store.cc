@@ -10,6 +10,10 @@ absl::Status object_not_found(std::string_view kind, std::string_view what) {
   return absl::NotFoundError(std::string(kind) + " '" + std::string(what) + "' not found");
 }
 
+bool is_ephemeral_creation(int object_creation_type) {
+  return object_creation_type == modal::client::OBJECT_CREATION_TYPE_EPHEMERAL;
+}
+
 absl::StatusOr<Creation> decide_creation(ObjectKind const& kind, int object_creation_type,
                                          bool exists, std::string_view name) {
   switch (object_creation_type) {

@@ -19,7 +19,15 @@
 // handed out as copies, so no caller ever holds two stores' locks. A store whose records
 // are waited on (a Queue's blocking get) adds a condition variable next to `mu_` and waits
 // on it inside the store, with only its own lock held.
+//
+// Ephemeral objects (OBJECT_CREATION_TYPE_EPHEMERAL) expire: the store records when each
+// was created or last sent a heartbeat (heartbeat()), and expire_idle() removes those idle
+// longer than a timeout. Core's sweeper calls expire_idle() for the kinds whose clients
+// heartbeat (Queues, Volumes: EmulatorOptions::ephemeral_timeout). What belongs to a record
+// outside the store (a Queue's items, a Volume's directory) is released by the hook of
+// set_on_remove(), called for every removal and expiry, outside the store's lock.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -27,6 +35,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +55,8 @@ struct NamedObject {
   /// EPHEMERAL / ANONYMOUS_OWNED_BY_APP: reachable by id only, never bound to `name`.
   bool anonymous = false;
   double created_at = 0;
+  /// OBJECT_CREATION_TYPE_EPHEMERAL: expires without heartbeats (NamedStore::expire_idle).
+  bool ephemeral = false;
 };
 
 /// What CREATE_OVERWRITE_IF_EXISTS does to an existing object.
@@ -85,6 +96,10 @@ enum class Creation {
 absl::StatusOr<Creation> decide_creation(ObjectKind const& kind, int object_creation_type,
                                          bool exists, std::string_view name);
 
+/// Whether objects created with this object_creation_type are ephemeral (EPHEMERAL only:
+/// ANONYMOUS_OWNED_BY_APP objects live as long as their App).
+bool is_ephemeral_creation(int object_creation_type);
+
 /// NOT_FOUND "<kind> '<what>' not found".
 absl::Status object_not_found(std::string_view kind, std::string_view what);
 
@@ -98,6 +113,10 @@ class NamedStore {
  public:
   /// Fills a record's payload (its NamedObject fields are set by the store).
   using Fill = std::function<void(Record&)>;
+  /// Releases what belongs to a removed or expired record outside the store.
+  using OnRemove = std::function<void(Record const&)>;
+  /// The clock of heartbeats and expiry (replaceable in tests).
+  using Clock = std::chrono::steady_clock;
 
   NamedStore(EnvironmentStore const& environments, ObjectKind kind)
       : environments_(environments), kind_(kind) {}
@@ -121,7 +140,8 @@ class NamedStore {
       case Creation::kUseExisting:
         return by_id_.at(bound->second);
       case Creation::kCreateAnonymous:
-        return insert_locked(env->name, name, /*anonymous=*/true, fill);
+        return insert_locked(env->name, name, /*anonymous=*/true, fill,
+                             is_ephemeral_creation(object_creation_type));
       case Creation::kOverwrite:
         if (kind_.overwrite == Overwrite::kInPlace) {
           Record& rec = by_id_.at(bound->second);
@@ -160,15 +180,71 @@ class NamedStore {
     return by_id_.count(id) != 0;
   }
 
-  /// Deletes the object and releases its name; NOT_FOUND if there is no such id.
+  /// Deletes the object and releases its name; NOT_FOUND if there is no such id. The
+  /// set_on_remove() hook runs after the store's lock is released.
   absl::Status remove(std::string_view id) {
-    std::lock_guard lock(mu_);
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return object_not_found(kind_.kind, id);
-    auto bound = by_name_.find(NameKey(it->second.environment, it->second.name));
-    if (bound != by_name_.end() && bound->second == it->second.id) by_name_.erase(bound);
-    by_id_.erase(it);
+    Record removed;
+    OnRemove hook;
+    {
+      std::lock_guard lock(mu_);
+      auto it = by_id_.find(id);
+      if (it == by_id_.end()) return object_not_found(kind_.kind, id);
+      removed = erase_locked(it);
+      hook = on_remove_;
+    }
+    if (hook) hook(removed);
     return absl::OkStatus();
+  }
+
+  /// A heartbeat of the object: an ephemeral one is not idle from now on (a no-op for the
+  /// others). NOT_FOUND "<kind> '<id>' not found" once it is gone (removed or expired).
+  absl::Status heartbeat(std::string_view id) {
+    std::lock_guard lock(mu_);
+    if (by_id_.find(id) == by_id_.end()) return object_not_found(kind_.kind, id);
+    auto seen = last_seen_.find(id);
+    if (seen != last_seen_.end()) seen->second = now_locked();
+    return absl::OkStatus();
+  }
+
+  /// Removes every ephemeral object whose last heartbeat (or creation) is more than
+  /// `timeout` ago, runs the set_on_remove() hook for each outside the lock, and answers
+  /// their ids.
+  std::vector<std::string> expire_idle(Clock::duration timeout) {
+    std::vector<Record> expired;
+    OnRemove hook;
+    {
+      std::lock_guard lock(mu_);
+      auto const now = now_locked();
+      for (auto seen = last_seen_.begin(); seen != last_seen_.end();) {
+        auto const idle = now - seen->second;
+        auto const id = seen++->first;  // erase_locked() drops the entry
+        if (idle <= timeout) continue;
+        auto it = by_id_.find(id);
+        if (it != by_id_.end()) expired.push_back(erase_locked(it));
+      }
+      hook = on_remove_;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(expired.size());
+    for (auto const& rec : expired) {
+      if (hook) hook(rec);
+      ids.push_back(rec.id);
+    }
+    return ids;
+  }
+
+  /// The hook run for every removed or expired record, outside the store's lock (it may
+  /// take other stores' locks). Set it before the store is shared (Core's constructor).
+  void set_on_remove(OnRemove hook) {
+    std::lock_guard lock(mu_);
+    on_remove_ = std::move(hook);
+  }
+
+  /// Tests: the clock heartbeats and expiry are measured by (default Clock::now). Set it
+  /// before the store is shared.
+  void set_clock(std::function<Clock::time_point()> now) {
+    std::lock_guard lock(mu_);
+    clock_ = std::move(now);
   }
 
   std::size_t size() const {
@@ -180,15 +256,29 @@ class NamedStore {
   /// (environment name, object name).
   using NameKey = std::pair<std::string, std::string>;
 
+  Clock::time_point now_locked() const { return clock_ ? clock_() : Clock::now(); }
+
+  /// Drops the record (and its name, and its heartbeat) and answers it.
+  Record erase_locked(typename std::map<std::string, Record, std::less<>>::iterator it) {
+    auto bound = by_name_.find(NameKey(it->second.environment, it->second.name));
+    if (bound != by_name_.end() && bound->second == it->second.id) by_name_.erase(bound);
+    if (auto seen = last_seen_.find(it->first); seen != last_seen_.end()) last_seen_.erase(seen);
+    Record rec = std::move(it->second);
+    by_id_.erase(it);
+    return rec;
+  }
+
   Record insert_locked(std::string const& environment, std::string_view name, bool anonymous,
-                       Fill const& fill) {
+                       Fill const& fill, bool ephemeral = false) {
     Record rec;
     rec.id = new_id(kind_.id_prefix);
     rec.name = std::string(name);
     rec.environment = environment;
     rec.anonymous = anonymous;
     rec.created_at = unix_now();
+    rec.ephemeral = ephemeral;
     if (fill) fill(rec);
+    if (ephemeral) last_seen_[rec.id] = now_locked();
     if (!anonymous) by_name_[NameKey(environment, name)] = rec.id;
     std::string const id = rec.id;
     return by_id_[id] = std::move(rec);
@@ -199,6 +289,10 @@ class NamedStore {
   mutable std::mutex mu_;
   std::map<std::string, Record, std::less<>> by_id_;
   std::map<NameKey, std::string> by_name_;  // named objects only
+  /// Ephemeral objects only: id -> last heartbeat (or creation).
+  std::map<std::string, Clock::time_point, std::less<>> last_seen_;
+  OnRemove on_remove_;
+  std::function<Clock::time_point()> clock_;
 };
 
 }  // namespace modal::emulator

@@ -30,6 +30,12 @@ struct VolumeRecord : NamedObject {};
 inline constexpr ObjectKind kVolumes{"Volume", "vo", "Volume deployment_name", "VolumeGetOrCreate"};
 using VolumeStore = NamedStore<VolumeRecord>;
 
+/// QueueGetOrCreate / QueueDelete / QueueHeartbeat (control/queues.cc). The items live in
+/// QueueItemStore (store/queues.h), keyed by the queue's id.
+struct QueueRecord : NamedObject {};
+inline constexpr ObjectKind kQueues{"Queue", "qu", "Queue deployment_name", "QueueGetOrCreate"};
+using QueueStore = NamedStore<QueueRecord>;
+
 /// ProxyGet (control/proxies.cc): created at startup only (EmulatorOptions::proxies).
 struct ProxyRecord : NamedObject {};
 inline constexpr ObjectKind kProxies{"Proxy", "pr", "Proxy name", "ProxyGetOrCreate"};
