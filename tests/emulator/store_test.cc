@@ -4,7 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +20,7 @@
 #include "store/images.h"
 #include "store/named_store.h"
 #include "store/objects.h"
+#include "store/queues.h"
 
 namespace modal::emulator {
 namespace {
@@ -271,6 +277,354 @@ TEST(ImageStoreTest, SnapshotsAreIdempotentAndNamesResolve) {
   auto again = images.get_or_snapshot("snap-1", make);
   ASSERT_TRUE(again.ok());
   EXPECT_NE(*again, *a);
+}
+
+// ---------------------------------------------------------------------------------------
+// Ephemeral objects: heartbeats and expiry
+
+TEST(NamedStoreExpiryTest, EphemeralObjectsExpireWithoutHeartbeats) {
+  EnvironmentStore envs;
+  QueueStore queues{envs, kQueues};
+  auto now = QueueStore::Clock::now();
+  queues.set_clock([&now] { return now; });
+  std::vector<std::string> released;
+  queues.set_on_remove([&released](QueueRecord const& rec) { released.push_back(rec.id); });
+
+  auto eph = queues.get_or_create("", "", kEphemeral);
+  auto beating = queues.get_or_create("", "", kEphemeral);
+  auto named = queues.get_or_create("", "n", kCreateIfMissing);
+  auto owned = queues.get_or_create("", "", kAnonymous);
+  ASSERT_TRUE(eph.ok() && beating.ok() && named.ok() && owned.ok());
+  EXPECT_TRUE(eph->ephemeral);
+  EXPECT_FALSE(named->ephemeral);
+  EXPECT_FALSE(owned->ephemeral);
+
+  auto const timeout = std::chrono::seconds(10);
+  now += std::chrono::seconds(6);
+  EXPECT_TRUE(queues.expire_idle(timeout).empty());
+  EXPECT_TRUE(queues.heartbeat(beating->id).ok());
+  EXPECT_TRUE(queues.heartbeat(named->id).ok());  // a no-op for the others
+  now += std::chrono::seconds(4);                 // exactly the timeout: not yet idle
+  EXPECT_TRUE(queues.expire_idle(timeout).empty());
+  now += std::chrono::seconds(1);
+  EXPECT_EQ(queues.expire_idle(timeout), std::vector<std::string>{eph->id});
+  EXPECT_EQ(released, std::vector<std::string>{eph->id});
+  EXPECT_FALSE(queues.contains(eph->id));
+  EXPECT_EQ(queues.heartbeat(eph->id).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(queues.heartbeat(eph->id).message()), HasSubstr("Queue '"));
+
+  // The one with a heartbeat 5 s ago lives until 10 s after it.
+  now += std::chrono::seconds(5);
+  EXPECT_TRUE(queues.expire_idle(timeout).empty());
+  now += std::chrono::seconds(1);
+  EXPECT_EQ(queues.expire_idle(timeout), std::vector<std::string>{beating->id});
+
+  // Named and app-owned objects never expire; removal runs the hook too.
+  now += std::chrono::hours(100);
+  EXPECT_TRUE(queues.expire_idle(timeout).empty());
+  EXPECT_TRUE(queues.contains(named->id));
+  EXPECT_TRUE(queues.contains(owned->id));
+  ASSERT_TRUE(queues.remove(named->id).ok());
+  EXPECT_EQ(released, (std::vector<std::string>{eph->id, beating->id, named->id}));
+  EXPECT_EQ(queues.heartbeat(named->id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(queues.remove(named->id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(released.size(), 3u);  // no hook for a failed removal
+}
+
+TEST(NamedStoreExpiryTest, TheRemovalHookRunsOutsideTheStoreLock) {
+  EnvironmentStore envs;
+  VolumeStore volumes{envs, kVolumes};
+  volumes.set_clock([] { return VolumeStore::Clock::now() + std::chrono::hours(1); });
+  bool still_there = true;
+  // Calling back into the store from the hook would deadlock under its lock.
+  volumes.set_on_remove([&](VolumeRecord const& rec) { still_there = volumes.contains(rec.id); });
+  auto v = volumes.get_or_create("", "", kEphemeral);
+  ASSERT_TRUE(v.ok());
+  volumes.set_clock([] { return VolumeStore::Clock::now() + std::chrono::hours(2); });
+  EXPECT_EQ(volumes.expire_idle(std::chrono::minutes(1)).size(), 1u);
+  EXPECT_FALSE(still_there);
+}
+
+// ---------------------------------------------------------------------------------------
+// Queue items
+
+class QueueItemStoreTest : public ::testing::Test {
+ protected:
+  using Clock = QueueItemStore::Clock;
+
+  explicit QueueItemStoreTest(QueueLimits limits = {})
+      : store_(limits, [this] { return Clock::now() + offset_.load(); }) {
+    store_.create("qu-1");
+  }
+
+  static Clock::time_point in(std::chrono::milliseconds ms) { return Clock::now() + ms; }
+
+  std::vector<std::string> get(std::string_view partition, std::size_t n) {
+    auto got = store_.get("qu-1", partition, n, Clock::now());
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::vector<std::string>{};
+  }
+
+  std::size_t len(std::string_view partition, bool total = false) {
+    auto n = store_.len("qu-1", partition, total);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : 0;
+  }
+
+  std::atomic<Clock::duration> offset_{Clock::duration::zero()};
+  QueueItemStore store_;
+};
+
+using Values = std::vector<std::string>;
+constexpr std::chrono::seconds kNoTtl{0};
+
+TEST_F(QueueItemStoreTest, PartitionsAreIndependentFifos) {
+  ASSERT_TRUE(store_.put("qu-1", "", {"a", "b", "c"}, kNoTtl).ok());
+  ASSERT_TRUE(store_.put("qu-1", "p", {"x"}, kNoTtl).ok());
+  ASSERT_TRUE(store_.put("qu-1", "", {"d"}, kNoTtl).ok());
+  EXPECT_EQ(len(""), 4u);
+  EXPECT_EQ(len("p"), 1u);
+  EXPECT_EQ(len("", /*total=*/true), 5u);
+  EXPECT_EQ(get("", 2), (Values{"a", "b"}));
+  EXPECT_EQ(get("p", 5), (Values{"x"}));
+  EXPECT_EQ(get("p", 1), Values{});
+  EXPECT_EQ(get("", 10), (Values{"c", "d"}));
+  EXPECT_EQ(get("", 1), Values{});
+
+  ASSERT_TRUE(store_.put("qu-1", "p", {"1", "2"}, kNoTtl).ok());
+  ASSERT_TRUE(store_.put("qu-1", "q", {"3"}, kNoTtl).ok());
+  ASSERT_TRUE(store_.put("qu-1", "", {"4"}, kNoTtl).ok());
+  ASSERT_TRUE(store_.clear("qu-1", "p", false).ok());
+  EXPECT_EQ(len("p"), 0u);
+  EXPECT_EQ(len("", true), 2u);
+  ASSERT_TRUE(store_.clear("qu-1", "", true).ok());
+  EXPECT_EQ(len("", true), 0u);
+
+  EXPECT_EQ(store_.put("qu-2", "", {"a"}, kNoTtl).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_.len("qu-2", "", false).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(QueueItemStoreTest, PartitionsExpireTheirTtlAfterTheLastPut) {
+  ASSERT_TRUE(store_.put("qu-1", "short", {"a"}, std::chrono::seconds(10)).ok());
+  ASSERT_TRUE(store_.put("qu-1", "", {"b"}, kNoTtl).ok());  // 24 h
+  offset_ = std::chrono::seconds(8);
+  ASSERT_TRUE(store_.put("qu-1", "short", {"c"}, std::chrono::seconds(10)).ok());  // until 18 s
+  offset_ = std::chrono::seconds(17);
+  EXPECT_EQ(len("short"), 2u);
+  offset_ = std::chrono::seconds(19);
+  EXPECT_EQ(len("short"), 0u);
+  EXPECT_EQ(get("short", 5), Values{});
+  EXPECT_EQ(len("", true), 1u);
+  offset_ = std::chrono::hours(24) + std::chrono::seconds(1);
+  EXPECT_EQ(store_.sweep_expired(), 1u);  // the default partition, 24 h after its put
+  EXPECT_EQ(len("", true), 0u);
+  // An expired partition is a new one for the next put.
+  ASSERT_TRUE(store_.put("qu-1", "short", {"d"}, std::chrono::seconds(1)).ok());
+  EXPECT_EQ(get("short", 5), Values{"d"});
+  EXPECT_EQ(store_.put("qu-1", "", {"x"}, std::chrono::seconds(-1)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+class SmallQueueItemStoreTest : public QueueItemStoreTest {
+ protected:
+  SmallQueueItemStoreTest() : QueueItemStoreTest(limits()) {}
+  static QueueLimits limits() {
+    QueueLimits l;
+    l.max_partition_items = 3;
+    l.max_value_bytes = 8;
+    l.max_partitions = 2;
+    return l;
+  }
+};
+
+TEST_F(SmallQueueItemStoreTest, PutsBeyondTheLimitsFailWholly) {
+  ASSERT_TRUE(store_.put("qu-1", "", {"a", "b"}, kNoTtl).ok());
+  auto full = store_.put("qu-1", "", {"c", "d"}, kNoTtl);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(full.message()), HasSubstr("is full"));
+  EXPECT_THAT(std::string(full.message()), HasSubstr("at most 3"));
+  EXPECT_EQ(len(""), 2u);  // all or nothing
+  ASSERT_TRUE(store_.put("qu-1", "", {"c"}, kNoTtl).ok());
+  EXPECT_EQ(store_.put("qu-1", "", {"d"}, kNoTtl).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(get("", 1), Values{"a"});
+  EXPECT_TRUE(store_.put("qu-1", "", {"d"}, kNoTtl).ok());  // room again
+  EXPECT_EQ(get("", 5), (Values{"b", "c", "d"}));
+
+  EXPECT_EQ(store_.put("qu-1", "", {"123456789"}, kNoTtl).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_.put("qu-1", "", {"12345678"}, kNoTtl).ok());
+  EXPECT_EQ(store_.put("qu-1", std::string(65, 'k'), {"a"}, kNoTtl).code(),
+            absl::StatusCode::kInvalidArgument);
+  // Two partitions at most ("" and "p"); a third fails.
+  EXPECT_TRUE(store_.put("qu-1", "p", {"a"}, kNoTtl).ok());
+  EXPECT_EQ(store_.put("qu-1", "q", {"a"}, kNoTtl).code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(QueueItemStoreTest, EntryIdsIncreaseAndNextItemsDoesNotConsume) {
+  std::vector<std::string> values;
+  for (int i = 0; i < 250; ++i) values.push_back("v" + std::to_string(i));
+  ASSERT_TRUE(store_.put("qu-1", "", values, kNoTtl).ok());
+  ASSERT_TRUE(store_.put("qu-1", "other", {"o"}, kNoTtl).ok());
+  std::vector<std::string> seen;
+  std::optional<QueueEntryId> last;
+  std::string last_id;
+  while (true) {
+    auto page = store_.next_items("qu-1", "", last_id, 100, Clock::now());
+    ASSERT_TRUE(page.ok()) << page.status();
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 100u);
+    for (auto const& item : *page) {
+      EXPECT_TRUE(std::regex_match(item.entry_id, std::regex("[0-9]{13}-[0-9]+"))) << item.entry_id;
+      auto id = QueueEntryId::parse(item.entry_id);
+      ASSERT_TRUE(id.ok());
+      if (last) {
+        EXPECT_LT(*last, *id);
+      }
+      last = *id;
+      EXPECT_EQ(id->str(), item.entry_id);
+      seen.push_back(item.value);
+    }
+    last_id = page->back().entry_id;
+  }
+  EXPECT_EQ(seen, values);
+  EXPECT_EQ(len(""), 250u);
+  // After a clear, new entries still come after the last id seen.
+  ASSERT_TRUE(store_.clear("qu-1", "", false).ok());
+  ASSERT_TRUE(store_.put("qu-1", "", {"new"}, kNoTtl).ok());
+  auto after = store_.next_items("qu-1", "", last_id, 100, Clock::now());
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().value, "new");
+
+  for (std::string bad : {"x", "1-", "-1", "1-2-3", "+1-2", "1-+2", "1 -2", "1.5-2"}) {
+    EXPECT_EQ(store_.next_items("qu-1", "", bad, 10, Clock::now()).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+TEST_F(QueueItemStoreTest, BlockedReadersAreWokenByPuts) {
+  auto const start = Clock::now();
+  std::thread putter([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(store_.put("qu-1", "p", {"a", "b"}, kNoTtl).ok());
+    ASSERT_TRUE(store_.put("qu-1", "g", {"a", "b"}, kNoTtl).ok());
+  });
+  std::vector<QueueItemCopy> peeked;
+  std::thread peeker([&] {
+    auto items = store_.next_items("qu-1", "p", "", 10, in(std::chrono::seconds(20)));
+    ASSERT_TRUE(items.ok());
+    peeked = *items;
+  });
+  auto got = store_.get("qu-1", "g", 5, in(std::chrono::seconds(20)));
+  auto const waited = Clock::now() - start;
+  putter.join();
+  peeker.join();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, (Values{"a", "b"}));
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_EQ(peeked.size(), 2u);
+
+  // A timeout answers nothing, in about its time.
+  auto const t0 = Clock::now();
+  auto none = store_.get("qu-1", "g", 1, in(std::chrono::milliseconds(300)));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(290));
+}
+
+TEST_F(QueueItemStoreTest, ACancelledGetTakesNothingAndDropAndShutdownWakeWaiters) {
+  std::atomic<bool> cancelled{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancelled = true;
+  });
+  auto const t0 = Clock::now();
+  auto got =
+      store_.get("qu-1", "", 1, in(std::chrono::seconds(20)), [&] { return cancelled.load(); });
+  canceller.join();
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+
+  // Items there when the client is gone stay.
+  ASSERT_TRUE(store_.put("qu-1", "", {"a"}, kNoTtl).ok());
+  got = store_.get("qu-1", "", 1, in(std::chrono::seconds(1)), [] { return true; });
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(len(""), 1u);
+
+  std::thread dropper([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    store_.drop("qu-1");
+  });
+  auto dropped = store_.get("qu-1", "other", 1, in(std::chrono::seconds(20)));
+  dropper.join();
+  EXPECT_EQ(dropped.status().code(), absl::StatusCode::kNotFound);
+  store_.create("qu-1");  // a dropped queue does not come back
+  EXPECT_FALSE(store_.contains("qu-1"));
+
+  store_.create("qu-2");
+  std::thread stopper([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    store_.shutdown();
+  });
+  auto const t1 = Clock::now();
+  auto stopped = store_.next_items("qu-2", "", "", 1, in(std::chrono::seconds(20)));
+  stopper.join();
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_TRUE(stopped->empty());
+  EXPECT_LT(Clock::now() - t1, std::chrono::seconds(5));
+}
+
+class BigQueueItemStoreTest : public QueueItemStoreTest {
+ protected:
+  BigQueueItemStoreTest() : QueueItemStoreTest(limits()) {}
+  static QueueLimits limits() {
+    QueueLimits l;
+    l.max_partition_items = 1 << 20;
+    return l;
+  }
+};
+
+TEST_F(BigQueueItemStoreTest, EightProducersAndEightConsumersDeliverEveryItemOnce) {
+  constexpr int kProducers = 8;
+  constexpr int kConsumers = 8;
+  constexpr int kItems = 100000;
+  constexpr int kPerProducer = kItems / kProducers;
+  std::atomic<int> consumed{0};
+  std::vector<std::vector<std::string>> got(kConsumers);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&, c] {
+      while (consumed.load() < kItems) {
+        auto values = store_.get("qu-1", "", 1 + c % 3, in(std::chrono::milliseconds(50)));
+        ASSERT_TRUE(values.ok());
+        consumed += static_cast<int>(values->size());
+        for (auto& v : *values) got[c].push_back(std::move(v));
+      }
+    });
+  }
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < kPerProducer;) {
+        int const n = p % 2 == 0 ? 1 : std::min(7, kPerProducer - i);  // put and put_many
+        std::vector<std::string> values;
+        for (int k = 0; k < n; ++k) values.push_back(std::to_string(p * kPerProducer + i + k));
+        ASSERT_TRUE(store_.put("qu-1", "", std::move(values), kNoTtl).ok());
+        i += n;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<int> count(kItems, 0);
+  for (auto const& values : got) {
+    for (auto const& v : values) ++count.at(std::stoi(v));
+  }
+  EXPECT_EQ(consumed.load(), kItems);
+  EXPECT_EQ(std::count(count.begin(), count.end(), 1), kItems);
+  EXPECT_EQ(len(""), 0u);
 }
 
 }  // namespace
