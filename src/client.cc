@@ -13,6 +13,7 @@ Client::Client(ClientOptions options)
 AppService Client::apps() const { return AppService(state_); }
 ImageService Client::images() const { return ImageService(state_); }
 ProxyService Client::proxies() const { return ProxyService(state_); }
+QueueService Client::queues() const { return QueueService(state_); }
 SandboxService Client::sandboxes() const { return SandboxService(state_); }
 SecretService Client::secrets() const { return SecretService(state_); }
 VolumeService Client::volumes() const { return VolumeService(state_); }

@@ -13,6 +13,7 @@
 #include "modal/errors.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
+#include "modal/queue.h"
 #include "modal/sandbox.h"
 #include "modal/secret.h"
 #include "modal/volume.h"
@@ -125,6 +126,8 @@ class Client {
   ImageService images() const;
   /// The service that looks up Proxies. Sends nothing.
   ProxyService proxies() const;
+  /// The service that looks up, creates and deletes Queues. Sends nothing.
+  QueueService queues() const;
   /// The service that creates, finds and lists Sandboxes. Sends nothing.
   SandboxService sandboxes() const;
   /// The service that looks up, creates and deletes Secrets. Sends nothing.

@@ -10,11 +10,13 @@
 #include "modal/errors.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
+#include "modal/queue.h"
 #include "modal/sandbox.h"
 #include "modal/sandbox_file.h"
 #include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
 #include "modal/streams.h"
+#include "modal/value.h"
 #include "modal/version.h"
 #include "modal/volume.h"
 
