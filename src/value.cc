@@ -50,8 +50,9 @@ Limbs decimal_to_limbs(std::string_view digits) {
   for (std::size_t pos = 0; pos < digits.size(); pos += (pos == 0 ? head : 9)) {
     std::size_t const len = pos == 0 ? head : 9;
     std::uint32_t v = 0;
-    for (std::size_t k = 0; k < len; ++k)
+    for (std::size_t k = 0; k < len; ++k) {
       v = v * 10 + static_cast<std::uint32_t>(digits[pos + k] - '0');
+    }
     limbs.push_back(v);
   }
   return limbs;
@@ -104,10 +105,8 @@ std::string float_repr(double d) {
   auto res = fixed ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
                    : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string s(buf, res.ptr);
+  // (Python writes 1e+16 and 1e-05, two exponent digits at least: so does to_chars.)
   if (fixed && s.find('.') == std::string::npos) s += ".0";
-  if (!fixed) {
-    // Python writes 1e+16 and 1e-05 (two exponent digits at least): to_chars does too.
-  }
   return s;
 }
 
@@ -225,8 +224,10 @@ std::string decimal_from_twos_complement(std::string_view le) {
     }
   }
   Limbs limbs{0};
-  for (auto it = mag.rbegin(); it != mag.rend(); ++it) {
+  // Reverse iterators, not std::views::reverse: clang 14 cannot compile libstdc++ 12's.
+  for (auto it = mag.rbegin(); it != mag.rend(); ++it) {  // NOLINT(modernize-loop-convert)
     std::uint64_t carry = static_cast<unsigned char>(*it);
+    // NOLINTNEXTLINE(modernize-loop-convert)
     for (auto limb = limbs.rbegin(); limb != limbs.rend(); ++limb) {
       std::uint64_t const v = static_cast<std::uint64_t>(*limb) * 256 + carry;
       *limb = static_cast<std::uint32_t>(v % kLimbBase);
@@ -468,7 +469,8 @@ bool Value::contains(std::string_view key) const {
 
 Value const& Value::operator[](std::string_view key) const {
   auto const& d = as_dict();
-  for (auto it = d.rbegin(); it != d.rend(); ++it) {
+  // The last of equal keys wins. (Not std::views::reverse: clang 14 cannot compile it.)
+  for (auto it = d.rbegin(); it != d.rend(); ++it) {  // NOLINT(modernize-loop-convert)
     if (it->first.is_string() && it->first.as_string() == key) return it->second;
   }
   throw InvalidError("the dict has no key '" + std::string(key) + "'");
@@ -524,9 +526,11 @@ bool operator==(Value const& a, Value const& b) {
       auto const& x = a.rep_->dict;
       auto const& y = b.rep_->dict;
       if (x.size() != y.size()) return false;
-      for (auto const& [k, v] : x) {
-        auto it = std::find_if(y.begin(), y.end(), [&](auto const& e) { return e.first == k; });
-        if (it == y.end() || !(it->second == v)) return false;
+      // (Not a structured binding: clang 14 cannot capture one in a lambda.)
+      for (auto const& entry : x) {
+        auto it =
+            std::find_if(y.begin(), y.end(), [&](auto const& e) { return e.first == entry.first; });
+        if (it == y.end() || !(it->second == entry.second)) return false;
       }
       return true;
     }

@@ -155,7 +155,7 @@ class Value {
   /// never equal (1 != 1.0 and True != 1 here, unlike Python).
   friend bool operator==(Value const& a, Value const& b);
 
-  /// Python's repr(): None, True, 12, 2.5, 'text', b'\x00', [1, 2], (1,), {'a': 1}.
+  /// Python's repr(): None, True, 12, 2.5, 'text', b'\\x00', [1, 2], (1,), {'a': 1}.
   std::string repr() const;
   /// Writes repr().
   friend std::ostream& operator<<(std::ostream& os, Value const& v);
