@@ -56,12 +56,14 @@ inline double minor_faults() { return stat_fields("self")[0]; }
 /// A modal-emulator child process on an ephemeral loopback port.
 class EmulatorProcess {
  public:
-  EmulatorProcess() {
+  /// `extra_args`: more modal-emulator options, e.g. {"--queue-max-partition-items", "20000"}.
+  explicit EmulatorProcess(std::vector<std::string> const& extra_args = {}) {
     dir_ = std::filesystem::temp_directory_path() / ("modal-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     auto const port_file = (dir_ / "port").string();
     std::vector<std::string> args = {MODAL_EMULATOR_BINARY, "--port", "0", "--port-file",
                                      port_file};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());

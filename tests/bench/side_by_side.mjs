@@ -53,6 +53,8 @@ try {
   const fs = sb.filesystem;
   const payload = workload.startsWith("fs_") ? new Uint8Array(workload === "fs_small" ? 1024 : bytes) : null;
   if (workload === "fs_read") await fs.writeBytes(payload, "/tmp/side-by-side");
+  const queue = await modal.queues.ephemeral();
+  const smallValue = (i) => ({ i, s: "payload" });
   const u0 = usage();
   const t0 = process.hrtime.bigint();
   let total = 0;
@@ -82,6 +84,48 @@ try {
       await fs.writeBytes(payload, "/tmp/side-by-side-small");
       if ((await fs.readBytes("/tmp/side-by-side-small")).length !== 1024) throw new Error("short");
     }
+  } else if (workload === "queue_roundtrip") {
+    ops = iterations;
+    for (let i = 0; i < iterations; ++i) {
+      await queue.put(smallValue(i));
+      if ((await queue.get()).i !== i) throw new Error("wrong value");
+    }
+  } else if (workload === "queue_put_many") {
+    ops = iterations;
+    await queue.putMany(Array.from({ length: iterations }, (_, i) => smallValue(i)));
+  } else if (workload === "queue_8x8") {
+    ops = iterations;
+    let next = 0;
+    let taken = 0;
+    let sum = 0;
+    const producer = async () => {
+      for (let start; (start = next, next += 100, start) < iterations; ) {
+        const batch = [];
+        for (let i = start; i < Math.min(iterations, start + 100); ++i) batch.push(smallValue(i));
+        await queue.putMany(batch);
+      }
+    };
+    const consumer = async () => {
+      while (taken < iterations) {
+        let got = [];
+        try {
+          got = await queue.getMany(100, { timeoutMs: 200 });
+        } catch (e) {
+          if (e.name !== "QueueEmptyError") throw e;
+        }
+        for (const v of got) {
+          sum += v.i;
+          ++taken;
+        }
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 8 }, producer),
+      ...Array.from({ length: 8 }, consumer),
+    ]);
+    if (taken !== iterations || sum !== (iterations * (iterations - 1)) / 2) {
+      throw new Error("8x8: lost or duplicated values");
+    }
   } else {
     throw new Error(`unknown workload ${workload}`);
   }
@@ -98,6 +142,7 @@ try {
       minflt: u1.minflt - u0.minflt,
     }),
   );
+  queue.closeEphemeral();
 } finally {
   await sb.terminate();
   modal.close?.();

@@ -12,8 +12,10 @@ commands it ran) is read from /proc/PID/stat around each run.
 Workloads: throughput (one exec of `head -c BYTES /dev/zero` read to the end),
 concurrent (READERS such execs read at once, BYTES each), roundtrip (ROUNDTRIPS warm
 `exec true` → wait), and the Sandbox filesystem: fs_write / fs_read (write_bytes /
-read_bytes of BYTES) and fs_small (ROUNDTRIPS writes and reads of 1 KiB). The default
---workloads are the exec ones.
+read_bytes of BYTES) and fs_small (ROUNDTRIPS writes and reads of 1 KiB); Queues:
+queue_roundtrip (ROUNDTRIPS put + get of a small dict), queue_put_many (one put_many of
+QUEUE_ITEMS small dicts) and queue_8x8 (8 producers and 8 consumers move QUEUE_ITEMS
+dicts in batches of 100). The default --workloads are the exec ones.
 
 Usage:
   side_by_side.py --emulator build/emulator/modal-emulator \\
@@ -94,8 +96,11 @@ class Emulator:
 
 def run_one(args, emu, sdk, workload):
     n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips,
-         "fs_write": 1, "fs_read": 1, "fs_small": args.roundtrips}[workload]
-    bytes_ = 0 if workload in ("roundtrip", "fs_small") else args.bytes
+         "fs_write": 1, "fs_read": 1, "fs_small": args.roundtrips,
+         "queue_roundtrip": args.roundtrips, "queue_put_many": args.queue_items,
+         "queue_8x8": args.queue_items}[workload]
+    bytes_ = 0 if workload in ("roundtrip", "fs_small") or workload.startswith("queue_") \
+        else args.bytes
     if sdk == "cpp":
         cmd = [args.cpp, workload, str(bytes_), str(n), args.cpp_read]
     else:
@@ -117,6 +122,12 @@ def figures(r):
     if r["workload"] == "roundtrip":
         return {"ms_per_exec": 1e3 * r["seconds"] / r["ops"],
                 "client_cpu_ms_per_exec": 1e3 * r["cpu_seconds"] / r["ops"]}
+    if r["workload"] == "queue_roundtrip":
+        return {"ms_per_put_and_get": 1e3 * r["seconds"] / r["ops"],
+                "client_cpu_ms_per_put_and_get": 1e3 * r["cpu_seconds"] / r["ops"]}
+    if r["workload"] in ("queue_put_many", "queue_8x8"):
+        return {"values_per_s": r["ops"] / r["seconds"],
+                "client_cpu_us_per_value": 1e6 * r["cpu_seconds"] / r["ops"]}
     if r["workload"] == "fs_small":
         return {"ms_per_write_and_read": 1e3 * r["seconds"] / r["ops"],
                 "client_cpu_ms_per_write_and_read": 1e3 * r["cpu_seconds"] / r["ops"]}
@@ -136,6 +147,8 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--readers", type=int, default=8)
     p.add_argument("--roundtrips", type=int, default=200)
+    p.add_argument("--queue-items", type=int, default=10000,
+                   help="values of queue_put_many and queue_8x8")
     p.add_argument("--workloads", default="throughput,roundtrip,concurrent")
     p.add_argument("--cpp-read", default="read", choices=["read", "chunk"])
     p.add_argument("--timeout", type=float, default=600)

@@ -7,11 +7,17 @@
 //   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
 //   concurrent  ITERATIONS (readers) such execs at once, each on its own thread
 //   roundtrip   ITERATIONS warm `exec({"true"})` → wait()
+//   fs_write, fs_read, fs_small   Sandbox filesystem (see side_by_side.py)
+//   queue_roundtrip  ITERATIONS put + get of a small dict on an ephemeral Queue
+//   queue_put_many   one put_many of ITERATIONS small dicts
+//   queue_8x8        8 producer and 8 consumer threads move ITERATIONS dicts, in batches
+//                    of 100, through one Queue
 // The last argument picks how stdout is read: StreamReader::read() into one reused
 // 1 MiB buffer (the default, allocation-free) or read_chunk() (each chunk a new string
 // the caller owns).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -68,12 +74,66 @@ std::uint64_t read_all(modal::Sandbox const& sb, std::uint64_t bytes, bool chunk
   return n;
 }
 
+modal::Value small_value(int i) { return {{"i", i}, {"s", "payload"}}; }
+
+/// 8 producers put `items` values in batches of 100; 8 consumers take them; every value
+/// must arrive exactly once.
+void eight_by_eight(modal::Queue const& queue, int items) {
+  constexpr int kThreads = 8;
+  constexpr int kBatch = 100;
+  std::atomic<int> next{0};
+  std::atomic<int> taken{0};
+  std::atomic<long long> sum{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      try {
+        for (int start; (start = next.fetch_add(kBatch)) < items;) {
+          std::vector<modal::Value> batch;
+          for (int i = start; i < std::min(items, start + kBatch); ++i) {
+            batch.push_back(small_value(i));
+          }
+          queue.put_many(batch);
+        }
+      } catch (std::exception const& e) {
+        std::cerr << "producer: " << e.what() << "\n";
+        failed = true;
+      }
+    });
+    threads.emplace_back([&] {
+      try {
+        while (taken.load() < items && !failed) {
+          try {
+            for (auto const& v :
+                 queue.get_many(kBatch, {.timeout = std::chrono::milliseconds(200)})) {
+              sum += v["i"].as_int();
+              ++taken;
+            }
+          } catch (modal::QueueEmptyError const&) {
+            // Dry for now (the others may have taken the rest): look at `taken` again.
+          }
+        }
+      } catch (std::exception const& e) {
+        std::cerr << "consumer: " << e.what() << "\n";
+        failed = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  long long const expected = static_cast<long long>(items) * (items - 1) / 2;
+  if (failed || taken.load() != items || sum.load() != expected) {
+    throw std::runtime_error("8x8: lost or duplicated values");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
     std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip|fs_write|fs_read|"
-                 "fs_small BYTES ITERATIONS [read|chunk]\n";
+                 "fs_small|queue_roundtrip|queue_put_many|queue_8x8 BYTES ITERATIONS "
+                 "[read|chunk]\n";
     return 2;
   }
   std::string const workload = argv[1];
@@ -89,6 +149,7 @@ int main(int argc, char** argv) {
     std::string const payload(
         workload == "fs_small" ? 1024 : (workload.starts_with("fs_") ? bytes : 0), '\0');
     if (workload == "fs_read") fs.write_bytes(payload, "/tmp/side-by-side");
+    auto queue = client.queues().ephemeral();
     auto const u0 = usage();
     auto const t0 = std::chrono::steady_clock::now();
     std::uint64_t total = 0;
@@ -135,6 +196,21 @@ int main(int argc, char** argv) {
           throw std::runtime_error("short read");
         }
       }
+    } else if (workload == "queue_roundtrip") {
+      ops = iterations;
+      for (int i = 0; i < iterations; ++i) {
+        queue.put(small_value(i));
+        if (queue.get()["i"].as_int() != i) throw std::runtime_error("wrong value");
+      }
+    } else if (workload == "queue_put_many") {
+      std::vector<modal::Value> values;
+      values.reserve(static_cast<std::size_t>(iterations));
+      for (int i = 0; i < iterations; ++i) values.push_back(small_value(i));
+      queue.put_many(values);
+      ops = iterations;
+    } else if (workload == "queue_8x8") {
+      ops = iterations;
+      eight_by_eight(queue, iterations);
     } else {
       throw std::runtime_error("unknown workload " + workload);
     }
