@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "internal/client_state.h"
+#include "internal/named_objects.h"
 #include "internal/pickle.h"
 #include "internal/status.h"
 #include "internal/validation.h"
@@ -306,27 +307,29 @@ Queue QueueService::ephemeral(QueueEphemeralParams const& params) const {
   state->client = state_;
   state->id = resp.queue_id();
   state->ephemeral = true;
-  // No QueueHeartbeat yet: it comes with the shared heartbeat thread (docs/queues.md).
+  // The registration is the state's, which keeps the ClientState alive; releasing it
+  // waits for a beat in flight, so `client` outlives every beat.
+  state->heartbeat = state_->heartbeats().start("Queue " + state->id, state_->heartbeat_interval(),
+                                                [client = state_.get(), id = state->id] {
+                                                  modal::client::QueueHeartbeatRequest hb;
+                                                  hb.set_queue_id(id);
+                                                  client->call(rpc::QueueHeartbeat, hb);
+                                                });
   return Queue(std::move(state));
 }
 
 void QueueService::remove(std::string const& name, QueueDeleteParams const& params) const {
-  std::string id;
-  try {
-    id =
-        from_name(name, {.environment = params.environment, .create_if_missing = false}).queue_id();
-  } catch (NotFoundError const&) {
-    if (params.allow_missing) return;
-    throw;
-  }
-  modal::client::QueueDeleteRequest req;
-  req.set_queue_id(id);
-  google::protobuf::Empty resp;
-  internal::CallOptions opts{.not_found = "Queue '" + name + "' not found"};
-  auto status = state_->try_call(rpc::QueueDelete, req, &resp, opts);
-  if (status.ok()) return;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND && params.allow_missing) return;
-  internal::throw_call_error(status, rpc::QueueDelete.name, opts);
+  internal::delete_named<modal::client::QueueDeleteRequest>(
+      *state_, rpc::QueueDelete, "Queue '" + name + "' not found", params.allow_missing,
+      [&] {
+        return from_name(name, {.environment = params.environment, .create_if_missing = false})
+            .queue_id();
+      },
+      [](std::string const& id) {
+        modal::client::QueueDeleteRequest req;
+        req.set_queue_id(id);
+        return req;
+      });
 }
 
 }  // namespace modal

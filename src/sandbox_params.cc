@@ -217,7 +217,8 @@ modal::client::SandboxCreateRequest build_sandbox_create_request(SandboxCreatePa
     m->set_volume_id(volume.volume_id());
     m->set_mount_path(path);
     m->set_allow_background_commits(true);
-    m->set_read_only(volume.read_only());
+    m->set_read_only(volume.is_read_only());
+    if (!volume.sub_path().empty()) m->set_sub_path(volume.sub_path());
   }
   for (auto const& [path, mount] : p.cloud_bucket_mounts) {
     auto it = ids.bucket_secret_ids.find(path);

@@ -2,6 +2,7 @@
 #include "modal/secret.h"
 
 #include "internal/client_state.h"
+#include "internal/named_objects.h"
 #include "internal/secret_state.h"
 #include "internal/validation.h"
 #include "modal/errors.h"
@@ -78,21 +79,17 @@ Secret SecretService::from_map(std::map<std::string, std::string> entries,
 }
 
 void SecretService::remove(std::string const& name, SecretDeleteParams const& params) const {
-  std::string id;
-  try {
-    id = from_name(name, {.environment = params.environment, .required_keys = {}}).secret_id();
-  } catch (NotFoundError const&) {
-    if (params.allow_missing) return;
-    throw;
-  }
-  modal::client::SecretDeleteRequest req;
-  req.set_secret_id(id);
-  google::protobuf::Empty resp;
-  internal::CallOptions opts{.not_found = "Secret '" + name + "' not found"};
-  auto status = state_->try_call(rpc::SecretDelete, req, &resp, opts);
-  if (status.ok()) return;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND && params.allow_missing) return;
-  internal::throw_call_error(status, rpc::SecretDelete.name, opts);
+  internal::delete_named<modal::client::SecretDeleteRequest>(
+      *state_, rpc::SecretDelete, "Secret '" + name + "' not found", params.allow_missing,
+      [&] {
+        return from_name(name, {.environment = params.environment, .required_keys = {}})
+            .secret_id();
+      },
+      [](std::string const& id) {
+        modal::client::SecretDeleteRequest req;
+        req.set_secret_id(id);
+        return req;
+      });
 }
 
 }  // namespace modal

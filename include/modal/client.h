@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "modal/app.h"
+#include "modal/cloud_bucket_mount.h"
 #include "modal/errors.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
@@ -99,6 +100,11 @@ struct ClientOptions {
   RetryOptions retry{};
   /// Deadline of each control-plane RPC attempt; unset means none (long polls bound themselves).
   std::optional<std::chrono::milliseconds> rpc_timeout{};
+  /// How often the heartbeat of each ephemeral Queue and Volume is sent, the first one
+  /// interval after its creation; unset means 300 s, as upstream's SDKs do. Modal expires
+  /// an ephemeral object some minutes after its last heartbeat; a shorter interval suits an
+  /// emulator started with a short `--ephemeral-timeout`. Must be positive.
+  std::optional<std::chrono::milliseconds> heartbeat_interval{};
 };
 
 /**
@@ -122,6 +128,8 @@ class Client {
 
   /// The service that looks up and creates Apps. Sends nothing.
   AppService apps() const;
+  /// The service that makes cloud bucket mounts (for `SandboxCreateParams`).
+  CloudBucketMountService cloud_bucket_mounts() const { return {}; }
   /// The service that creates Images. Sends nothing.
   ImageService images() const;
   /// The service that looks up Proxies. Sends nothing.
@@ -132,7 +140,7 @@ class Client {
   SandboxService sandboxes() const;
   /// The service that looks up, creates and deletes Secrets. Sends nothing.
   SecretService secrets() const;
-  /// The service that looks up and creates Volumes. Sends nothing.
+  /// The service that looks up, creates and deletes Volumes. Sends nothing.
   VolumeService volumes() const;
 
   /// The environment this client uses ("" means the server's default).

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "modal/secret.h"
 
@@ -36,6 +37,19 @@ struct CloudBucketMount {
   /// Validates the parameters. @throws InvalidError (requester_pays without a secret,
   /// key_prefix not ending in '/', empty bucket name).
   static CloudBucketMount create(std::string bucket_name, CloudBucketMountParams params = {});
+};
+
+/// Makes cloud bucket mounts, as upstream's `CloudBucketMounts.New`; obtain it with
+/// `Client::cloud_bucket_mounts()`. Sends nothing: the mount travels with the Sandbox
+/// definition. Thread-safe, cheap to copy.
+class CloudBucketMountService {
+ public:
+  /// The same as `CloudBucketMount::create`.
+  /// @throws InvalidError (requester_pays without a secret, key_prefix not ending in '/',
+  ///   empty bucket name).
+  CloudBucketMount create(std::string bucket_name, CloudBucketMountParams params = {}) const {
+    return CloudBucketMount::create(std::move(bucket_name), std::move(params));
+  }
 };
 
 }  // namespace modal

@@ -98,8 +98,9 @@ struct QueueIterateParams {
  * (values travel as Python pickles, protocol 2). Obtain one with `QueueService`.
  *
  * Blocking methods map one to one onto Modal's Queue RPCs. A Queue from
- * `QueueService::ephemeral` is anonymous; the server deletes it when its heartbeats stop
- * (the SDK does not send `QueueHeartbeat` yet: see docs/queues.md).
+ * `QueueService::ephemeral` is anonymous: the Client sends a `QueueHeartbeat` for it every
+ * `ClientOptions::heartbeat_interval` (300 s) on a background thread until the last copy
+ * of the handle goes or `close_ephemeral()` is called; the server then deletes it.
  *
  * @par Thread Safety
  * Safe to copy and to use from any number of threads at once; copies share one state.
@@ -140,8 +141,9 @@ class Queue {
   /// loop advances (nothing is sent before the first element is asked for).
   Range<Value> iterate(QueueIterateParams const& params = {}) const;
 
-  /// Stops the heartbeat of an ephemeral Queue (the server then deletes it). Idempotent.
-  /// (No heartbeat is sent yet; see docs/queues.md.)
+  /// Stops the heartbeat of an ephemeral Queue (the server then deletes it); no beat is
+  /// sent once this returns. The handle stays usable until the server deletes the Queue.
+  /// Idempotent.
   /// @throws InvalidError if the Queue is not ephemeral.
   void close_ephemeral() const;
 

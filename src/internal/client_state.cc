@@ -1,6 +1,10 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "internal/client_state.h"
 
+#include <string>
+
+#include "modal/errors.h"
+
 namespace modal::internal {
 
 namespace {
@@ -16,7 +20,19 @@ ClientState::ClientState(ResolvedConfig config, ClientOptions options)
     : settings_(std::move(config), std::move(options)),
       connections_(settings_.config().server),
       scope_(CancelScope::root(kClosedMessage)),
-      pipeline_(settings_, connections_, scope_, Timer::system()) {}
+      pipeline_(settings_, connections_, scope_, Timer::system()),
+      heartbeats_(Timer::system(), scope_,
+                  [this](std::string const& message) { logger().debug("{}", message); }) {
+  if (auto const& interval = settings_.options().heartbeat_interval;
+      interval && interval->count() <= 0) {
+    throw InvalidError("ClientOptions::heartbeat_interval must be positive, got " +
+                       std::to_string(interval->count()) + " ms");
+  }
+}
+
+Clock::duration ClientState::heartbeat_interval() const {
+  return settings_.options().heartbeat_interval.value_or(std::chrono::seconds(300));
+}
 
 ClientState::~ClientState() { close(); }
 

@@ -36,6 +36,7 @@
 #include "internal/cancellation.h"
 #include "internal/config.h"
 #include "internal/connections.h"
+#include "internal/heartbeats.h"
 #include "internal/rpc.h"
 #include "internal/settings.h"
 #include "modal/client.h"
@@ -67,6 +68,10 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   CancelScope& scope() { return *scope_; }
   std::shared_ptr<CancelScope> const& scope_ptr() const { return scope_; }
   Timer& timer() { return pipeline_.timer(); }
+  /// The keep-alive beats of ephemeral objects (one thread, started on first use).
+  Heartbeats& heartbeats() { return heartbeats_; }
+  /// ClientOptions::heartbeat_interval, else upstream's 300 s.
+  Clock::duration heartbeat_interval() const;
 
   /// The shared state of type T of one service (created on first use; T must be
   /// default-constructible and thread-safe).
@@ -106,6 +111,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   /// Test seam: replaces the clock and sleeper of every retry and poll (before any call).
   void set_timer_for_testing(std::shared_ptr<Timer> timer) {
+    heartbeats_.set_timer(timer);
     pipeline_.set_timer(std::move(timer));
   }
 
@@ -117,6 +123,8 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   std::mutex domains_mu_;
   std::map<std::type_index, std::shared_ptr<void>> domains_;
+  // Last: its thread stops (the scope is cancelled by then) before the rest goes.
+  Heartbeats heartbeats_;
 };
 
 }  // namespace modal::internal

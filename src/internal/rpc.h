@@ -125,7 +125,9 @@ MODAL_CONTROL_RPC(SandboxWait);
 MODAL_CONTROL_RPC(SecretDelete);
 MODAL_CONTROL_RPC(SecretGetOrCreate);
 MODAL_CONTROL_RPC(TaskGetCommandRouterAccess);
+MODAL_CONTROL_RPC(VolumeDelete);
 MODAL_CONTROL_RPC(VolumeGetOrCreate);
+MODAL_CONTROL_RPC(VolumeHeartbeat);
 
 // modal.task_command_router.TaskCommandRouter
 MODAL_ROUTER_RPC(SandboxWaitUntilReady);

@@ -9,7 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "fixture.h"
+#include "modal_proto/api.grpc.pb.h"
 
 namespace modal::testing {
 namespace {
@@ -27,7 +30,8 @@ class QueueTest : public EmulatorTest {
 
 TEST_F(QueueTest, PutThenGetRoundTripsValuesInOrder) {
   auto q = named("q-roundtrip");
-  Value dict = {{"a", 1}, {"b", Value::list({1, 2.5, "x", Value::bytes("\x00\xff")})}};
+  Value dict = {{"a", 1},
+                {"b", Value::list({1, 2.5, "x", Value::bytes(std::string("\x00\xff", 2))})}};
   q.put(dict);
   q.put_many({nullptr, true, -7, Value::big_int("123456789012345678901234567890"), "s"});
   EXPECT_EQ(q.len(), 6);
@@ -137,6 +141,75 @@ TEST_F(QueueTest, EphemeralQueueWorksAndRefusesNothingAfterClose) {
   q.close_ephemeral();  // idempotent
 }
 
+/// An emulator that deletes ephemeral objects 600 ms after their last heartbeat.
+class EphemeralQueueTest : public QueueTest {
+ protected:
+  emulator::EmulatorOptions emulator_options() override {
+    emulator::EmulatorOptions o;
+    o.ephemeral_timeout = 600ms;
+    return o;
+  }
+  /// QueueLen of `queue_id` over plain gRPC (no handle, so no heartbeat).
+  grpc::StatusCode raw_len(std::string const& queue_id) {
+    auto stub = modal::client::ModalClient::NewStub(
+        grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
+    ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
+    modal::client::QueueLenRequest req;
+    req.set_queue_id(queue_id);
+    modal::client::QueueLenResponse resp;
+    return stub->QueueLen(&ctx, req, &resp).error_code();
+  }
+};
+
+TEST_F(EphemeralQueueTest, HeartbeatsKeepItAliveUntilClosedOrReleased) {
+  std::atomic<int> beats{0};
+  auto options = client_options();
+  options.heartbeat_interval = 150ms;
+  options.call_observer = [&](CallInfo const& call) {
+    if (call.method.find("QueueHeartbeat") != std::string_view::npos &&
+        call.code == StatusCode::kOk) {
+      ++beats;
+    }
+  };
+  Client c(options);
+  auto q = c.queues().ephemeral();
+  auto released = c.queues().ephemeral();
+  std::string const released_id = released.queue_id();
+  released.put(1);
+  released = Queue(q);  // the last handle of the second Queue goes: its beats stop
+  q.put("kept");
+  std::this_thread::sleep_for(2s);  // more than three timeouts
+  EXPECT_GE(beats.load(), 8);       // ~13 beats of one Queue in 2 s
+  EXPECT_EQ(q.len(), 1);            // still there: its heartbeats kept it
+  EXPECT_EQ(q.get().as_string(), "kept");
+  // The released Queue expired: the server no longer knows its id.
+  EXPECT_EQ(raw_len(released_id), grpc::StatusCode::NOT_FOUND);
+
+  q.close_ephemeral();
+  int const at_close = beats.load();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(beats.load(), at_close);  // no beat after close_ephemeral() returned
+  EXPECT_THROW(q.len(), NotFoundError);
+}
+
+TEST_F(EphemeralQueueTest, WithoutHeartbeatsItExpires) {
+  auto options = client_options();
+  options.heartbeat_interval = std::chrono::hours(1);
+  Client c(options);
+  auto q = c.queues().ephemeral();
+  q.put(1);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_THROW(q.len(), NotFoundError);
+}
+
+TEST_F(QueueTest, HeartbeatIntervalMustBePositive) {
+  auto options = client_options();
+  options.heartbeat_interval = 0ms;
+  EXPECT_THROW(Client{options}, InvalidError);
+}
+
 TEST_F(QueueTest, StopTokenEndsABlockedGet) {
   auto q = named("q-stop");
   std::stop_source stop;
@@ -157,6 +230,7 @@ TEST_F(QueueTest, EightProducersAndEightConsumersDeliverEveryItemExactlyOnce) {
   std::vector<std::atomic<int>> seen(kItems);
   std::atomic<int> received{0};
   std::vector<std::thread> threads;
+  threads.reserve(kProducers + kConsumers);
   for (int p = 0; p < kProducers; ++p) {
     threads.emplace_back([&, p] {
       for (int i = p * kBatch; i < kItems; i += kProducers * kBatch) {

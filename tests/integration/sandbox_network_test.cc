@@ -135,14 +135,14 @@ TEST_F(SandboxTest, VolumesFromName) {
   auto vol = c().volumes().from_name("data", {.create_if_missing = true});
   EXPECT_THAT(vol.volume_id(), ::testing::MatchesRegex("vo-[0-9A-Za-z]{22}"));
   EXPECT_EQ(vol.name(), "data");
-  EXPECT_FALSE(vol.read_only());
+  EXPECT_FALSE(vol.is_read_only());
   EXPECT_EQ(c().volumes().from_name("data").volume_id(), vol.volume_id());
-  EXPECT_TRUE(vol.as_read_only().read_only());
+  EXPECT_TRUE(vol.read_only().is_read_only());
   EXPECT_THROW(c().volumes().from_name(""), InvalidError);
 
   SandboxCreateParams params;
   params.volumes.emplace("/data", vol);
-  params.volumes.emplace("/ro", vol.as_read_only());
+  params.volumes.emplace("/ro", vol.read_only());
   auto sb = create(params);
   EXPECT_EQ(sb.poll(), std::nullopt);
   sb.terminate();

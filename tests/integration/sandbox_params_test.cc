@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "sandbox_test_util.h"
 
@@ -21,6 +24,7 @@ struct InvalidCase {
   std::string message{};
 };
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name GoogleTest looks for.
 void PrintTo(InvalidCase const& c, std::ostream* os) { *os << c.name; }
 
 class SandboxParamsValidationTest : public SandboxTest,
@@ -133,6 +137,26 @@ INSTANTIATE_TEST_SUITE_P(
                     },
                     "tag names must not be empty"}),
     [](auto const& tp) { return tp.param.name; });
+
+TEST_F(SandboxTest, AFromMapSecretIsCreatedOnceUnderConcurrentFirstUse) {
+  auto secret = c().secrets().from_map({{"SHARED_TOKEN", "t0k3n"}});
+  emu().clear_received_calls();
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  std::vector<std::string> seen(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto sb = create({.secrets = {secret}});
+      seen[static_cast<std::size_t>(t)] = sh(sb, "printenv SHARED_TOKEN").first;
+      sb.terminate();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (auto const& s : seen) EXPECT_EQ(s, "t0k3n\n");
+  EXPECT_EQ(emu().received_calls("SecretGetOrCreate").size(), 1u);
+  EXPECT_THAT(secret.secret_id(), ::testing::StartsWith("st-"));
+}
 
 TEST_F(SandboxTest, VolumeMountPathMustBeAbsoluteAndUnique) {
   auto vol = c().volumes().from_name("params-vol", {.create_if_missing = true});

@@ -34,4 +34,12 @@ grpc::Status VolumeHandlers::VolumeHeartbeat(grpc::ServerContext* ctx,
   return to_grpc(core_.volumes().heartbeat(req->volume_id()));
 }
 
+grpc::Status VolumeHandlers::VolumeDelete(grpc::ServerContext* ctx,
+                                          modal::client::VolumeDeleteRequest const* req,
+                                          google::protobuf::Empty* /*resp*/) {
+  CallScope scope(core_, ctx, "VolumeDelete", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return to_grpc(core_.volumes().remove(req->volume_id()));
+}
+
 }  // namespace modal::emulator

@@ -16,6 +16,9 @@ class VolumeHandlers : public DomainHandlers {
   grpc::Status VolumeHeartbeat(grpc::ServerContext* ctx,
                                modal::client::VolumeHeartbeatRequest const* req,
                                google::protobuf::Empty* resp) override;
+  /// Deletes a Volume (NOT_FOUND for an unknown id).
+  grpc::Status VolumeDelete(grpc::ServerContext* ctx, modal::client::VolumeDeleteRequest const* req,
+                            google::protobuf::Empty* resp) override;
 };
 
 }  // namespace modal::emulator

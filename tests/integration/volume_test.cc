@@ -1,0 +1,137 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+// modal::Volume against the emulator: lookup and deletion, mount options and how they are
+// sent, and ephemeral Volumes and their heartbeats. (Contents shared between Sandboxes come
+// with the emulator's Volume directories.)
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "internal/sandbox_params.h"
+#include "modal_proto/api.grpc.pb.h"
+#include "sandbox_test_util.h"
+
+namespace modal::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+class VolumeTest : public SandboxTest {
+ protected:
+  emulator::EmulatorOptions emulator_options() override {
+    emulator::EmulatorOptions o;
+    o.ephemeral_timeout = 600ms;  // ephemeral Volumes go 600 ms after their last beat
+    return o;
+  }
+  /// VolumeHeartbeat of `volume_id` over plain gRPC (no handle, so no heartbeat of ours).
+  grpc::StatusCode raw_heartbeat(std::string const& volume_id) {
+    auto stub = modal::client::ModalClient::NewStub(
+        grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
+    ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
+    modal::client::VolumeHeartbeatRequest req;
+    req.set_volume_id(volume_id);
+    google::protobuf::Empty resp;
+    return stub->VolumeHeartbeat(&ctx, req, &resp).error_code();
+  }
+  /// The VolumeMount `volume` becomes at /mnt/v.
+  static modal::client::VolumeMount mount_of(Volume const& volume) {
+    SandboxCreateParams p;
+    p.volumes.emplace("/mnt/v", volume);
+    auto req = internal::build_sandbox_create_request(p, {.app_id = "ap-1", .image_id = "im-1"});
+    EXPECT_EQ(req.definition().volume_mounts_size(), 1);
+    return req.definition().volume_mounts(0);
+  }
+};
+
+TEST_F(VolumeTest, FromNameCreatesAndRemoveDeletes) {
+  EXPECT_THAT([&] { c().volumes().from_name("vol-a"); },
+              ::testing::ThrowsMessage<NotFoundError>(HasSubstr("Volume 'vol-a' not found")));
+  auto vol = c().volumes().from_name("vol-a", {.create_if_missing = true});
+  EXPECT_THAT(vol.volume_id(), ::testing::MatchesRegex("vo-[0-9A-Za-z]+"));
+  EXPECT_EQ(vol.name(), "vol-a");
+  EXPECT_FALSE(vol.is_ephemeral());
+  EXPECT_EQ(c().volumes().from_name("vol-a").volume_id(), vol.volume_id());
+  c().volumes().remove("vol-a");
+  EXPECT_THROW(c().volumes().from_name("vol-a"), NotFoundError);
+  EXPECT_THAT([&] { c().volumes().remove("vol-a"); },
+              ::testing::ThrowsMessage<NotFoundError>(HasSubstr("Volume 'vol-a' not found")));
+  EXPECT_NO_THROW(c().volumes().remove("vol-a", {.allow_missing = true}));
+  EXPECT_THROW(c().volumes().from_name("bad name!"), InvalidError);
+  EXPECT_THROW(vol.close_ephemeral(), InvalidError);
+}
+
+TEST_F(VolumeTest, MountOptionsStackAndAreSentAsUpstreamSendsThem) {
+  auto vol = c().volumes().from_name("vol-opts", {.create_if_missing = true});
+  auto plain = mount_of(vol);
+  EXPECT_EQ(plain.volume_id(), vol.volume_id());
+  EXPECT_EQ(plain.mount_path(), "/mnt/v");
+  EXPECT_TRUE(plain.allow_background_commits());
+  EXPECT_FALSE(plain.read_only());
+  EXPECT_FALSE(plain.has_sub_path());
+
+  auto sub = vol.with_mount_options({.sub_path = "/data"});
+  auto both = sub.with_mount_options({.read_only = true});  // keeps the sub-path
+  EXPECT_FALSE(vol.is_read_only());                         // copies: the original is unchanged
+  EXPECT_EQ(vol.sub_path(), "");
+  EXPECT_TRUE(both.is_read_only());
+  EXPECT_EQ(both.sub_path(), "/data");
+  auto m = mount_of(both);
+  EXPECT_TRUE(m.read_only());
+  ASSERT_TRUE(m.has_sub_path());
+  EXPECT_EQ(m.sub_path(), "/data");
+
+  auto cleared = both.with_mount_options({.read_only = false, .sub_path = "/"});
+  EXPECT_FALSE(mount_of(cleared).read_only());
+  EXPECT_FALSE(mount_of(cleared).has_sub_path());
+  EXPECT_TRUE(vol.read_only().is_read_only());
+  EXPECT_EQ(vol.read_only().volume_id(), vol.volume_id());
+
+  for (std::string const& bad :
+       std::vector<std::string>{"", "a/../b", "..", "./x", std::string("a\0b", 3)}) {
+    EXPECT_THROW(vol.with_mount_options({.sub_path = bad}), InvalidError) << bad;
+  }
+}
+
+TEST_F(VolumeTest, EphemeralVolumesLiveWhileTheirHeartbeatsDo) {
+  std::atomic<int> beats{0};
+  auto options = fast_options();
+  options.heartbeat_interval = 150ms;
+  options.call_observer = [&](CallInfo const& call) {
+    if (call.method.find("VolumeHeartbeat") != std::string_view::npos &&
+        call.code == StatusCode::kOk) {
+      ++beats;
+    }
+  };
+  Client client(options);
+  auto vol = client.volumes().ephemeral();
+  EXPECT_TRUE(vol.is_ephemeral());
+  EXPECT_EQ(vol.name(), "");
+  std::string released_id;
+  {
+    auto gone = client.volumes().ephemeral();
+    released_id = gone.volume_id();
+  }  // its last handle went
+  std::this_thread::sleep_for(2s);
+  EXPECT_GE(beats.load(), 8);
+  EXPECT_EQ(raw_heartbeat(vol.volume_id()), grpc::StatusCode::OK);
+  EXPECT_EQ(raw_heartbeat(released_id), grpc::StatusCode::NOT_FOUND);
+
+  vol.read_only().close_ephemeral();  // copies share the heartbeat
+  int const at_close = beats.load();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(beats.load(), at_close);
+  EXPECT_EQ(raw_heartbeat(vol.volume_id()), grpc::StatusCode::NOT_FOUND);
+  vol.close_ephemeral();  // idempotent
+}
+
+}  // namespace
+}  // namespace modal::testing
