@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/volume_tree.h"
 #include "server/call_scope.h"
 #include "server/status.h"
 #include "store/sandbox_registry.h"
@@ -48,6 +52,13 @@ grpc::Status validate_basics(modal::client::Sandbox const& def) {
   return grpc::Status::OK;
 }
 
+/// A mount path as the key of a mount: lexically normal, no trailing '/'.
+std::string mount_key(std::string const& path) {
+  std::string out = std::filesystem::path(path).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 /// Open ports (in range, and none with a blocked network) and mount paths (absolute).
 grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
   bool const blocked = def.block_network() || def.network_access().network_access_type() ==
@@ -62,10 +73,22 @@ grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
       return invalid_argument("open ports cannot be used when the network is blocked");
     }
   }
+  std::set<std::string> volume_paths;
   for (auto const& m : def.volume_mounts()) {
     if (m.mount_path().empty() || m.mount_path().front() != '/') {
       return invalid_argument(
           absl::StrCat("volume mount path must be absolute, got '", m.mount_path(), "'"));
+    }
+    std::string const path = mount_key(m.mount_path());
+    if (path == "/") return invalid_argument("a Volume cannot be mounted at /");
+    if (!volume_paths.insert(path).second) {
+      return invalid_argument(
+          absl::StrCat("volume mount path '", path, "' is used more than once"));
+    }
+    if (m.has_sub_path()) {
+      if (auto sub = runtime::normal_sub_path(m.sub_path()); !sub.ok()) {
+        return invalid_argument(std::string(sub.status().message()));
+      }
     }
   }
   for (auto const& m : def.cloud_bucket_mounts()) {
@@ -89,10 +112,22 @@ absl::StatusOr<ImageRecord> check_image(Core& core, modal::client::Sandbox const
   return image;
 }
 
-/// Volumes, bucket credentials and the Proxy must exist.
-absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& def) {
+/// Volumes, bucket credentials and the Proxy must exist. Each Volume mount becomes a bind
+/// mount of the Volume's directory (or its sub_path, resolved inside it: INVALID_ARGUMENT
+/// when that leads out of it) for the runtime to move into the Sandbox.
+absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& def,
+                                    std::vector<runtime::VolumeMount>* volumes) {
   for (auto const& m : def.volume_mounts()) {
-    if (auto volume = core.volumes().get(m.volume_id()); !volume.ok()) return volume.status();
+    auto volume = core.volumes().get(m.volume_id());
+    if (!volume.ok()) return volume.status();
+    auto tree =
+        runtime::open_volume_tree(volume->dir, m.has_sub_path() ? m.sub_path() : "", m.read_only());
+    if (!tree.ok()) {
+      if (tree.status().code() != absl::StatusCode::kInvalidArgument) return tree.status();
+      return absl::InvalidArgumentError(
+          absl::StrCat("Volume ", volume->id, ": ", tree.status().message()));
+    }
+    volumes->push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
   }
   for (auto const& m : def.cloud_bucket_mounts()) {
     if (m.credentials_secret_id().empty()) continue;
@@ -123,7 +158,7 @@ absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
     if (!secret.ok()) return secret.status();
     for (auto const& [k, v] : secret->env) launch.env[k] = v;
   }
-  if (auto st = check_mounts_and_proxy(core, def); !st.ok()) return st;
+  if (auto st = check_mounts_and_proxy(core, def, &launch.volumes); !st.ok()) return st;
   for (auto const& [k, v] : def.environment_variables().contents()) launch.env[k] = v;
   for (auto const& tag : req.tags()) launch.tags[tag.tag_name()] = tag.tag_value();
   launch.app_id = app->id;

@@ -6,19 +6,23 @@
 
 namespace modal::emulator {
 
-/// Volumes (volumes.cc; store: Core::volumes()). Mounts are recorded, not performed.
+/// Volumes (volumes.cc; store: Core::volumes()): each a directory of the emulator's state
+/// directory (Core::volume_root()), bound into the Sandboxes that mount it
+/// (control/sandbox_create.cc).
 class VolumeHandlers : public DomainHandlers {
  public:
   using DomainHandlers::DomainHandlers;
 
+  /// Creates the Volume's directory with a new Volume.
   MODAL_EMULATOR_UNARY_RPC(VolumeGetOrCreate);
+  /// NOT_FOUND for an unknown id; else removes the record and the directory (running
+  /// Sandboxes keep their mount of the now deleted directory).
+  grpc::Status VolumeDelete(grpc::ServerContext* ctx, modal::client::VolumeDeleteRequest const* req,
+                            google::protobuf::Empty* resp) override;
   /// Keeps an ephemeral Volume alive (EmulatorOptions::ephemeral_timeout).
   grpc::Status VolumeHeartbeat(grpc::ServerContext* ctx,
                                modal::client::VolumeHeartbeatRequest const* req,
                                google::protobuf::Empty* resp) override;
-  /// Deletes a Volume (NOT_FOUND for an unknown id).
-  grpc::Status VolumeDelete(grpc::ServerContext* ctx, modal::client::VolumeDeleteRequest const* req,
-                            google::protobuf::Empty* resp) override;
 };
 
 }  // namespace modal::emulator

@@ -92,7 +92,50 @@ std::string find_sleep() {
 
 // Whether a failed isolated launch means the machine cannot isolate sandboxes (no
 // permission for namespaces, no overlayfs, ...) rather than a problem of the command.
+// The `what` of the mount steps of SandboxSpec::volumes: their failures are the spec's
+// (a bad mount path), not the machine's.
+constexpr std::string_view kVolumeMountPoint = "create the Volume mount point ";
+constexpr std::string_view kVolumeMount = "mount a Volume at ";
+
+bool is_volume_step(std::string_view step) {
+  return step.starts_with(kVolumeMountPoint) || step.starts_with(kVolumeMount);
+}
+
+/// The steps that mount `volumes` after the pivot_root (paths inside the new root),
+/// parents first: each mount point's directories, then the bind mount moved there.
+std::vector<MountStep> volume_steps(std::vector<VolumeMount> const& volumes) {
+  std::vector<VolumeMount const*> sorted;
+  for (auto const& v : volumes) sorted.push_back(&v);
+  std::stable_sort(sorted.begin(), sorted.end(), [](VolumeMount const* a, VolumeMount const* b) {
+    return std::filesystem::path(a->mount_path).lexically_normal() <
+           std::filesystem::path(b->mount_path).lexically_normal();
+  });
+  std::vector<MountStep> steps;
+  for (VolumeMount const* v : sorted) {
+    std::filesystem::path const target = std::filesystem::path(v->mount_path).lexically_normal();
+    std::filesystem::path prefix("/");
+    for (auto const& part : target.relative_path()) {
+      if (part.empty()) continue;
+      prefix /= part;
+      MountStep mkdir;
+      mkdir.op = MountStep::Op::kMkdir;
+      mkdir.target = prefix.string();
+      mkdir.mode = 0755;
+      mkdir.what = absl::StrCat(kVolumeMountPoint, prefix.string());
+      steps.push_back(std::move(mkdir));
+    }
+    MountStep attach;
+    attach.op = MountStep::Op::kMoveMount;
+    attach.fd = v->tree ? v->tree->get() : -1;
+    attach.target = prefix.string();
+    attach.what = absl::StrCat(kVolumeMount, prefix.string());
+    steps.push_back(std::move(attach));
+  }
+  return steps;
+}
+
 bool is_isolation_failure(SpawnResult const& r) {
+  if (is_volume_step(r.step)) return false;
   if (r.step == "clone") {
     return r.error == EPERM || r.error == EINVAL || r.error == ENOSPC || r.error == EUSERS ||
            r.error == ENOSYS || r.error == EACCES;
@@ -541,6 +584,12 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
       started.reset();
     }
   }
+  if (!started && !spec.volumes.empty()) {
+    remove_dir();
+    return absl::FailedPreconditionError(
+        "Volume mounts need the isolated root of a sandbox (its own mount namespace), which "
+        "this machine does not allow");
+  }
   if (!started && (!spec.layers.empty() || !spec.rootfs.empty())) {
     remove_dir();
     return absl::FailedPreconditionError(
@@ -730,6 +779,10 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   Launch how = entry.how;
   how.kind = SpawnRequest::Kind::kNewNamespaces;
   how.mounts = root_plan(layout, read_host_mounts());
+  for (auto const& v : spec.volumes) {
+    if (!v.tree || !*v.tree) return absl::InvalidArgumentError("a Volume mount without its tree");
+  }
+  for (MountStep& step : volume_steps(spec.volumes)) how.mounts.push_back(std::move(step));
   how.extra_namespaces = spec.block_network ? CLONE_NEWNET : 0;
   how.loopback_up = spec.block_network;
   how.devpts_fd = started.devpts.get();
@@ -745,6 +798,9 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
     namespaces_ok_ = true;
     started.process = *std::move(launched);
     return started;
+  }
+  if (raw.pid < 0 && raw.error != 0 && is_volume_step(raw.step)) {
+    return absl::InvalidArgumentError(absl::StrCat(raw.step, ": ", std::strerror(raw.error)));
   }
   if (raw.pid >= 0 || !is_isolation_failure(raw)) return launched.status();
   namespaces_ok_ = false;

@@ -30,6 +30,16 @@
 
 namespace modal::emulator::runtime {
 
+/// A Volume (or one directory of it) bound into a sandbox: see SandboxSpec::volumes.
+struct VolumeMount {
+  /// A detached bind mount of the Volume's directory (open_volume_tree(), runtime/
+  /// volume_tree.h), already read-only when the mount is. Shared: a spec may be copied,
+  /// and the mount is moved into the one sandbox started from it.
+  std::shared_ptr<internal::UniqueFd> tree{};
+  /// Absolute, not "/"; created (with its parents) in the sandbox's root when missing.
+  std::string mount_path{};
+};
+
 struct SandboxSpec {
   /// Names the sandbox's state directory (<state_dir>/<id>); any string (sanitized).
   std::string id{};
@@ -69,6 +79,12 @@ struct SandboxSpec {
   /// own /etc/passwd and /etc/group (runtime/user.h): its entrypoint and execs run as
   /// that user. "" = root. INVALID_ARGUMENT when it cannot be resolved.
   std::string user{};
+  /// Volumes mounted in the sandbox's own root after its pivot_root (paths resolve inside
+  /// the sandbox: its own symbolic links cannot point a mount at the host), parents
+  /// before children. Isolated sandboxes only: without isolation a sandbox with Volumes
+  /// fails to start (FAILED_PRECONDITION). A mount path that cannot be made (a component
+  /// is a file, a read-only directory) is INVALID_ARGUMENT.
+  std::vector<VolumeMount> volumes{};
 };
 
 enum class SandboxOutcome {

@@ -5,17 +5,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
 
 #include <google/protobuf/any.pb.h>
 
+#include "absl/strings/str_cat.h"
 #include "control/image_build.h"
 #include "modal_proto/api.pb.h"
 #include "runtime/image_unpack.h"
 #include "runtime/runtime.h"
+#include "runtime/volume_tree.h"
 #include "server/ids.h"
 #include "store/sandbox_registry.h"
 
@@ -85,6 +89,16 @@ Core::Core(EmulatorOptions options)
     : options_(validated(options)), queue_items_(queue_limits(options_)) {
   // A queue's items go with it (QueueDelete, ephemeral expiry).
   queues_.set_on_remove([this](QueueRecord const& rec) { queue_items_.drop(rec.id); });
+  // A Volume's directory goes with it (VolumeDelete, ephemeral expiry). Renamed first, so
+  // that its path is gone at once; Sandboxes that mount it keep their (dead) mount.
+  volumes_.set_on_remove([this](VolumeRecord const& rec) {
+    if (rec.dir.empty()) return;
+    std::string const trash = rec.dir + ".deleted";
+    std::string const doomed = ::rename(rec.dir.c_str(), trash.c_str()) == 0 ? trash : rec.dir;
+    if (auto st = runtime::remove_tree(doomed); !st.ok()) {
+      log(absl::StrCat("Volume ", rec.id, ": cannot remove ", doomed, ": ", st.message()));
+    }
+  });
   seed(options_);
   sandboxes_ = std::make_unique<SandboxRegistry>(
       [this](std::string_view line) { log(line); },
@@ -112,6 +126,24 @@ void Core::sweep() {
   for (auto const& id : queues_.expire_idle(timeout)) log("ephemeral Queue " + id + " expired");
   for (auto const& id : volumes_.expire_idle(timeout)) log("ephemeral Volume " + id + " expired");
   queue_items_.sweep_expired();
+}
+
+absl::StatusOr<std::string> Core::volume_root() {
+  std::lock_guard lock(volume_root_mu_);
+  if (!volume_root_.empty()) return volume_root_;
+  runtime::Runtime* rt = nullptr;
+  try {
+    rt = sandboxes_->runtime();
+  } catch (std::exception const& e) {
+    return absl::InternalError(absl::StrCat("the process runtime cannot start: ", e.what()));
+  }
+  if (rt == nullptr) return absl::UnavailableError("the emulator is shutting down");
+  std::string const root = rt->state_dir() + "/volumes";
+  if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("mkdir ", root, ": ", std::strerror(errno)));
+  }
+  volume_root_ = root;
+  return volume_root_;
 }
 
 void Core::start_sweeper() {

@@ -19,6 +19,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include "absl/status/statusor.h"
+
 #include "modal/emulator.h"
 #include "server/jwt.h"
 #include "store/environments.h"
@@ -65,6 +67,10 @@ class Core {
   SecretStore& secrets() { return secrets_; }
   ImageStore& images() { return images_; }
   VolumeStore& volumes() { return volumes_; }
+  /// Where Volumes keep their contents: <the runtime's state directory>/volumes, created on
+  /// first use (with the runtime). UNAVAILABLE during shutdown, INTERNAL if it cannot be
+  /// made.
+  absl::StatusOr<std::string> volume_root();
   ProxyStore& proxies() { return proxies_; }
   /// Queues' names and ids; their items are queue_items() (removing a queue drops them).
   QueueStore& queues() { return queues_; }
@@ -164,7 +170,9 @@ class Core {
   std::mutex sweeper_mu_;  // guards sweeper_stop_
   std::condition_variable sweeper_cv_;
   bool sweeper_stop_ = false;
-  std::thread sweeper_;  // joined by stop_sweeper() (shutdown, destructor)
+  std::thread sweeper_;        // joined by stop_sweeper() (shutdown, destructor)
+  std::mutex volume_root_mu_;  // guards volume_root_
+  std::string volume_root_;
   // Last member: destroyed first (kills sandbox processes while the rest still exists).
   std::unique_ptr<SandboxRegistry> sandboxes_;
   std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first

@@ -25,8 +25,12 @@ inline constexpr ObjectKind kSecrets{"Secret", "st", "Secret deployment_name", "
                                      Overwrite::kInPlace};
 using SecretStore = NamedStore<SecretRecord>;
 
-/// VolumeGetOrCreate (control/volumes.cc). Mounts are recorded, not performed.
-struct VolumeRecord : NamedObject {};
+/// VolumeGetOrCreate / VolumeDelete / VolumeHeartbeat (control/volumes.cc). Its contents
+/// are the directory `dir` (Core::volume_root()/<id>), bound into the Sandboxes that mount
+/// it; removing the record removes the directory (Core's removal hook).
+struct VolumeRecord : NamedObject {
+  std::string dir{};
+};
 inline constexpr ObjectKind kVolumes{"Volume", "vo", "Volume deployment_name", "VolumeGetOrCreate"};
 using VolumeStore = NamedStore<VolumeRecord>;
 

@@ -285,6 +285,7 @@ runtime::SandboxSpec SandboxRegistry::sandbox_spec(std::string const& id,
   spec.layers = launch.image_layers;
   spec.rootfs = launch.image_config.rootfs;
   spec.user = launch.image_config.user;
+  spec.volumes = launch.volumes;
   if (def.has_pty_info()) spec.pty = pty_options(def.pty_info());
   spec.timeout =
       std::chrono::seconds(def.timeout_secs() == 0 ? kDefaultTimeoutSecs : def.timeout_secs());

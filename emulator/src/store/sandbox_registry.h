@@ -158,6 +158,8 @@ struct SandboxLaunch {
   /// definition's variables.
   std::map<std::string, std::string> env{};
   std::map<std::string, std::string> tags{};
+  /// The definition's volume_mounts, resolved (runtime::SandboxSpec::volumes).
+  std::vector<runtime::VolumeMount> volumes{};
   modal::client::Sandbox definition{};
 };
 
