@@ -94,8 +94,8 @@ std::string find_sleep() {
 // permission for namespaces, no overlayfs, ...) rather than a problem of the command.
 // The `what` of the mount steps of SandboxSpec::volumes: their failures are the spec's
 // (a bad mount path), not the machine's.
-constexpr std::string_view kVolumeMountPoint = "create the Volume mount point ";
-constexpr std::string_view kVolumeMount = "mount a Volume at ";
+constexpr char kVolumeMountPoint[] = "create the Volume mount point ";
+constexpr char kVolumeMount[] = "mount a Volume at ";
 
 bool is_volume_step(std::string_view step) {
   return step.starts_with(kVolumeMountPoint) || step.starts_with(kVolumeMount);

@@ -96,7 +96,8 @@ absl::Status empty_dir(int dir, int depth) {
 
 }  // namespace
 
-absl::StatusOr<std::string> normal_sub_path(std::string_view sub_path) {
+absl::StatusOr<std::string> normal_sub_path(std::string_view sub_path_view) {
+  std::string const sub_path(sub_path_view);
   if (sub_path.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("sub_path must not contain NUL bytes");
   }
@@ -118,8 +119,9 @@ absl::StatusOr<std::string> normal_sub_path(std::string_view sub_path) {
 }
 
 absl::StatusOr<std::shared_ptr<UniqueFd>> open_volume_tree(std::string const& volume_dir,
-                                                           std::string_view sub_path,
+                                                           std::string_view sub_path_view,
                                                            bool read_only) {
+  std::string const sub_path(sub_path_view);
   auto const normal = normal_sub_path(sub_path);
   if (!normal.ok()) return normal.status();
   UniqueFd const root(::open(volume_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
