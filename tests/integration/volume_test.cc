@@ -1,7 +1,7 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // modal::Volume against the emulator: lookup and deletion, mount options and how they are
-// sent, and ephemeral Volumes and their heartbeats. (Contents shared between Sandboxes come
-// with the emulator's Volume directories.)
+// sent, ephemeral Volumes and their heartbeats, and contents shared between Sandboxes
+// (read-only mounts, sub-paths).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -131,6 +131,53 @@ TEST_F(VolumeTest, EphemeralVolumesLiveWhileTheirHeartbeatsDo) {
   EXPECT_EQ(beats.load(), at_close);
   EXPECT_EQ(raw_heartbeat(vol.volume_id()), grpc::StatusCode::NOT_FOUND);
   vol.close_ephemeral();  // idempotent
+}
+
+TEST_F(VolumeTest, AFileWrittenByOneSandboxIsReadByAnother) {
+  auto vol = c().volumes().from_name("vol-shared", {.create_if_missing = true});
+  auto writer = create({.volumes = {{"/mnt/vol", vol}}});
+  EXPECT_EQ(sh(writer, "mkdir -p /mnt/vol/data && echo hello > /mnt/vol/data/msg.txt").second, 0);
+  auto reader = create({.volumes = {{"/srv/other", vol}}});
+  EXPECT_EQ(sh(reader, "cat /srv/other/data/msg.txt"), std::make_pair(std::string("hello\n"), 0));
+  // Live-shared: a later write is seen by the running reader at once.
+  EXPECT_EQ(sh(writer, "echo again >> /mnt/vol/data/msg.txt").second, 0);
+  reader.reload_volumes();
+  EXPECT_EQ(sh(reader, "cat /srv/other/data/msg.txt").first, "hello\nagain\n");
+  writer.terminate();
+  reader.terminate();
+  // A Sandbox started later sees it too; the host's file system is not where it lives.
+  auto later = create({.volumes = {{"/v", vol}}});
+  EXPECT_EQ(sh(later, "cat /v/data/msg.txt").first, "hello\nagain\n");
+  later.terminate();
+}
+
+TEST_F(VolumeTest, AReadOnlyMountRejectsWritesWithErofs) {
+  auto vol = c().volumes().from_name("vol-ro", {.create_if_missing = true});
+  auto writer = create({.volumes = {{"/mnt/vol", vol}}});
+  ASSERT_EQ(sh(writer, "echo kept > /mnt/vol/f").second, 0);
+  auto reader = create({.volumes = {{"/mnt/vol", vol.read_only()}}});
+  ContainerProcess p = reader.exec({"sh", "-c", "echo changed > /mnt/vol/f"});
+  EXPECT_NE(p.wait(), 0);
+  EXPECT_THAT(p.stderr_stream().read_all(), HasSubstr("Read-only file system"));
+  EXPECT_EQ(sh(reader, "cat /mnt/vol/f").first, "kept\n");
+  EXPECT_NE(sh(reader, "touch /mnt/vol/new").second, 0);
+  writer.terminate();
+  reader.terminate();
+}
+
+TEST_F(VolumeTest, ASubPathMountsOneDirectory) {
+  auto vol = c().volumes().from_name("vol-sub", {.create_if_missing = true});
+  auto writer = create({.volumes = {{"/mnt/vol", vol}}});
+  ASSERT_EQ(sh(writer,
+               "mkdir -p /mnt/vol/data && echo in-data > /mnt/vol/data/f && "
+               "echo at-root > /mnt/vol/top")
+                .second,
+            0);
+  auto reader = create({.volumes = {{"/mnt/data", vol.with_mount_options({.sub_path = "/data"})}}});
+  EXPECT_EQ(sh(reader, "cat /mnt/data/f").first, "in-data\n");
+  EXPECT_NE(sh(reader, "test -e /mnt/data/top").second, 0);  // the rest of the Volume is not there
+  writer.terminate();
+  reader.terminate();
 }
 
 }  // namespace

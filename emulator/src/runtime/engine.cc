@@ -105,6 +105,7 @@ bool is_volume_step(std::string_view step) {
 /// parents first: each mount point's directories, then the bind mount moved there.
 std::vector<MountStep> volume_steps(std::vector<VolumeMount> const& volumes) {
   std::vector<VolumeMount const*> sorted;
+  sorted.reserve(volumes.size());
   for (auto const& v : volumes) sorted.push_back(&v);
   std::stable_sort(sorted.begin(), sorted.end(), [](VolumeMount const* a, VolumeMount const* b) {
     return std::filesystem::path(a->mount_path).lexically_normal() <

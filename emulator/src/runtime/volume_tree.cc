@@ -101,10 +101,7 @@ absl::StatusOr<std::string> normal_sub_path(std::string_view sub_path_view) {
   if (sub_path.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("sub_path must not contain NUL bytes");
   }
-  if (!sub_path.empty() && sub_path.front() == '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sub_path must be a relative path inside the Volume, got '", sub_path, "'"));
-  }
+  // A leading '/' names the Volume's root, as upstream's examples write it ("/data").
   std::vector<absl::string_view> parts;
   for (absl::string_view part : absl::StrSplit(absl::string_view(sub_path.data(), sub_path.size()),
                                                '/', absl::SkipEmpty())) {

@@ -17,8 +17,8 @@
 namespace modal::emulator::runtime {
 
 /// `sub_path` (VolumeMount.sub_path) in normal form: relative, components separated by
-/// one '/', no "." or empty components ("" = the Volume's root). INVALID_ARGUMENT for an
-/// absolute path, a ".." component or a NUL byte.
+/// one '/', no "." or empty components ("" = the Volume's root); a leading '/' names the
+/// Volume's root ("/data" = "data"). INVALID_ARGUMENT for a ".." component or a NUL byte.
 absl::StatusOr<std::string> normal_sub_path(std::string_view sub_path);
 
 /// A detached bind mount (open_tree(OPEN_TREE_CLONE)) of the directory `sub_path` below

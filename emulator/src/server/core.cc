@@ -67,14 +67,14 @@ std::string fs_tools_executable(std::string const& configured) {
 namespace {
 
 /// EmulatorOptions that Core checks (std::invalid_argument).
-EmulatorOptions const& validated(EmulatorOptions const& options) {
+EmulatorOptions&& validated(EmulatorOptions&& options) {
   if (options.ephemeral_timeout.count() <= 0) {
     throw std::invalid_argument("EmulatorOptions::ephemeral_timeout must be positive");
   }
   if (options.queue_max_partition_items <= 0) {
     throw std::invalid_argument("EmulatorOptions::queue_max_partition_items must be positive");
   }
-  return options;
+  return std::move(options);
 }
 
 QueueLimits queue_limits(EmulatorOptions const& options) {
@@ -86,7 +86,7 @@ QueueLimits queue_limits(EmulatorOptions const& options) {
 }  // namespace
 
 Core::Core(EmulatorOptions options)
-    : options_(validated(options)), queue_items_(queue_limits(options_)) {
+    : options_(validated(std::move(options))), queue_items_(queue_limits(options_)) {
   // A queue's items go with it (QueueDelete, ephemeral expiry).
   queues_.set_on_remove([this](QueueRecord const& rec) { queue_items_.drop(rec.id); });
   // A Volume's directory goes with it (VolumeDelete, ephemeral expiry). Renamed first, so
