@@ -321,7 +321,11 @@ class Decoder {
       step(op);
     }
     Value result = pop_value();
-    check_graph(result);
+    // Every container made, not only those the result reaches: a cycle left in the memo or
+    // on the stack would otherwise never be freed.
+    GraphInfo info;
+    check_graph(result, info);
+    for (auto const& c : containers_) check_graph(c, info);
     ok_ = true;
     return result;
   }
@@ -679,10 +683,8 @@ class Decoder {
       case '\x89':
         push(Value(false));
         return;
-      case 'I':
-        push(int_text(line()));
-        return;
-      case 'L':
+      case 'I':  // INT
+      case 'L':  // LONG
         push(int_text(line()));
         return;
       case 'J':
@@ -862,13 +864,15 @@ class Decoder {
   }
 
   /// Rejects cycles, nesting deeper than max_depth and trees of more than max_values.
-  void check_graph(Value const& root) {
-    struct Info {
-      bool done = false;
-      int depth = 0;
-      std::size_t size = 0;
-    };
-    std::unordered_map<Rep const*, Info> info;
+  struct GraphNode {
+    bool done = false;
+    int depth = 0;
+    std::size_t size = 0;
+  };
+  using GraphInfo = std::unordered_map<Rep const*, GraphNode>;
+
+  /// `info` carries what earlier calls found, so that each container is looked at once.
+  void check_graph(Value const& root, GraphInfo& info) const {
     struct Frame {
       Value const* v;
       std::size_t next = 0;
@@ -884,7 +888,7 @@ class Decoder {
     };
     auto const cap = limits_.max_values + 1;
     auto is_container = [](Value const& v) { return v.is_list() || v.is_tuple() || v.is_dict(); };
-    if (!is_container(root)) return;
+    if (!is_container(root) || info.contains(ValueAccess::rep(root))) return;
     std::vector<Frame> stack{{&root, 0}};
     info[ValueAccess::rep(root)];
     while (!stack.empty()) {

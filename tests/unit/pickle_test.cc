@@ -202,6 +202,8 @@ TEST(PickleTest, RejectsHostileInput) {
   expect_invalid("a."s, "stack underflow");
   expect_invalid("h\x05."s, "memo key 5");
   expect_invalid("]\x94h\x00"s + "a.", "contains itself");
+  // A cycle the result does not reach (left on the stack) is refused too, not leaked.
+  expect_invalid("]\x94h\x00"s + "aN.", "contains itself");
   expect_invalid(std::string(200000, ']') + std::string(199999, 'a') + ".", "nest deeper");
   expect_invalid("\x8b\x00\x00\x10\x00"s + std::string(0x100000, '\x01') + ".", "digit limit");
   expect_invalid("X\x02\x00\x00\x00\xc3\x28."s, "UTF-8");
