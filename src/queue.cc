@@ -307,14 +307,10 @@ Queue QueueService::ephemeral(QueueEphemeralParams const& params) const {
   state->client = state_;
   state->id = resp.queue_id();
   state->ephemeral = true;
-  // The registration is the state's, which keeps the ClientState alive; releasing it
-  // waits for a beat in flight, so `client` outlives every beat.
-  state->heartbeat = state_->heartbeats().start("Queue " + state->id, state_->heartbeat_interval(),
-                                                [client = state_.get(), id = state->id] {
-                                                  modal::client::QueueHeartbeatRequest hb;
-                                                  hb.set_queue_id(id);
-                                                  client->call(rpc::QueueHeartbeat, hb);
-                                                });
+  modal::client::QueueHeartbeatRequest hb;
+  hb.set_queue_id(state->id);
+  state->heartbeat =
+      internal::start_heartbeat(*state_, "Queue " + state->id, rpc::QueueHeartbeat, std::move(hb));
   return Queue(std::move(state));
 }
 

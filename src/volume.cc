@@ -123,13 +123,10 @@ Volume VolumeService::ephemeral(VolumeEphemeralParams const& params) const {
   state->client = state_;
   state->id = resp.volume_id();
   state->ephemeral = true;
-  // As for Queues: the state owns the registration and keeps the ClientState alive.
-  state->heartbeat = state_->heartbeats().start("Volume " + state->id, state_->heartbeat_interval(),
-                                                [client = state_.get(), id = state->id] {
-                                                  modal::client::VolumeHeartbeatRequest hb;
-                                                  hb.set_volume_id(id);
-                                                  client->call(rpc::VolumeHeartbeat, hb);
-                                                });
+  modal::client::VolumeHeartbeatRequest hb;
+  hb.set_volume_id(state->id);
+  state->heartbeat = internal::start_heartbeat(*state_, "Volume " + state->id, rpc::VolumeHeartbeat,
+                                               std::move(hb));
   return Volume(std::move(state));
 }
 

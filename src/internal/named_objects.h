@@ -5,7 +5,9 @@
 #include <google/protobuf/empty.pb.h>
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "internal/client_state.h"
 #include "modal/errors.h"
@@ -36,6 +38,20 @@ void delete_named(ClientState& client, UnaryRpc<ModalStub, Req, google::protobuf
   if (status.ok()) return;
   if (status.error_code() == grpc::StatusCode::NOT_FOUND && allow_missing) return;
   throw_call_error(status, rpc.name, opts);
+}
+
+/**
+ * Starts the heartbeat of an ephemeral object (Queue, Volume): `rpc` with `req` every
+ * ClientOptions::heartbeat_interval on the Client's heartbeat thread. The registration
+ * belongs in the handle's shared state, which also holds the ClientState: releasing it
+ * waits for a beat in flight, so `client` outlives every beat.
+ */
+template <typename Req>
+std::shared_ptr<void> start_heartbeat(ClientState& client, std::string const& what,
+                                      UnaryRpc<ModalStub, Req, google::protobuf::Empty> const& rpc,
+                                      Req req) {
+  return client.heartbeats().start(what, client.heartbeat_interval(),
+                                   [&client, rpc, req = std::move(req)] { client.call(rpc, req); });
 }
 
 }  // namespace modal::internal
