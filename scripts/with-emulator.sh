@@ -13,7 +13,8 @@
 #   --args-file FILE         extra emulator arguments, one option per line: each non-blank line
 #                            not starting with '#' is split at its first run of whitespace
 #                            into at most two arguments, so "--secret name:KEY=a value" passes
-#                            "--secret" and "name:KEY=a value". A missing FILE is an error.
+#                            "--secret" and "name:KEY=a value"; {args_dir} in a line stands for
+#                            the absolute directory of FILE. A missing FILE is an error.
 #   --optional-args-file FILE  like --args-file, but a missing FILE is ignored
 #   --startup-timeout SECS   how long to wait for the emulator to listen (default 30)
 #   --grace SECS             after CMD ends, how long SIGTERM may take before SIGKILL (default 5)
@@ -42,8 +43,10 @@ die_usage() { echo "with-emulator.sh: $*" >&2; echo "run with --help for usage" 
 
 # Appends the arguments in file $1 to emulator_args (format: see --args-file above).
 read_args_file() {
-  local line
+  local line args_dir
+  args_dir="$(cd "$(dirname "$1")" && pwd)"
   while IFS= read -r line || [[ -n "${line}" ]]; do
+    line="${line//\{args_dir\}/${args_dir}}"
     line="${line#"${line%%[![:space:]]*}"}"  # trim leading whitespace
     line="${line%"${line##*[![:space:]]}"}"  # trim trailing whitespace
     [[ -z "${line}" || "${line}" == \#* ]] && continue

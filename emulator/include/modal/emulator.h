@@ -81,6 +81,13 @@ struct EmulatorOptions {
   /// would exceed it fails with RESOURCE_EXHAUSTED, putting nothing. Modal's limit is
   /// 5,000. Must be positive.
   int queue_max_partition_items = 5000;
+  /// Cloud buckets mapped to local directories (`--bucket NAME=DIR`): a Sandbox's
+  /// CloudBucketMount of bucket NAME is a bind mount of DIR (or of its `key_prefix`
+  /// subdirectory, created when missing) at the mount's path, read-only when the mount is.
+  /// Writes reach DIR at once. A mount of a bucket not mapped here is accepted (its
+  /// credentials Secret must exist) and recorded in the Sandbox's definition, but nothing
+  /// is mounted at its path. DIR must be an existing directory.
+  std::map<std::string, std::string> buckets{};
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

@@ -96,6 +96,12 @@ grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
       return invalid_argument(
           absl::StrCat("cloud bucket mount path must be absolute, got '", m.mount_path(), "'"));
     }
+    std::string const path = mount_key(m.mount_path());
+    if (path == "/") return invalid_argument("a cloud bucket cannot be mounted at /");
+    if (!volume_paths.insert(path).second) {
+      return invalid_argument(absl::StrCat("mount path '", path, "' is used more than once"));
+    }
+    if (m.bucket_name().empty()) return invalid_argument("cloud bucket mount without a bucket name");
   }
   return grpc::Status::OK;
 }
@@ -112,9 +118,10 @@ absl::StatusOr<ImageRecord> check_image(Core& core, modal::client::Sandbox const
   return image;
 }
 
-/// Volumes, bucket credentials and the Proxy must exist. Each Volume mount becomes a bind
-/// mount of the Volume's directory (or its sub_path, resolved inside it: INVALID_ARGUMENT
-/// when that leads out of it) for the runtime to move into the Sandbox.
+/// Volumes, bucket credentials and the Proxy must exist. Each Volume mount, and each mount
+/// of a bucket mapped to a local directory, becomes a bind mount of that directory (or of
+/// its sub_path or key_prefix, resolved inside it: INVALID_ARGUMENT when that leads out of
+/// it) for the runtime to move into the Sandbox.
 absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& def,
                                     std::vector<runtime::VolumeMount>* volumes) {
   for (auto const& m : def.volume_mounts()) {
@@ -129,11 +136,26 @@ absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& de
     }
     volumes->push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
   }
+  // A bucket the emulator maps to a local directory (EmulatorOptions::buckets) is mounted
+  // like a Volume, its key_prefix as the sub path; any other is accepted and not mounted.
+  auto const& buckets = core.options().buckets;
   for (auto const& m : def.cloud_bucket_mounts()) {
-    if (m.credentials_secret_id().empty()) continue;
-    if (auto secret = core.secrets().get(m.credentials_secret_id()); !secret.ok()) {
-      return secret.status();
+    if (!m.credentials_secret_id().empty()) {
+      if (auto secret = core.secrets().get(m.credentials_secret_id()); !secret.ok()) {
+        return secret.status();
+      }
     }
+    auto const dir = buckets.find(m.bucket_name());
+    if (dir == buckets.end()) continue;
+    std::string_view prefix = m.has_key_prefix() ? std::string_view(m.key_prefix()) : "";
+    while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+    auto tree = runtime::open_volume_tree(dir->second, prefix, m.read_only());
+    if (!tree.ok()) {
+      if (tree.status().code() != absl::StatusCode::kInvalidArgument) return tree.status();
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cloud bucket '", m.bucket_name(), "' key_prefix: ", tree.status().message()));
+    }
+    volumes->push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
   }
   if (def.has_proxy_id() && !def.proxy_id().empty()) {
     if (auto proxy = core.proxies().get(def.proxy_id()); !proxy.ok()) return proxy.status();

@@ -120,6 +120,9 @@ std::string usage() {
       "  --image TAG=PATH               run Sandboxes of registry tag TAG in the local image\n"
       "                                 at PATH (an OCI image layout directory, or a `docker\n"
       "                                 save` archive); repeatable\n"
+      "  --bucket NAME=DIR              mount the local directory DIR where Sandboxes mount\n"
+      "                                 cloud bucket NAME (repeatable); unmapped buckets\n"
+      "                                 are accepted but not mounted\n"
       "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
       "                                 (repeatable; ProxyGet finds only these)\n"
       "  --unsafe-host-filesystem       where Sandboxes cannot be isolated (not root, no\n"
@@ -262,6 +265,17 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
       std::string const tag = v->substr(0, eq);
       if (!cl.options.images.emplace(tag, v->substr(eq + 1)).second) {
         return bad(absl::StrCat("--image: tag '", tag, "' is mapped twice"));
+      }
+    } else if (flag == "--bucket") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      auto const eq = v->find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v->size()) {
+        return bad(absl::StrCat("--bucket: expected NAME=DIR, got '", *v, "'"));
+      }
+      std::string const name = v->substr(0, eq);
+      if (!cl.options.buckets.emplace(name, v->substr(eq + 1)).second) {
+        return bad(absl::StrCat("--bucket: bucket '", name, "' is mapped twice"));
       }
     } else if (flag == "--secret") {
       auto v = value();

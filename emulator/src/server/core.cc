@@ -74,6 +74,15 @@ EmulatorOptions&& validated(EmulatorOptions&& options) {
   if (options.queue_max_partition_items <= 0) {
     throw std::invalid_argument("EmulatorOptions::queue_max_partition_items must be positive");
   }
+  for (auto& [bucket, dir] : options.buckets) {
+    std::error_code ec;
+    if (bucket.empty()) throw std::invalid_argument("EmulatorOptions::buckets: empty bucket name");
+    if (!std::filesystem::is_directory(dir, ec)) {
+      throw std::invalid_argument("EmulatorOptions::buckets: '" + dir + "' (bucket '" + bucket +
+                                  "') is not a directory");
+    }
+    dir = std::filesystem::absolute(dir).lexically_normal().string();
+  }
   return std::move(options);
 }
 
