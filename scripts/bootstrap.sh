@@ -28,6 +28,8 @@ packages=(
   python3 git
   # unshare (sandbox isolation in the emulator runtime)
   util-linux
+  # zlib: checksums of the emulator's state journal (emulator/src/store/journal.h)
+  zlib1g-dev
   # libarchive: unpacking local container images in the emulator (runtime/image_unpack.h)
   libarchive-dev
   # /bin/busybox, statically linked: the tiny image the image-unpacking tests build

@@ -322,6 +322,26 @@ TEST(CommandLineTest, Images) {
   EXPECT_THAT(usage(), HasSubstr("--image TAG=PATH"));
 }
 
+TEST(CommandLineTest, BucketsAndStateDir) {
+  auto set = parse_command_line({"--bucket", "my-bucket=/data/b", "--bucket=other=/srv/o",
+                                 "--state-dir", "/var/lib/modal-emulator"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->options.buckets,
+            (std::map<std::string, std::string>{{"my-bucket", "/data/b"}, {"other", "/srv/o"}}));
+  EXPECT_EQ(set->options.state_dir, "/var/lib/modal-emulator");
+  for (auto const& bad : {"bucket", "=/x", "b=", ""}) {
+    EXPECT_EQ(parse_command_line({"--bucket", bad}).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_THAT(parse_command_line({"--bucket", "b=/x", "--bucket", "b=/y"}).status().message(),
+              HasSubstr("mapped twice"));
+  EXPECT_EQ(parse_command_line({"--state-dir", ""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(usage(), HasSubstr("--bucket NAME=DIR"));
+  EXPECT_THAT(usage(), HasSubstr("--state-dir DIR"));
+}
+
 TEST(ImageStoreTest, RegistryTagsAreComparedInNormalForm) {
   EXPECT_EQ(normal_registry_tag("alpine"), "alpine:latest");
   EXPECT_EQ(normal_registry_tag("docker.io/library/alpine:3.21"), "alpine:3.21");

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "internal/sandbox_params.h"
 #include "modal_proto/api.grpc.pb.h"
 #include "sandbox_test_util.h"
+#include "testing_util/temp_file.h"
 
 namespace modal::testing {
 namespace {
@@ -178,6 +181,55 @@ TEST_F(VolumeTest, ASubPathMountsOneDirectory) {
   EXPECT_NE(sh(reader, "test -e /mnt/data/top").second, 0);  // the rest of the Volume is not there
   writer.terminate();
   reader.terminate();
+}
+
+/// Cloud bucket mounts of a bucket the emulator maps to a local directory (--bucket).
+class BucketMountTest : public SandboxTest {
+ protected:
+  emulator::EmulatorOptions emulator_options() override {
+    emulator::EmulatorOptions o;
+    o.buckets = {{"local-bucket", bucket_.path().string()}};
+    o.secrets = {{"bucket-creds", {{"AWS_ACCESS_KEY_ID", "id"}}}};
+    return o;
+  }
+  testing_util::TempDir bucket_{"modal-bucket-test"};
+};
+
+TEST_F(BucketMountTest, AMappedBucketIsMountedWithItsPrefixAndReadOnly) {
+  bucket_.write_file("data/in-prefix", "from the bucket\n");
+  bucket_.write_file("outside", "not under data/\n");
+  auto creds = c().secrets().from_name("bucket-creds");
+  auto whole = c().cloud_bucket_mounts().create("local-bucket", {.secret = creds});
+  auto prefix = c().cloud_bucket_mounts().create(
+      "local-bucket", {.secret = creds, .read_only = true, .key_prefix = "data/"});
+  auto sb = create({.cloud_bucket_mounts = {{"/mnt/all", whole}, {"/mnt/data", prefix}}});
+  EXPECT_EQ(sh(sb, "cat /mnt/data/in-prefix").first, "from the bucket\n");
+  EXPECT_NE(sh(sb, "test -e /mnt/data/outside").second, 0);
+  // Read-only where asked; writes through a writable mount reach the directory at once.
+  ContainerProcess p = sb.exec({"sh", "-c", "echo x > /mnt/data/new"});
+  EXPECT_NE(p.wait(), 0);
+  EXPECT_THAT(p.stderr_stream().read_all(), HasSubstr("Read-only file system"));
+  EXPECT_EQ(sh(sb, "echo written > /mnt/all/data/by-sandbox").second, 0);
+  std::ifstream in(bucket_.path() / "data" / "by-sandbox");
+  std::string line;
+  EXPECT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "written");
+  sb.terminate();
+}
+
+TEST_F(BucketMountTest, UnmappedBucketsAreAcceptedButNotMountedAndPathsAreChecked) {
+  auto other = c().cloud_bucket_mounts().create("some-s3-bucket");
+  auto sb = create({.cloud_bucket_mounts = {{"/mnt/s3", other}}});
+  EXPECT_NE(sh(sb, "test -e /mnt/s3").second, 0);
+  sb.terminate();
+  // One mount path for a Volume and a bucket is refused before anything starts.
+  auto vol = c().volumes().from_name("vol-clash", {.create_if_missing = true});
+  EXPECT_THAT(
+      [&] {
+        create({.volumes = {{"/mnt/x", vol}},
+                .cloud_bucket_mounts = {{"/mnt/x", c().cloud_bucket_mounts().create("b")}}});
+      },
+      ::testing::ThrowsMessage<InvalidError>(HasSubstr("used more than once")));
 }
 
 }  // namespace

@@ -88,6 +88,14 @@ struct EmulatorOptions {
   /// credentials Secret must exist) and recorded in the Sandbox's definition, but nothing
   /// is mounted at its path. DIR must be an existing directory.
   std::map<std::string, std::string> buckets{};
+  /// Keep the emulator's state in this directory (`--state-dir DIR`, created when missing)
+  /// so that it survives a restart: environments, Apps, Secrets, Volumes with their
+  /// contents, Queues with their items, Proxies, and images with their layers. Every
+  /// change is on disk (fdatasync) before the call that made it returns, so a crash
+  /// (SIGKILL) loses nothing a client was told about. Sandboxes, running builds and
+  /// injected faults are not kept. One emulator at a time may use a directory. Empty: a
+  /// temporary directory, removed at shutdown. See emulator/README.md, "Persistence".
+  std::string state_dir{};
 };
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).

@@ -176,6 +176,9 @@ void ImageBuilder::run(std::string const& id, BuildPlan plan) {
     auto st = (*sandbox)->snapshot_to_layer(layer, &stats);
     done();
     if (!st.ok()) return Failure{absl::StrCat("cannot save the layer: ", st.message())};
+    if (st = core_.persist_layer(layer); !st.ok()) {
+      return Failure{absl::StrCat("cannot keep the layer in the state directory: ", st.message())};
+    }
     layers.insert(layers.begin(), layer);
     return std::nullopt;
   };

@@ -30,6 +30,7 @@ absl::StatusOr<std::string> fill_layer(
   if (!dir.ok()) return dir.status();
   std::string layer = absl::StrCat(*dir, "/", id);
   if (auto st = fill(layer); !st.ok()) return st;
+  if (auto st = core.persist_layer(layer); !st.ok()) return st;
   return layer;
 }
 

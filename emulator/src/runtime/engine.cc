@@ -770,6 +770,8 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   layout.work = (dir / "work").string();
   layout.tmp = (dir / "tmp").string();
   layout.hidden = {hidden_dir_};
+  layout.hidden.insert(layout.hidden.end(), options_.hidden_dirs.begin(),
+                       options_.hidden_dirs.end());
   layout.devpts_fd = started.devpts.get();
   if (!options_.fs_tools.empty()) layout.modal_bin = {options_.fs_tools};
   layout.layers = spec.layers;

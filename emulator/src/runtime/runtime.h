@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "runtime/process.h"
@@ -69,6 +70,10 @@ struct RuntimeOptions {
   /// For tests: create processes with fork, the path a ThreadSanitizer build always takes
   /// (see internal::Spawner), instead of clone(CLONE_VM | CLONE_VFORK).
   bool spawn_with_fork = false;
+  /// More host directories covered by an empty read-only tmpfs in every isolated sandbox,
+  /// as the state directory is (absolute, without symbolic links): where the emulator
+  /// keeps Volumes, layers and its journal (EmulatorOptions::state_dir).
+  std::vector<std::string> hidden_dirs{};
 };
 
 /**
@@ -117,7 +122,8 @@ class Runtime {
   /// Where image layers are kept (SandboxSpec::layers, Sandbox::snapshot_to_layer): the
   /// root of a tmpfs of the runtime's own, detached from every mount table (so nothing
   /// outlives the emulator), as a path that works in this process and in the sandboxes'
-  /// mount steps. FAILED_PRECONDITION where it cannot be made.
+  /// mount steps. FAILED_PRECONDITION where it cannot be made. (Not a directory on the
+  /// host's disk: overlayfs refuses a lower layer below another one, the host's /.)
   absl::StatusOr<std::string> layer_store();
   /// Processes started and not yet reaped (entrypoints included).
   size_t running_process_count() const;

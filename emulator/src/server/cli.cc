@@ -123,6 +123,10 @@ std::string usage() {
       "  --bucket NAME=DIR              mount the local directory DIR where Sandboxes mount\n"
       "                                 cloud bucket NAME (repeatable); unmapped buckets\n"
       "                                 are accepted but not mounted\n"
+      "  --state-dir DIR                keep the emulator's state (objects, Volume contents,\n"
+      "                                 Queue items, images) in DIR, created when missing,\n"
+      "                                 so that it survives a restart; every change is on\n"
+      "                                 disk before its call returns\n"
       "  --proxy NAME                   create Proxy NAME in environment 'main' at startup\n"
       "                                 (repeatable; ProxyGet finds only these)\n"
       "  --unsafe-host-filesystem       where Sandboxes cannot be isolated (not root, no\n"
@@ -266,6 +270,11 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
       if (!cl.options.images.emplace(tag, v->substr(eq + 1)).second) {
         return bad(absl::StrCat("--image: tag '", tag, "' is mapped twice"));
       }
+    } else if (flag == "--state-dir") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return bad("--state-dir: must not be empty");
+      cl.options.state_dir = *v;
     } else if (flag == "--bucket") {
       auto v = value();
       if (!v.ok()) return v.status();

@@ -1,6 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "server/core.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "modal_proto/api.pb.h"
 #include "runtime/image_unpack.h"
 #include "runtime/runtime.h"
+#include "runtime/tree_copy.h"
 #include "runtime/volume_tree.h"
 #include "server/ids.h"
 #include "store/sandbox_registry.h"
@@ -74,6 +77,21 @@ EmulatorOptions&& validated(EmulatorOptions&& options) {
   if (options.queue_max_partition_items <= 0) {
     throw std::invalid_argument("EmulatorOptions::queue_max_partition_items must be positive");
   }
+  if (!options.state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.state_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.state_dir, ec)) {
+      throw std::invalid_argument("EmulatorOptions::state_dir: cannot create '" +
+                                  options.state_dir + "'" + (ec ? ": " + ec.message() : ""));
+    }
+    // Canonical: Sandboxes must not see it (runtime::RuntimeOptions::hidden_dirs), and
+    // the tmpfs that hides it goes where the path leads.
+    options.state_dir = std::filesystem::canonical(options.state_dir, ec).string();
+    if (ec) throw std::invalid_argument("EmulatorOptions::state_dir: " + ec.message());
+    if (options.state_dir == "/") {
+      throw std::invalid_argument("EmulatorOptions::state_dir: must not be /");
+    }
+  }
   for (auto& [bucket, dir] : options.buckets) {
     std::error_code ec;
     if (bucket.empty()) throw std::invalid_argument("EmulatorOptions::buckets: empty bucket name");
@@ -101,18 +119,22 @@ Core::Core(EmulatorOptions options)
   // A Volume's directory goes with it (VolumeDelete, ephemeral expiry). Renamed first, so
   // that its path is gone at once; Sandboxes that mount it keep their (dead) mount.
   volumes_.set_on_remove([this](VolumeRecord const& rec) {
-    if (rec.dir.empty()) return;
+    if (rec.dir.empty() || ::access(rec.dir.c_str(), F_OK) != 0) return;
     std::string const trash = rec.dir + ".deleted";
     std::string const doomed = ::rename(rec.dir.c_str(), trash.c_str()) == 0 ? trash : rec.dir;
     if (auto st = runtime::remove_tree(doomed); !st.ok()) {
       log(absl::StrCat("Volume ", rec.id, ": cannot remove ", doomed, ": ", st.message()));
     }
   });
-  seed(options_);
+  std::vector<std::string> hidden;  // Sandboxes never see the state directory
+  if (!options_.state_dir.empty()) hidden.push_back(options_.state_dir);
   sandboxes_ = std::make_unique<SandboxRegistry>(
       [this](std::string_view line) { log(line); },
       SandboxRegistry::Options{.unsafe_host_filesystem = options_.unsafe_host_filesystem,
-                               .fs_tools = fs_tools_executable(options_.fs_tools_path)});
+                               .fs_tools = fs_tools_executable(options_.fs_tools_path),
+                               .hidden_dirs = std::move(hidden)});
+  if (!options_.state_dir.empty()) open_state();
+  seed(options_);
   map_images(options_.images);
   image_builder_ = std::make_unique<ImageBuilder>(*this);
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
@@ -135,6 +157,155 @@ void Core::sweep() {
   for (auto const& id : queues_.expire_idle(timeout)) log("ephemeral Queue " + id + " expired");
   for (auto const& id : volumes_.expire_idle(timeout)) log("ephemeral Volume " + id + " expired");
   queue_items_.sweep_expired();
+}
+
+void Core::open_state() {
+  std::string const& dir = options_.state_dir;
+  auto const fail = [&](std::string const& why) {
+    throw std::invalid_argument(absl::StrCat("modal-emulator: state directory ", dir, ": ", why));
+  };
+  std::string const lock_path = dir + "/lock";
+  state_lock_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!state_lock_) fail(absl::StrCat("open ", lock_path, ": ", std::strerror(errno)));
+  if (::flock(state_lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+    fail(errno == EWOULDBLOCK ? std::string("another modal-emulator uses it")
+                              : absl::StrCat("flock: ", std::strerror(errno)));
+  }
+  for (char const* sub : {"/volumes", "/layers", "/images"}) {
+    std::string const path = dir + sub;
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      fail(absl::StrCat("mkdir ", path, ": ", std::strerror(errno)));
+    }
+  }
+  {
+    std::lock_guard lock(volume_root_mu_);
+    volume_root_ = dir + "/volumes";
+  }
+  // Replayed records get what is not journaled: a Volume its directory, a Queue its items.
+  volumes_.set_on_restore([this](VolumeRecord& rec) {
+    rec.dir = absl::StrCat(volume_root_, "/", rec.id);
+    if (::mkdir(rec.dir.c_str(), 0777) == 0) (void)::chmod(rec.dir.c_str(), 0777);
+  });
+  queues_.set_on_restore([this](QueueRecord& rec) { queue_items_.create(rec.id); });
+  restore_layers();
+  auto journal = Journal::open(
+      dir + "/journal", [this](nlohmann::json const& change) { return apply_change(change); },
+      [this](std::string_view line) { log(line); });
+  if (!journal.ok()) fail(std::string(journal.status().message()));
+  journal_ = *std::move(journal);
+  remove_stray_volume_dirs();
+  std::vector<nlohmann::json> snapshot;
+  environments_.snapshot(snapshot);
+  apps_.snapshot(snapshot);
+  secrets_.snapshot(snapshot);
+  volumes_.snapshot(snapshot);
+  proxies_.snapshot(snapshot);
+  queues_.snapshot(snapshot);
+  queue_items_.snapshot(snapshot);
+  images_.snapshot(snapshot);
+  if (auto st = journal_->rewrite(snapshot); !st.ok()) fail(std::string(st.message()));
+  ChangeLog* log = journal_.get();
+  environments_.set_change_log(log);
+  apps_.set_change_log(log);
+  secrets_.set_change_log(log);
+  volumes_.set_change_log(log);
+  proxies_.set_change_log(log);
+  queues_.set_change_log(log);
+  queue_items_.set_change_log(log);
+  images_.set_change_log(log);
+}
+
+absl::Status Core::apply_change(nlohmann::json const& change) {
+  auto const type = change.find("t");
+  if (!change.is_object() || type == change.end() || !type->is_string()) {
+    return absl::InvalidArgumentError("a change without a type");
+  }
+  std::string const& t = type->get_ref<std::string const&>();
+  if (t == "env") return environments_.apply(change);
+  if (t.starts_with("img")) return images_.apply(change);
+  if (t.starts_with("q")) return queue_items_.apply(change);
+  if (t != "obj" && t != "del") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown change '", t, "'"));
+  }
+  auto const kind = change.find("k");
+  if (kind == change.end() || !kind->is_string()) {
+    return absl::InvalidArgumentError("an object change without a kind");
+  }
+  std::string const& k = kind->get_ref<std::string const&>();
+  if (k == kApps.kind) return apps_.apply(change);
+  if (k == kSecrets.kind) return secrets_.apply(change);
+  if (k == kVolumes.kind) return volumes_.apply(change);
+  if (k == kProxies.kind) return proxies_.apply(change);
+  if (k == kQueues.kind) return queues_.apply(change);
+  return absl::InvalidArgumentError(absl::StrCat("unknown object kind '", k, "'"));
+}
+
+void Core::restore_layers() {
+  std::string const saved = options_.state_dir + "/layers";
+  std::error_code ec;
+  for (auto const& entry : std::filesystem::directory_iterator(saved, ec)) {
+    if (entry.path().filename().string().starts_with(".tmp-")) {
+      (void)runtime::remove_tree(entry.path().string());  // a copy a crash interrupted
+    }
+  }
+  runtime::Runtime* rt = nullptr;
+  try {
+    rt = sandboxes_->runtime();
+  } catch (std::exception const& e) {
+    log(absl::StrCat("image layers are not restored: the process runtime cannot start: ",
+                     e.what()));
+    return;
+  }
+  auto live = rt == nullptr ? absl::StatusOr<std::string>(absl::UnavailableError("shut down"))
+                            : rt->layer_store();
+  if (!live.ok()) {
+    log(absl::StrCat("image layers are not restored: ", live.status().message()));
+    return;
+  }
+  live_layers_ = *live;
+  images_.set_layer_store(live_layers_);
+  for (auto const& entry : std::filesystem::directory_iterator(saved, ec)) {
+    std::string const name = entry.path().filename().string();
+    if (name.starts_with(".tmp-")) continue;
+    if (auto st = runtime::copy_tree(entry.path().string(), live_layers_ + "/" + name); !st.ok()) {
+      throw std::invalid_argument(absl::StrCat("modal-emulator: state directory ",
+                                               options_.state_dir, ": cannot restore layer ", name,
+                                               ": ", st.message()));
+    }
+  }
+}
+
+absl::Status Core::persist_layer(std::string const& layer) {
+  if (options_.state_dir.empty()) return absl::OkStatus();
+  if (live_layers_.empty() || !layer.starts_with(live_layers_ + "/")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("layer ", layer, " is not in the layer store; it cannot be kept"));
+  }
+  std::string const name = layer.substr(live_layers_.size() + 1);
+  std::string const dir = options_.state_dir + "/layers/";
+  std::string const tmp = dir + ".tmp-" + name;
+  (void)runtime::remove_tree(tmp);
+  if (auto st = runtime::copy_tree(layer, tmp); !st.ok()) return st;
+  // The copy on disk (one syncfs for all its files), then under its name.
+  runtime::internal::UniqueFd fd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::syncfs(fd.get()) != 0 || ::rename(tmp.c_str(), (dir + name).c_str()) != 0) {
+    int const err = errno;
+    (void)runtime::remove_tree(tmp);
+    return absl::InternalError(absl::StrCat("cannot keep layer ", name, ": ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+void Core::remove_stray_volume_dirs() {
+  std::error_code ec;
+  for (auto const& entry : std::filesystem::directory_iterator(volume_root_, ec)) {
+    std::string const name = entry.path().filename().string();
+    if (volumes_.contains(name)) continue;
+    log(absl::StrCat("removing ", entry.path().string(), ": no such Volume"));
+    if (auto st = runtime::remove_tree(entry.path().string()); !st.ok()) {
+      log(absl::StrCat("cannot remove ", entry.path().string(), ": ", st.message()));
+    }
+  }
 }
 
 absl::StatusOr<std::string> Core::volume_root() {
@@ -184,7 +355,9 @@ void Core::seed(EmulatorOptions const& options) {
   for (auto const& [name, env] : options.secrets) {
     check(secrets_
               .get_or_create(kDefaultEnvironment, name,
-                             modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+                             // Overwritten in place: a restart with a state directory
+                             // takes the values given now.
+                             modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS,
                              [&env = env](SecretRecord& rec) { rec.env = env; })
               .status());
   }
@@ -206,8 +379,15 @@ void Core::map_images(std::map<std::string, std::string> const& images) {
   for (auto const& mapping : images) {
     std::string const& tag = mapping.first;
     std::string const& path = mapping.second;
-    std::string const dest = absl::StrCat(rt->state_dir(), "/images/", n++);
+    // In the state directory, so that images built on it keep their root file system
+    // across a restart (unpacked again each time: the same mappings give the same paths).
+    std::string const dest = absl::StrCat(
+        options_.state_dir.empty() ? rt->state_dir() : options_.state_dir, "/images/", n++);
     std::error_code ec;
+    if (auto st = runtime::remove_tree(dest); !st.ok()) {
+      throw std::invalid_argument(absl::StrCat("modal-emulator: --image ", tag, ": cannot remove ",
+                                               dest, ": ", st.message()));
+    }
     std::filesystem::create_directories(dest, ec);
     auto const fail = [&](std::string const& why) {
       std::filesystem::remove_all(dest, ec);

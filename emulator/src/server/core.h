@@ -22,9 +22,11 @@
 #include "absl/status/statusor.h"
 
 #include "modal/emulator.h"
+#include "runtime/unique_fd.h"
 #include "server/jwt.h"
 #include "store/environments.h"
 #include "store/images.h"
+#include "store/journal.h"
 #include "store/objects.h"
 #include "store/queues.h"
 
@@ -67,11 +69,15 @@ class Core {
   SecretStore& secrets() { return secrets_; }
   ImageStore& images() { return images_; }
   VolumeStore& volumes() { return volumes_; }
-  /// Where Volumes keep their contents: <the runtime's state directory>/volumes, created on
-  /// first use (with the runtime). UNAVAILABLE during shutdown, INTERNAL if it cannot be
-  /// made.
+  /// Where Volumes keep their contents: EmulatorOptions::state_dir/volumes, else the
+  /// runtime's state directory's, created on first use (with the runtime). UNAVAILABLE
+  /// during shutdown, INTERNAL if it cannot be made.
   absl::StatusOr<std::string> volume_root();
   ProxyStore& proxies() { return proxies_; }
+  /// With EmulatorOptions::state_dir, copies a new layer of the runtime's layer store
+  /// (image builds, snapshots) into the state directory before the image that has it is
+  /// journaled; OK at once without one.
+  absl::Status persist_layer(std::string const& layer);
   /// Queues' names and ids; their items are queue_items() (removing a queue drops them).
   QueueStore& queues() { return queues_; }
   QueueItemStore& queue_items() { return queue_items_; }
@@ -139,11 +145,28 @@ class Core {
   void start_sweeper();
   void stop_sweeper();
   void seed(EmulatorOptions const& options);
+  /// EmulatorOptions::state_dir: takes the directory's lock, replays its journal into the
+  /// stores, rewrites it compactly and has the stores journal their changes from then on.
+  /// Throws std::invalid_argument when the directory cannot be used.
+  void open_state();
+  /// One journaled change, to the store it belongs to.
+  absl::Status apply_change(nlohmann::json const& change);
+  /// After the replay: removes what a crash left in the Volume directory (directories of
+  /// Volumes whose creation was never acknowledged, half-deleted ones).
+  void remove_stray_volume_dirs();
+  /// Copies the layers kept in the state directory into the runtime's layer store (a
+  /// tmpfs: overlayfs refuses layers below the host's /, which is the bottom one) and has
+  /// ImageStore translate journaled layer paths to it.
+  void restore_layers();
   /// Unpacks EmulatorOptions::images into the runtime's state directory and maps their
   /// tags (ImageStore::map_registry_tag). Throws std::invalid_argument when one fails.
   void map_images(std::map<std::string, std::string> const& images);
 
   EmulatorOptions options_;
+  /// EmulatorOptions::state_dir's lock (flock) and journal; declared before the stores,
+  /// which write to it, so that it outlives them.
+  runtime::internal::UniqueFd state_lock_;
+  std::unique_ptr<Journal> journal_;
   EnvironmentStore environments_;
   AppStore apps_{environments_, kApps};
   SecretStore secrets_{environments_, kSecrets};
@@ -173,6 +196,8 @@ class Core {
   std::thread sweeper_;        // joined by stop_sweeper() (shutdown, destructor)
   std::mutex volume_root_mu_;  // guards volume_root_
   std::string volume_root_;
+  /// The runtime's layer store once restore_layers() ran ("" without a state directory).
+  std::string live_layers_;
   // Last member: destroyed first (kills sandbox processes while the rest still exists).
   std::unique_ptr<SandboxRegistry> sandboxes_;
   std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first

@@ -28,8 +28,23 @@ absl::StatusOr<EnvironmentRecord> EnvironmentStore::resolve(std::string_view req
 
 absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create(std::string_view requested,
                                                                   int object_creation_type) {
-  std::string const name = name_of(requested);
-  std::lock_guard lock(mu_);
+  std::uint64_t ticket = 0;
+  ChangeLog* log = nullptr;
+  absl::StatusOr<EnvironmentRecord> rec;
+  {
+    std::lock_guard lock(mu_);
+    rec = get_or_create_locked(name_of(requested), object_creation_type, &ticket);
+    log = log_;
+  }
+  if (rec.ok() && ticket != 0 && log != nullptr) {
+    if (auto st = log->sync(ticket); !st.ok()) return st;
+  }
+  return rec;
+}
+
+absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create_locked(std::string const& name,
+                                                                         int object_creation_type,
+                                                                         std::uint64_t* ticket) {
   auto it = by_name_.find(name);
   bool const exists = it != by_name_.end();
   switch (object_creation_type) {
@@ -38,12 +53,12 @@ absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create(std::string_vi
       return it->second;
     case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
     case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS:
-      return exists ? it->second : add_locked(name);
+      return exists ? it->second : logged_locked(add_locked(name), ticket);
     case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
       if (exists) {
         return absl::AlreadyExistsError(absl::StrCat("Environment '", name, "' already exists"));
       }
-      return add_locked(name);
+      return logged_locked(add_locked(name), ticket);
     default:
       return absl::InvalidArgumentError(absl::StrCat("Unsupported object_creation_type ",
                                                      object_creation_type,
@@ -57,6 +72,42 @@ EnvironmentRecord const& EnvironmentStore::add_locked(std::string const& name) {
   rec.name = name;
   rec.created_at = unix_now();
   return by_name_[name] = std::move(rec);
+}
+
+EnvironmentRecord const& EnvironmentStore::logged_locked(EnvironmentRecord const& rec,
+                                                         std::uint64_t* ticket) {
+  if (log_ != nullptr) {
+    *ticket =
+        log_->append({{"t", "env"}, {"id", rec.id}, {"name", rec.name}, {"at", rec.created_at}});
+  }
+  return rec;
+}
+
+void EnvironmentStore::set_change_log(ChangeLog* log) {
+  std::lock_guard lock(mu_);
+  log_ = log;
+}
+
+absl::Status EnvironmentStore::apply(nlohmann::json const& change) {
+  try {
+    EnvironmentRecord rec;
+    change.at("id").get_to(rec.id);
+    change.at("name").get_to(rec.name);
+    change.at("at").get_to(rec.created_at);
+    if (rec.name.empty()) return absl::InvalidArgumentError("an environment without a name");
+    std::lock_guard lock(mu_);
+    by_name_[rec.name] = std::move(rec);
+  } catch (nlohmann::json::exception const& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed environment change: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+void EnvironmentStore::snapshot(std::vector<nlohmann::json>& out) const {
+  std::lock_guard lock(mu_);
+  for (auto const& [name, rec] : by_name_) {
+    out.push_back({{"t", "env"}, {"id", rec.id}, {"name", rec.name}, {"at", rec.created_at}});
+  }
 }
 
 }  // namespace modal::emulator

@@ -6,8 +6,12 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "store/journal.h"
 
 namespace modal::emulator {
 
@@ -45,8 +49,23 @@ class EnvironmentStore {
   absl::StatusOr<EnvironmentRecord> get_or_create(std::string_view requested,
                                                   int object_creation_type);
 
+  /// From now on created environments are journaled to `log` ({"t": "env", "id", "name",
+  /// "at"}). Set it after the replay.
+  void set_change_log(ChangeLog* log);
+  /// Replays an env change. INVALID_ARGUMENT for a malformed one.
+  absl::Status apply(nlohmann::json const& change);
+  /// Appends the changes that recreate every environment (ids included) to `out`.
+  void snapshot(std::vector<nlohmann::json>& out) const;
+
  private:
   EnvironmentRecord const& add_locked(std::string const& name);
+  /// get_or_create() without the sync; `ticket` is set when an environment was made.
+  absl::StatusOr<EnvironmentRecord> get_or_create_locked(std::string const& name,
+                                                         int object_creation_type,
+                                                         std::uint64_t* ticket);
+  /// Journals a created environment; answers it.
+  EnvironmentRecord const& logged_locked(EnvironmentRecord const& rec, std::uint64_t* ticket);
+  ChangeLog* log_ = nullptr;
 
   mutable std::mutex mu_;
   std::map<std::string, EnvironmentRecord, std::less<>> by_name_;

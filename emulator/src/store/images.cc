@@ -36,6 +36,8 @@ ImageStore::Lookup ImageStore::get_or_start(std::string const& key, bool force_b
   }
   ImageRecord rec = make(new_id("im"));
   if (rec.succeeded() || !rec.finished()) by_key_[key] = rec.id;
+  // Decided at once: nobody waits for it to be durable (a failure shows in the next sync).
+  if (rec.succeeded() && log_ != nullptr) log_->append(image_change_locked(rec));
   std::string const id = rec.id;
   return {by_id_[id] = std::move(rec), /*cached=*/false};
 }
@@ -50,10 +52,15 @@ absl::StatusOr<std::string> ImageStore::get_or_snapshot(std::string const& snaps
   }
   auto rec = make(new_id("im"));
   if (!rec.ok()) return rec.status();
-  std::lock_guard lock(mu_);
   std::string const id = rec->id;
-  by_id_[id] = *std::move(rec);
-  if (!snapshot_id.empty()) snapshots_[snapshot_id] = id;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    by_id_[id] = *std::move(rec);
+    if (!snapshot_id.empty()) snapshots_[snapshot_id] = id;
+    if (log_ != nullptr) ticket = log_->append(image_change_locked(by_id_.at(id)));
+  }
+  if (auto st = sync(ticket); !st.ok()) return st;
   return id;
 }
 
@@ -69,6 +76,7 @@ void ImageStore::append_log(std::string_view id, std::string line) {
 
 void ImageStore::finish(std::string_view id, int status, std::string exception,
                         std::vector<std::string> layers, ImageConfig config) {
+  std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
     auto it = by_id_.find(id);
@@ -79,10 +87,13 @@ void ImageStore::finish(std::string_view id, int status, std::string exception,
     if (rec.succeeded()) {
       rec.layers = std::move(layers);
       rec.config = std::move(config);
+      if (log_ != nullptr) ticket = log_->append(image_change_locked(rec));
     } else {
       std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
     }
   }
+  // Durable before any reader learns that the build finished.
+  (void)sync(ticket);
   cv_.notify_all();
 }
 
@@ -110,20 +121,31 @@ absl::StatusOr<ImageStore::Progress> ImageStore::wait_progress(
 }
 
 absl::Status ImageStore::remove(std::string_view id) {
-  std::lock_guard lock(mu_);
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return object_not_found("Image", id);
-  by_id_.erase(it);
-  std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
-  std::erase_if(published_, [&](auto const& entry) { return entry.second == id; });
-  std::erase_if(snapshots_, [&](auto const& entry) { return entry.second == id; });
-  return absl::OkStatus();
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return object_not_found("Image", id);
+    by_id_.erase(it);
+    std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
+    std::erase_if(published_, [&](auto const& entry) { return entry.second == id; });
+    std::erase_if(snapshots_, [&](auto const& entry) { return entry.second == id; });
+    if (log_ != nullptr) ticket = log_->append({{"t", "imgdel"}, {"id", id}});
+  }
+  return sync(ticket);
 }
 
 void ImageStore::publish(std::string const& environment, std::string const& tag,
                          std::string const& id) {
-  std::lock_guard lock(mu_);
-  published_[{environment, tag}] = id;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    published_[{environment, tag}] = id;
+    if (log_ != nullptr) {
+      ticket = log_->append({{"t", "imgpub"}, {"env", environment}, {"tag", tag}, {"id", id}});
+    }
+  }
+  (void)sync(ticket);  // a failure shows in the next change's sync
 }
 
 absl::StatusOr<std::string> ImageStore::find_published(std::string const& environment,
@@ -134,6 +156,141 @@ absl::StatusOr<std::string> ImageStore::find_published(std::string const& enviro
     return absl::NotFoundError(absl::StrCat("Image '", tag, "' not found"));
   }
   return it->second;
+}
+
+namespace {
+constexpr char const kLayerMark[] = "@layers/";
+constexpr std::size_t kLayerMarkSize = sizeof(kLayerMark) - 1;
+}  // namespace
+
+void ImageStore::set_layer_store(std::string dir) {
+  std::lock_guard lock(mu_);
+  layer_store_ = std::move(dir);
+}
+
+nlohmann::json ImageStore::image_change_locked(ImageRecord const& rec) const {
+  nlohmann::json change = {{"t", "img"}, {"rec", rec}};
+  if (!layer_store_.empty()) {
+    std::string const prefix = layer_store_ + "/";
+    for (auto& layer : change["rec"]["layers"]) {
+      auto const& path = layer.get_ref<std::string const&>();
+      if (path.starts_with(prefix)) layer = absl::StrCat(kLayerMark, path.substr(prefix.size()));
+    }
+  }
+  for (auto const& [key, id] : by_key_) {
+    if (id == rec.id) change["key"] = key;
+  }
+  for (auto const& [key, id] : snapshots_) {
+    if (id == rec.id) change["snap"] = key;
+  }
+  return change;
+}
+
+absl::Status ImageStore::sync(std::uint64_t ticket) {
+  if (ticket == 0) return absl::OkStatus();
+  ChangeLog* log = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    log = log_;
+  }
+  return log == nullptr ? absl::OkStatus() : log->sync(ticket);
+}
+
+void ImageStore::set_change_log(ChangeLog* log) {
+  std::lock_guard lock(mu_);
+  log_ = log;
+}
+
+absl::Status ImageStore::apply(nlohmann::json const& change) {
+  try {
+    std::lock_guard lock(mu_);
+    std::string const& type = change.at("t").get_ref<std::string const&>();
+    if (type == "img") {
+      ImageRecord rec = change.at("rec").get<ImageRecord>();
+      if (rec.id.empty()) return absl::InvalidArgumentError("an image without an id");
+      for (auto& layer : rec.layers) {
+        if (!layer.starts_with(kLayerMark)) continue;
+        if (layer_store_.empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "image ", rec.id, " has layers, and no layer store could be made to restore them"));
+        }
+        layer = absl::StrCat(layer_store_, "/", layer.substr(kLayerMarkSize));
+      }
+      if (auto key = change.find("key"); key != change.end())
+        by_key_[key->get<std::string>()] = rec.id;
+      if (auto snap = change.find("snap"); snap != change.end()) {
+        snapshots_[snap->get<std::string>()] = rec.id;
+      }
+      std::string const id = rec.id;
+      by_id_[id] = std::move(rec);
+    } else if (type == "imgpub") {
+      published_[{change.at("env").get<std::string>(), change.at("tag").get<std::string>()}] =
+          change.at("id").get<std::string>();
+    } else if (type == "imgdel") {
+      std::string const id = change.at("id").get<std::string>();
+      by_id_.erase(id);
+      std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
+      std::erase_if(published_, [&](auto const& entry) { return entry.second == id; });
+      std::erase_if(snapshots_, [&](auto const& entry) { return entry.second == id; });
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown Image change '", type, "'"));
+    }
+  } catch (nlohmann::json::exception const& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed Image change: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+void ImageStore::snapshot(std::vector<nlohmann::json>& out) const {
+  std::lock_guard lock(mu_);
+  for (auto const& [id, rec] : by_id_) {
+    if (rec.succeeded()) out.push_back(image_change_locked(rec));
+  }
+  for (auto const& [key, id] : published_) {
+    if (by_id_.count(id) == 0) continue;
+    out.push_back({{"t", "imgpub"}, {"env", key.first}, {"tag", key.second}, {"id", id}});
+  }
+}
+
+void to_json(nlohmann::json& j, ImageConfig const& c) {
+  j = {{"env", c.env}, {"workdir", c.workdir}, {"user", c.user},    {"entrypoint", c.entrypoint},
+       {"cmd", c.cmd}, {"shell", c.shell},     {"rootfs", c.rootfs}};
+}
+
+void from_json(nlohmann::json const& j, ImageConfig& c) {
+  j.at("env").get_to(c.env);
+  j.at("workdir").get_to(c.workdir);
+  j.at("user").get_to(c.user);
+  j.at("entrypoint").get_to(c.entrypoint);
+  j.at("cmd").get_to(c.cmd);
+  j.at("shell").get_to(c.shell);
+  j.at("rootfs").get_to(c.rootfs);
+}
+
+void to_json(nlohmann::json& j, ImageRecord const& r) {
+  j = {{"id", r.id},
+       {"tag", r.tag},
+       {"dockerfile", r.dockerfile_commands},
+       {"builder", r.builder_version},
+       {"at", r.created_at},
+       {"log", r.build_log},
+       {"status", r.status},
+       {"exception", r.exception},
+       {"layers", r.layers},
+       {"config", r.config}};
+}
+
+void from_json(nlohmann::json const& j, ImageRecord& r) {
+  j.at("id").get_to(r.id);
+  j.at("tag").get_to(r.tag);
+  j.at("dockerfile").get_to(r.dockerfile_commands);
+  j.at("builder").get_to(r.builder_version);
+  j.at("at").get_to(r.created_at);
+  j.at("log").get_to(r.build_log);
+  j.at("status").get_to(r.status);
+  j.at("exception").get_to(r.exception);
+  j.at("layers").get_to(r.layers);
+  j.at("config").get_to(r.config);
 }
 
 std::string normal_registry_tag(std::string_view tag) {

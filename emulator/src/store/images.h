@@ -13,7 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
+#include "store/journal.h"
 
 namespace modal::emulator {
 
@@ -79,6 +82,10 @@ struct ImageRecord {
  * append_log() while they run, finish() at the end; readers wait with wait_progress().
  * Layer directories belong to the runtime's state directory and live as long as the
  * emulator (remove() forgets the image; images built on it keep their layers).
+ * Persistence (set_change_log(), store/journal.h): successful images are journaled with
+ * their build key or snapshot key ({"t": "img", "rec", "key", "snap"}), as are
+ * publications ({"t": "imgpub", "env", "tag", "id"}) and removals ({"t": "imgdel", "id"});
+ * builds that had not finished are forgotten at a restart.
  * Thread-safe.
  */
 class ImageStore {
@@ -140,6 +147,17 @@ class ImageStore {
   /// The local image mapped to `tag`, if any.
   std::optional<MappedImage> mapped_registry_tag(std::string_view tag) const;
 
+  /// From now on changes are journaled to `log`. Set it after the replay.
+  void set_change_log(ChangeLog* log);
+  /// The runtime's layer store: layers below it are journaled as "@layers/<name>", which
+  /// apply() turns back into paths below the store of the process replaying them. Set it
+  /// before the replay.
+  void set_layer_store(std::string dir);
+  /// Replays an img, imgpub or imgdel change. INVALID_ARGUMENT for a malformed one.
+  absl::Status apply(nlohmann::json const& change);
+  /// Appends the changes that recreate every successful image and publication to `out`.
+  void snapshot(std::vector<nlohmann::json>& out) const;
+
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
@@ -152,7 +170,18 @@ class ImageStore {
   /// (environment, "name:tag") -> id.
   std::map<std::pair<std::string, std::string>, std::string> published_;
   std::map<std::string, MappedImage, std::less<>> mapped_;
+  ChangeLog* log_ = nullptr;
+  std::string layer_store_;
+
+  /// {"t": "img"} of a successful image, with its build and snapshot keys.
+  nlohmann::json image_change_locked(ImageRecord const& rec) const;
+  absl::Status sync(std::uint64_t ticket);
 };
+
+void to_json(nlohmann::json& j, ImageConfig const& c);
+void from_json(nlohmann::json const& j, ImageConfig& c);
+void to_json(nlohmann::json& j, ImageRecord const& r);
+void from_json(nlohmann::json const& j, ImageRecord& r);
 
 }  // namespace modal::emulator
 

@@ -26,6 +26,13 @@
 // heartbeat (Queues, Volumes: EmulatorOptions::ephemeral_timeout). What belongs to a record
 // outside the store (a Queue's items, a Volume's directory) is released by the hook of
 // set_on_remove(), called for every removal and expiry, outside the store's lock.
+//
+// Persistence (EmulatorOptions::state_dir): with set_change_log(), every change is appended
+// to the journal (store/journal.h) under the store's lock and synced before the method
+// returns: {"t": "obj", "k": kind, "rec": record, "bound": whether it holds its name} for a
+// creation or overwrite, {"t": "del", "k": kind, "id": id} for a removal or expiry. apply()
+// replays them, snapshot() writes the store as such changes. A record's payload is
+// converted by to_json / from_json functions next to it (store/objects.h).
 
 #include <chrono>
 #include <functional>
@@ -37,10 +44,14 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "server/ids.h"
 #include "store/environments.h"
+#include "store/journal.h"
 
 namespace modal::emulator {
 
@@ -58,6 +69,21 @@ struct NamedObject {
   /// OBJECT_CREATION_TYPE_EPHEMERAL: expires without heartbeats (NamedStore::expire_idle).
   bool ephemeral = false;
 };
+
+/// The NamedObject fields of a journal record (store/journal.h).
+inline void named_to_json(nlohmann::json& j, NamedObject const& o) {
+  j = {{"id", o.id},          {"name", o.name},     {"env", o.environment},
+       {"anon", o.anonymous}, {"at", o.created_at}, {"eph", o.ephemeral}};
+}
+/// Reads what named_to_json() wrote; throws nlohmann::json::exception on a malformed record.
+inline void named_from_json(nlohmann::json const& j, NamedObject& o) {
+  j.at("id").get_to(o.id);
+  j.at("name").get_to(o.name);
+  j.at("env").get_to(o.environment);
+  j.at("anon").get_to(o.anonymous);
+  j.at("at").get_to(o.created_at);
+  j.at("eph").get_to(o.ephemeral);
+}
 
 /// What CREATE_OVERWRITE_IF_EXISTS does to an existing object.
 enum class Overwrite {
@@ -132,28 +158,35 @@ class NamedStore {
                                        int object_creation_type, Fill const& fill = {}) {
     auto env = environments_.resolve(environment);
     if (!env.ok()) return env.status();
-    std::lock_guard lock(mu_);
-    auto bound = by_name_.find(NameKey(env->name, name));
-    auto what = decide_creation(kind_, object_creation_type, bound != by_name_.end(), name);
-    if (!what.ok()) return what.status();
-    switch (*what) {
-      case Creation::kUseExisting:
-        return by_id_.at(bound->second);
-      case Creation::kCreateAnonymous:
-        return insert_locked(env->name, name, /*anonymous=*/true, fill,
-                             is_ephemeral_creation(object_creation_type));
-      case Creation::kOverwrite:
-        if (kind_.overwrite == Overwrite::kInPlace) {
-          Record& rec = by_id_.at(bound->second);
-          if (fill) fill(rec);
-          rec.created_at = unix_now();
-          return rec;
-        }
-        break;  // a new object takes the name
-      case Creation::kCreateNamed:
-        break;
-    }
-    return insert_locked(env->name, name, /*anonymous=*/false, fill);
+    std::uint64_t ticket = 0;
+    absl::StatusOr<Record> rec = [&]() -> absl::StatusOr<Record> {
+      std::lock_guard lock(mu_);
+      auto bound = by_name_.find(NameKey(env->name, name));
+      auto what = decide_creation(kind_, object_creation_type, bound != by_name_.end(), name);
+      if (!what.ok()) return what.status();
+      switch (*what) {
+        case Creation::kUseExisting:
+          return by_id_.at(bound->second);
+        case Creation::kCreateAnonymous:
+          return logged_locked(insert_locked(env->name, name, /*anonymous=*/true, fill,
+                                             is_ephemeral_creation(object_creation_type)),
+                               &ticket);
+        case Creation::kOverwrite:
+          if (kind_.overwrite == Overwrite::kInPlace) {
+            Record& existing = by_id_.at(bound->second);
+            if (fill) fill(existing);
+            existing.created_at = unix_now();
+            return logged_locked(existing, &ticket);
+          }
+          break;  // a new object takes the name
+        case Creation::kCreateNamed:
+          break;
+      }
+      return logged_locked(insert_locked(env->name, name, /*anonymous=*/false, fill), &ticket);
+    }();
+    if (!rec.ok()) return rec;
+    if (auto st = sync(ticket); !st.ok()) return st;
+    return rec;
   }
 
   /// The object bound to `name` in `environment` ("" = default), else NOT_FOUND (for the
@@ -185,15 +218,17 @@ class NamedStore {
   absl::Status remove(std::string_view id) {
     Record removed;
     OnRemove hook;
+    std::uint64_t ticket = 0;
     {
       std::lock_guard lock(mu_);
       auto it = by_id_.find(id);
       if (it == by_id_.end()) return object_not_found(kind_.kind, id);
       removed = erase_locked(it);
+      ticket = log_removal_locked(removed.id);
       hook = on_remove_;
     }
     if (hook) hook(removed);
-    return absl::OkStatus();
+    return sync(ticket);
   }
 
   /// A heartbeat of the object: an ephemeral one is not idle from now on (a no-op for the
@@ -212,6 +247,7 @@ class NamedStore {
   std::vector<std::string> expire_idle(Clock::duration timeout) {
     std::vector<Record> expired;
     OnRemove hook;
+    std::uint64_t ticket = 0;
     {
       std::lock_guard lock(mu_);
       auto const now = now_locked();
@@ -220,10 +256,14 @@ class NamedStore {
         auto const id = seen++->first;  // erase_locked() drops the entry
         if (idle <= timeout) continue;
         auto it = by_id_.find(id);
-        if (it != by_id_.end()) expired.push_back(erase_locked(it));
+        if (it == by_id_.end()) continue;
+        expired.push_back(erase_locked(it));
+        ticket = log_removal_locked(expired.back().id);
       }
       hook = on_remove_;
     }
+    // Nobody waits for an expiry: a failure shows in the next change's sync.
+    (void)sync(ticket);
     std::vector<std::string> ids;
     ids.reserve(expired.size());
     for (auto const& rec : expired) {
@@ -252,11 +292,95 @@ class NamedStore {
     return by_id_.size();
   }
 
+  /// Completes a replayed record (apply()) with what is not journaled (a Volume's
+  /// directory). Set it before the replay.
+  void set_on_restore(std::function<void(Record&)> hook) {
+    std::lock_guard lock(mu_);
+    on_restore_ = std::move(hook);
+  }
+
+  /// From now on every change is appended to `log` (and synced before the method returns).
+  /// Set it before the store is shared, after the replay.
+  void set_change_log(ChangeLog* log) {
+    std::lock_guard lock(mu_);
+    log_ = log;
+  }
+
+  /// Replays a change of this store ("t" "obj" or "del" with "k" = kind().kind): puts the
+  /// record back as it was (an ephemeral one counts as seen now), or removes it (running
+  /// the set_on_remove() hook; an unknown id is no error). INVALID_ARGUMENT for a malformed
+  /// change.
+  absl::Status apply(nlohmann::json const& change) {
+    Record removed;
+    OnRemove hook;
+    try {
+      std::lock_guard lock(mu_);
+      if (change.at("t") == "del") {
+        auto it = by_id_.find(change.at("id").template get<std::string>());
+        if (it == by_id_.end()) return absl::OkStatus();
+        removed = erase_locked(it);
+        hook = on_remove_;
+      } else {
+        Record rec = change.at("rec").template get<Record>();
+        bool const bound = change.at("bound").template get<bool>();
+        if (rec.id.empty()) return absl::InvalidArgumentError("a record without an id");
+        if (on_restore_) on_restore_(rec);
+        if (rec.ephemeral) last_seen_[rec.id] = now_locked();
+        if (bound && !rec.anonymous) by_name_[NameKey(rec.environment, rec.name)] = rec.id;
+        std::string const id = rec.id;
+        by_id_[id] = std::move(rec);
+        return absl::OkStatus();
+      }
+    } catch (nlohmann::json::exception const& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed ", std::string(kind_.kind), " change: ", e.what()));
+    }
+    if (hook) hook(removed);
+    return absl::OkStatus();
+  }
+
+  /// Appends to `out` the changes that recreate every object (apply() reads them).
+  void snapshot(std::vector<nlohmann::json>& out) const {
+    std::lock_guard lock(mu_);
+    for (auto const& [id, rec] : by_id_) out.push_back(change_locked(rec));
+  }
+
  private:
   /// (environment name, object name).
   using NameKey = std::pair<std::string, std::string>;
 
   Clock::time_point now_locked() const { return clock_ ? clock_() : Clock::now(); }
+
+  /// {"t": "obj", ...} for `rec` as it is now.
+  nlohmann::json change_locked(Record const& rec) const {
+    auto bound = by_name_.find(NameKey(rec.environment, rec.name));
+    return {{"t", "obj"},
+            {"k", kind_.kind},
+            {"rec", rec},
+            {"bound", bound != by_name_.end() && bound->second == rec.id}};
+  }
+
+  /// Journals a created or overwritten record; answers it.
+  Record logged_locked(Record const& rec, std::uint64_t* ticket) {
+    if (log_ != nullptr) *ticket = log_->append(change_locked(rec));
+    return rec;
+  }
+
+  std::uint64_t log_removal_locked(std::string const& id) {
+    if (log_ == nullptr) return 0;
+    return log_->append({{"t", "del"}, {"k", kind_.kind}, {"id", id}});
+  }
+
+  /// Waits until the change of `ticket` is durable (0: none to wait for).
+  absl::Status sync(std::uint64_t ticket) {
+    if (ticket == 0) return absl::OkStatus();
+    ChangeLog* log = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      log = log_;
+    }
+    return log == nullptr ? absl::OkStatus() : log->sync(ticket);
+  }
 
   /// Drops the record (and its name, and its heartbeat) and answers it.
   Record erase_locked(typename std::map<std::string, Record, std::less<>>::iterator it) {
@@ -293,6 +417,8 @@ class NamedStore {
   std::map<std::string, Clock::time_point, std::less<>> last_seen_;
   OnRemove on_remove_;
   std::function<Clock::time_point()> clock_;
+  ChangeLog* log_ = nullptr;
+  std::function<void(Record&)> on_restore_;
 };
 
 }  // namespace modal::emulator

@@ -110,35 +110,44 @@ absl::Status QueueItemStore::put(std::string_view id, std::string_view partition
                                                      limits_.max_value_bytes, " bytes"));
     }
   }
-  std::lock_guard lock(mu_);
-  auto q = find_locked(id);
-  if (q == nullptr) return queue_not_found(id);
-  if (values.empty()) return absl::OkStatus();
-  Partition* p = live_partition_locked(*q, partition);
-  std::size_t const held = p == nullptr ? 0 : p->entries.size();
-  if (held + values.size() > limits_.max_partition_items) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("Queue '", std::string(id), "' is full: ", partition_name(partition),
-                     " holds ", held, " items and may hold at most ", limits_.max_partition_items));
-  }
-  if (p == nullptr) {
-    if (q->partitions.size() >= limits_.max_partitions) {
-      return absl::ResourceExhaustedError(absl::StrCat("Queue '", std::string(id), "' has ",
-                                                       q->partitions.size(),
-                                                       " partitions, the most it may have"));
+  std::uint64_t ticket = 0;
+  absl::Status st = [&] {
+    std::lock_guard lock(mu_);
+    auto q = find_locked(id);
+    if (q == nullptr) return queue_not_found(id);
+    if (values.empty()) return absl::OkStatus();
+    Partition* p = live_partition_locked(*q, partition);
+    std::size_t const held = p == nullptr ? 0 : p->entries.size();
+    if (held + values.size() > limits_.max_partition_items) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "Queue '", std::string(id), "' is full: ", partition_name(partition), " holds ", held,
+          " items and may hold at most ", limits_.max_partition_items));
     }
-    p = &q->partitions[std::string(partition)];
-  }
-  std::uint64_t const ms = unix_millis();
-  for (auto& v : values) {
-    QueueEntryId const next =
-        ms > q->last.ms ? QueueEntryId{ms, 0} : QueueEntryId{q->last.ms, q->last.seq + 1};
-    q->last = next;
-    p->entries.push_back(Entry{next, std::move(v)});
-  }
-  p->expires_at = now() + ttl;
-  q->cv.notify_all();
-  return absl::OkStatus();
+    if (p == nullptr) {
+      if (q->partitions.size() >= limits_.max_partitions) {
+        return absl::ResourceExhaustedError(absl::StrCat("Queue '", std::string(id), "' has ",
+                                                         q->partitions.size(),
+                                                         " partitions, the most it may have"));
+      }
+      p = &q->partitions[std::string(partition)];
+    }
+    std::uint64_t const ms = unix_millis();
+    for (auto& v : values) {
+      QueueEntryId const next =
+          ms > q->last.ms ? QueueEntryId{ms, 0} : QueueEntryId{q->last.ms, q->last.seq + 1};
+      q->last = next;
+      p->entries.push_back(Entry{next, std::move(v)});
+    }
+    p->expires_at = now() + ttl;
+    if (log_ != nullptr) {
+      ticket =
+          log_->append(put_change(id, partition, *p, values.size(), expiry_unix_ms(p->expires_at)));
+    }
+    q->cv.notify_all();
+    return absl::OkStatus();
+  }();
+  if (!st.ok()) return st;
+  return sync(ticket);
 }
 
 template <typename Ready>
@@ -177,6 +186,12 @@ absl::StatusOr<std::vector<std::string>> QueueItemStore::get(std::string_view id
     out.push_back(std::move(p->entries.front().value));
     p->entries.pop_front();
   }
+  std::uint64_t ticket = 0;
+  if (log_ != nullptr) {
+    ticket = log_->append({{"t", "qget"}, {"q", id}, {"p", partition}, {"n", n}});
+  }
+  lock.unlock();
+  if (auto st = sync(ticket); !st.ok()) return st;
   return out;
 }
 
@@ -235,15 +250,21 @@ absl::StatusOr<std::size_t> QueueItemStore::len(std::string_view id, std::string
 }
 
 absl::Status QueueItemStore::clear(std::string_view id, std::string_view partition, bool all) {
-  std::lock_guard lock(mu_);
-  auto q = find_locked(id);
-  if (q == nullptr) return queue_not_found(id);
-  if (all) {
-    q->partitions.clear();
-  } else if (auto it = q->partitions.find(partition); it != q->partitions.end()) {
-    q->partitions.erase(it);
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto q = find_locked(id);
+    if (q == nullptr) return queue_not_found(id);
+    if (all) {
+      q->partitions.clear();
+    } else if (auto it = q->partitions.find(partition); it != q->partitions.end()) {
+      q->partitions.erase(it);
+    }
+    if (log_ != nullptr) {
+      ticket = log_->append({{"t", "qclr"}, {"q", id}, {"p", partition}, {"all", all}});
+    }
   }
-  return absl::OkStatus();
+  return sync(ticket);
 }
 
 std::size_t QueueItemStore::sweep_expired() {
@@ -254,6 +275,95 @@ std::size_t QueueItemStore::sweep_expired() {
     n += std::erase_if(q->partitions, [t](auto const& kv) { return kv.second.expires_at <= t; });
   }
   return n;
+}
+
+std::int64_t QueueItemStore::expiry_unix_ms(Clock::time_point expires_at) const {
+  auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(expires_at - now());
+  return static_cast<std::int64_t>(unix_millis()) + left.count();
+}
+
+nlohmann::json QueueItemStore::put_change(std::string_view id, std::string_view partition,
+                                          Partition const& p, std::size_t count, std::int64_t exp) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (auto it = p.entries.end() - static_cast<std::ptrdiff_t>(count); it != p.entries.end();
+       ++it) {
+    entries.push_back(
+        {it->id.ms, it->id.seq,
+         nlohmann::json::binary(std::vector<std::uint8_t>(it->value.begin(), it->value.end()))});
+  }
+  return {{"t", "qput"}, {"q", id}, {"p", partition}, {"exp", exp}, {"e", std::move(entries)}};
+}
+
+absl::Status QueueItemStore::sync(std::uint64_t ticket) {
+  if (ticket == 0) return absl::OkStatus();
+  ChangeLog* log = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    log = log_;
+  }
+  return log == nullptr ? absl::OkStatus() : log->sync(ticket);
+}
+
+void QueueItemStore::set_change_log(ChangeLog* log) {
+  std::lock_guard lock(mu_);
+  log_ = log;
+}
+
+absl::Status QueueItemStore::apply(nlohmann::json const& change) {
+  try {
+    std::lock_guard lock(mu_);
+    std::string const& type = change.at("t").get_ref<std::string const&>();
+    auto q = find_locked(change.at("q").get<std::string>());
+    if (q == nullptr) return absl::OkStatus();
+    std::string const partition = change.at("p").get<std::string>();
+    if (type == "qput") {
+      // Left of the TTL: negative once it expired, at most ten years (no overflow).
+      std::int64_t const exp = change.at("exp").get<std::int64_t>();
+      auto const now_ms = static_cast<std::int64_t>(unix_millis());
+      constexpr std::int64_t kMaxLeft = std::int64_t{10} * 365 * 24 * 3600 * 1000;
+      auto const left =
+          std::chrono::milliseconds(exp < now_ms ? -1 : std::min(exp - now_ms, kMaxLeft));
+      Partition& p = q->partitions[partition];
+      for (auto const& e : change.at("e")) {
+        QueueEntryId const entry_id{e.at(0).get<std::uint64_t>(), e.at(1).get<std::uint64_t>()};
+        auto const& bytes = e.at(2).get_binary();
+        p.entries.push_back(Entry{entry_id, std::string(bytes.begin(), bytes.end())});
+        q->last = std::max(q->last, entry_id);
+      }
+      p.expires_at = now() + left;  // in the past when it expired meanwhile: dropped on use
+    } else if (type == "qget") {
+      auto it = q->partitions.find(partition);
+      if (it == q->partitions.end()) return absl::OkStatus();
+      auto n = std::min<std::size_t>(change.at("n").get<std::size_t>(), it->second.entries.size());
+      it->second.entries.erase(it->second.entries.begin(),
+                               it->second.entries.begin() + static_cast<std::ptrdiff_t>(n));
+    } else if (type == "qclr") {
+      if (change.at("all").get<bool>()) {
+        q->partitions.clear();
+      } else {
+        q->partitions.erase(partition);
+      }
+    } else if (type == "qlast") {
+      q->last = std::max(q->last, QueueEntryId{change.at("ms").get<std::uint64_t>(),
+                                               change.at("seq").get<std::uint64_t>()});
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown Queue change '", type, "'"));
+    }
+  } catch (nlohmann::json::exception const& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed Queue change: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+void QueueItemStore::snapshot(std::vector<nlohmann::json>& out) {
+  std::lock_guard lock(mu_);
+  for (auto& [id, q] : queues_) {
+    out.push_back({{"t", "qlast"}, {"q", id}, {"p", ""}, {"ms", q->last.ms}, {"seq", q->last.seq}});
+    for (auto const& [key, p] : q->partitions) {
+      if (p.entries.empty() || p.expires_at <= now()) continue;
+      out.push_back(put_change(id, key, p, p.entries.size(), expiry_unix_ms(p.expires_at)));
+    }
+  }
 }
 
 void QueueItemStore::shutdown() {

@@ -17,6 +17,13 @@
 // Every item is handed to exactly one get. Operations cost O(log n) in the partition's
 // length (a get of k values O(k)); len(total) and sweep_expired() visit the partitions.
 //
+// Persistence (set_change_log(), store/journal.h): puts, gets and clears are journaled under
+// the lock and synced before they return, as {"t": "qput", "q": id, "p": partition, "exp":
+// unix ms the partition expires at, "e": [[ms, seq, value bytes], ...]}, {"t": "qget", "q",
+// "p", "n": values taken} and {"t": "qclr", "q", "p", "all"}; apply() replays them and
+// snapshot() writes the live items as qput changes (plus {"t": "qlast"}, the last entry id).
+// Queues themselves come and go with their QueueStore records (create(), drop()).
+//
 // Thread-safe: one lock for the store, taken only inside its methods.
 
 #include <chrono>
@@ -34,8 +41,11 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "store/journal.h"
 
 namespace modal::emulator {
 
@@ -126,6 +136,15 @@ class QueueItemStore {
   /// Wakes every waiter, which returns what it has (nothing); later waits do not wait.
   void shutdown();
 
+  /// From now on puts, gets and clears are journaled to `log`. Set it after the replay,
+  /// before the store is shared.
+  void set_change_log(ChangeLog* log);
+  /// Replays a qput, qget, qclr or qlast change; changes of a queue that does not exist are
+  /// ignored. INVALID_ARGUMENT for a malformed change.
+  absl::Status apply(nlohmann::json const& change);
+  /// Appends the changes that recreate every live partition to `out`.
+  void snapshot(std::vector<nlohmann::json>& out);
+
  private:
   struct Entry {
     QueueEntryId id;
@@ -161,6 +180,15 @@ class QueueItemStore {
   std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
   std::set<std::string, std::less<>> dropped_;  // ids never come back
   bool shutting_down_ = false;
+  ChangeLog* log_ = nullptr;
+
+  /// Unix milliseconds at which a partition expiring at `expires_at` expires.
+  std::int64_t expiry_unix_ms(Clock::time_point expires_at) const;
+  /// qput of `count` entries at the end of `p`.
+  static nlohmann::json put_change(std::string_view id, std::string_view partition,
+                                   Partition const& p, std::size_t count, std::int64_t exp);
+  /// Waits for `ticket` (0: nothing to wait for).
+  absl::Status sync(std::uint64_t ticket);
 };
 
 }  // namespace modal::emulator

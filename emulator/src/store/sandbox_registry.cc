@@ -199,6 +199,7 @@ runtime::Runtime* SandboxRegistry::runtime() {
     runtime::RuntimeOptions opts;
     opts.unsafe_host_filesystem = options_.unsafe_host_filesystem;
     opts.fs_tools = options_.fs_tools;
+    opts.hidden_dirs = options_.hidden_dirs;
     runtime_ = std::make_unique<runtime::Runtime>(std::move(opts));
   }
   return runtime_.get();

@@ -170,6 +170,8 @@ struct SandboxRegistryOptions {
   bool unsafe_host_filesystem = false;
   /// EmulatorOptions::fs_tools_path, resolved (empty: none).
   std::string fs_tools{};
+  /// runtime::RuntimeOptions::hidden_dirs.
+  std::vector<std::string> hidden_dirs{};
 };
 
 /**
