@@ -3,7 +3,6 @@
 // restart (environments, Apps, Secrets, Volumes and their contents, Queues and their items,
 // images and their layers), what a restart forgets (deleted objects stay deleted), one
 // emulator per directory, and a SIGKILL during a load of puts losing no acknowledged item.
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <mutex>
 #include <set>

@@ -101,7 +101,8 @@ grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
     if (!volume_paths.insert(path).second) {
       return invalid_argument(absl::StrCat("mount path '", path, "' is used more than once"));
     }
-    if (m.bucket_name().empty()) return invalid_argument("cloud bucket mount without a bucket name");
+    if (m.bucket_name().empty())
+      return invalid_argument("cloud bucket mount without a bucket name");
   }
   return grpc::Status::OK;
 }
@@ -152,8 +153,8 @@ absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& de
     auto tree = runtime::open_volume_tree(dir->second, prefix, m.read_only());
     if (!tree.ok()) {
       if (tree.status().code() != absl::StatusCode::kInvalidArgument) return tree.status();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cloud bucket '", m.bucket_name(), "' key_prefix: ", tree.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("cloud bucket '", m.bucket_name(),
+                                                     "' key_prefix: ", tree.status().message()));
     }
     volumes->push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
   }

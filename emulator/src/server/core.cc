@@ -96,8 +96,8 @@ EmulatorOptions&& validated(EmulatorOptions&& options) {
     std::error_code ec;
     if (bucket.empty()) throw std::invalid_argument("EmulatorOptions::buckets: empty bucket name");
     if (!std::filesystem::is_directory(dir, ec)) {
-      throw std::invalid_argument("EmulatorOptions::buckets: '" + dir + "' (bucket '" + bucket +
-                                  "') is not a directory");
+      throw std::invalid_argument(absl::StrCat("EmulatorOptions::buckets: '", dir, "' (bucket '",
+                                               bucket, "') is not a directory"));
     }
     dir = std::filesystem::absolute(dir).lexically_normal().string();
   }
@@ -220,7 +220,7 @@ absl::Status Core::apply_change(nlohmann::json const& change) {
   if (!change.is_object() || type == change.end() || !type->is_string()) {
     return absl::InvalidArgumentError("a change without a type");
   }
-  std::string const& t = type->get_ref<std::string const&>();
+  auto const& t = type->get_ref<std::string const&>();
   if (t == "env") return environments_.apply(change);
   if (t.starts_with("img")) return images_.apply(change);
   if (t.starts_with("q")) return queue_items_.apply(change);
@@ -231,7 +231,7 @@ absl::Status Core::apply_change(nlohmann::json const& change) {
   if (kind == change.end() || !kind->is_string()) {
     return absl::InvalidArgumentError("an object change without a kind");
   }
-  std::string const& k = kind->get_ref<std::string const&>();
+  auto const& k = kind->get_ref<std::string const&>();
   if (k == kApps.kind) return apps_.apply(change);
   if (k == kSecrets.kind) return secrets_.apply(change);
   if (k == kVolumes.kind) return volumes_.apply(change);

@@ -204,7 +204,7 @@ void ImageStore::set_change_log(ChangeLog* log) {
 absl::Status ImageStore::apply(nlohmann::json const& change) {
   try {
     std::lock_guard lock(mu_);
-    std::string const& type = change.at("t").get_ref<std::string const&>();
+    auto const& type = change.at("t").get_ref<std::string const&>();
     if (type == "img") {
       ImageRecord rec = change.at("rec").get<ImageRecord>();
       if (rec.id.empty()) return absl::InvalidArgumentError("an image without an id");
@@ -216,8 +216,9 @@ absl::Status ImageStore::apply(nlohmann::json const& change) {
         }
         layer = absl::StrCat(layer_store_, "/", layer.substr(kLayerMarkSize));
       }
-      if (auto key = change.find("key"); key != change.end())
+      if (auto key = change.find("key"); key != change.end()) {
         by_key_[key->get<std::string>()] = rec.id;
+      }
       if (auto snap = change.find("snap"); snap != change.end()) {
         snapshots_[snap->get<std::string>()] = rec.id;
       }

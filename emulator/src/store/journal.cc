@@ -118,8 +118,8 @@ std::vector<nlohmann::json> decode_journal_records(std::string_view data, std::s
   return records;
 }
 
-absl::StatusOr<std::unique_ptr<Journal>> Journal::open(std::string path, Replay const& replay,
-                                                       Log log) {
+absl::StatusOr<std::unique_ptr<Journal>> Journal::open(std::string const& path,
+                                                       Replay const& replay, Log const& log) {
   int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return errno_status("open", path);
   std::unique_ptr<Journal> journal(new Journal(path, fd, 0));

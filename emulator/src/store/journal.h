@@ -53,8 +53,8 @@ class Journal final : public ChangeLog {
 
   /// Opens `path` (created when missing), replays it and cuts a torn tail (logged).
   /// FAILED_PRECONDITION when it is not a journal, INTERNAL on I/O errors.
-  static absl::StatusOr<std::unique_ptr<Journal>> open(std::string path, Replay const& replay,
-                                                       Log log = {});
+  static absl::StatusOr<std::unique_ptr<Journal>> open(std::string const& path,
+                                                       Replay const& replay, Log const& log = {});
   ~Journal() override;
   Journal(Journal const&) = delete;
   Journal& operator=(Journal const&) = delete;

@@ -312,7 +312,7 @@ void QueueItemStore::set_change_log(ChangeLog* log) {
 absl::Status QueueItemStore::apply(nlohmann::json const& change) {
   try {
     std::lock_guard lock(mu_);
-    std::string const& type = change.at("t").get_ref<std::string const&>();
+    auto const& type = change.at("t").get_ref<std::string const&>();
     auto q = find_locked(change.at("q").get<std::string>());
     if (q == nullptr) return absl::OkStatus();
     std::string const partition = change.at("p").get<std::string>();

@@ -71,6 +71,7 @@ inline constexpr std::chrono::seconds kDefaultPartitionTtl{24 * 3600};
 struct QueueEntryId {
   std::uint64_t ms = 0;
   std::uint64_t seq = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>.
   auto operator<=>(QueueEntryId const&) const = default;
   std::string str() const;
   /// Parses "<ms>-<seq>" (INVALID_ARGUMENT otherwise).
