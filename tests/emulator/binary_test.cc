@@ -294,7 +294,8 @@ TEST(EmulatorBinaryTest, AnInvalidSecretKeyExitsTwo) {
 
 TEST(EmulatorBinaryTest, ABadConfigFileExitsTwoWithItsLocation) {
   modal::testing_util::TempDir dir;
-  auto const file = dir.write_file("bad.toml", "[environments.main]\napps = [\"a\"]\nsekrets = 1\n");
+  auto const file =
+      dir.write_file("bad.toml", "[environments.main]\napps = [\"a\"]\nsekrets = 1\n");
   Child child({"--config", file.string()});
   auto status = child.wait(std::chrono::seconds(10));
   ASSERT_TRUE(status.has_value());

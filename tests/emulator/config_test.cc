@@ -136,7 +136,8 @@ TEST_F(ConfigFileTest, RelativePathsStartAtTheFilesDirectory) {
   auto parsed = parse_config(R"(
 [buckets]
 up = "../other"
-abs = ")" + (dir_ / "other").string() + R"("
+abs = ")" + (dir_ / "other").string() +
+                                 R"("
 [environments.main.volumes.v]
 seed = "./seed/"
 )",
@@ -228,7 +229,8 @@ TEST_F(ConfigFileTest, BadNamesAreRejected) {
               StartsWith("dir/f.toml:2:1: Secret 's': invalid key '1KEY'"));
   EXPECT_THAT(error_of("[environments.main.queues.q]\npartitions = { \"\" = [1] }\n"),
               StartsWith("dir/f.toml:2:16: Queue 'q': partition keys are 1 to 64 bytes, got 0"));
-  EXPECT_THAT(error_of("[buckets]\n\"\" = \".\"\n"), StartsWith("dir/f.toml:2:1: empty bucket name"));
+  EXPECT_THAT(error_of("[buckets]\n\"\" = \".\"\n"),
+              StartsWith("dir/f.toml:2:1: empty bucket name"));
 }
 
 TEST_F(ConfigFileTest, MissingDirectoriesAreRejected) {
@@ -260,12 +262,14 @@ TEST_F(ConfigFileTest, DuplicateObjectsAreRejected) {
   };
   EXPECT_EQ(again("[environments.main.volumes.v]\n"), "f.toml:1:28: Volume 'v' is already defined");
   EXPECT_EQ(again("[environments.main.queues.q]\n"), "f.toml:1:27: Queue 'q' is already defined");
-  EXPECT_EQ(again("[environments.main]\napps = [\"a\"]\n"), "f.toml:2:8: App 'a' is already defined");
+  EXPECT_EQ(again("[environments.main]\napps = [\"a\"]\n"),
+            "f.toml:2:8: App 'a' is already defined");
 }
 
 TEST_F(ConfigFileTest, LoadConfigFileReadsAFileAndThrowsOneLine) {
   std::filesystem::create_directories(dir_ / "seed");
-  auto const good = dir_.write_file("good.toml", "[environments.main.volumes.v]\nseed = \"seed\"\n");
+  auto const good =
+      dir_.write_file("good.toml", "[environments.main.volumes.v]\nseed = \"seed\"\n");
   auto options = load_config_file(good.string());
   ASSERT_EQ(options.environments.size(), 1u);
   EXPECT_EQ(options.environments[0].volumes.at(0).seed_dir,
@@ -300,14 +304,10 @@ proxies = ["p1"]
 A = "file"
 B = "file"
 )");
-  std::vector<std::string> const args = {"--config",
-                                         file.string(),
-                                         "--secret",
-                                         "s:A=flag",
-                                         "--bucket",
-                                         "b=" + (dir_ / "flag-bucket").string(),
-                                         "--proxy",
-                                         "p2"};
+  std::vector<std::string> const args = {"--config", file.string(),
+                                         "--secret", "s:A=flag",
+                                         "--bucket", "b=" + (dir_ / "flag-bucket").string(),
+                                         "--proxy",  "p2"};
   auto first = parse_command_line(args);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->config_file, file.string());

@@ -17,7 +17,6 @@
 
 #include <toml++/toml.h>
 
-
 namespace modal::emulator {
 namespace {
 
@@ -79,11 +78,11 @@ constexpr int kMaxItemDepth = 100;
 
 class Parser {
  public:
-  Parser(std::string path, std::filesystem::path dir) : path_(std::move(path)), dir_(std::move(dir)) {}
+  Parser(std::string path, std::filesystem::path dir)
+      : path_(std::move(path)), dir_(std::move(dir)) {}
 
   [[noreturn]] void fail(toml::source_region const& where, std::string_view what) const {
-    throw ConfigError{cat(path_, ":", where.begin.line, ":", where.begin.column, ": ",
-                                   what)};
+    throw ConfigError{cat(path_, ":", where.begin.line, ":", where.begin.column, ": ", what)};
   }
 
   void parse(toml::table const& root, EmulatorOptions& out) {
@@ -107,16 +106,14 @@ class Parser {
  private:
   [[noreturn]] void unknown(toml::key const& key, std::string_view where,
                             std::string_view known) const {
-    fail(key.source(), cat("unknown key '", key.str(), "'",
-                                    where.empty() ? "" : cat(" in ", where),
-                                    " (expected one of: ", known, ")"));
+    fail(key.source(), cat("unknown key '", key.str(), "'", where.empty() ? "" : cat(" in ", where),
+                           " (expected one of: ", known, ")"));
   }
 
   void check_name(toml::key const& key, std::string_view kind) const {
     if (!is_preload_name(key.str())) {
-      fail(key.source(),
-           cat("invalid ", kind, " name '", key.str(),
-                        "': names are 1 to 64 letters, digits, '-', '_' and '.'"));
+      fail(key.source(), cat("invalid ", kind, " name '", key.str(),
+                             "': names are 1 to 64 letters, digits, '-', '_' and '.'"));
     }
   }
 
@@ -150,8 +147,8 @@ class Parser {
     std::string const path = resolve(value);
     std::error_code ec;
     if (directory ? !std::filesystem::is_directory(path, ec) : !std::filesystem::exists(path, ec)) {
-      fail(node.source(), cat(what, ": '", path, "' ",
-                                       directory ? "is not a directory" : "does not exist"));
+      fail(node.source(),
+           cat(what, ": '", path, "' ", directory ? "is not a directory" : "does not exist"));
     }
     return path;
   }
@@ -173,9 +170,8 @@ class Parser {
     for (auto const& item : array(node, what)) {
       std::string name = string(item, what);
       if (!is_preload_name(name)) {
-        fail(item.source(),
-             cat("invalid ", kind, " name '", name,
-                          "': names are 1 to 64 letters, digits, '-', '_' and '.'"));
+        fail(item.source(), cat("invalid ", kind, " name '", name,
+                                "': names are 1 to 64 letters, digits, '-', '_' and '.'"));
       }
       if (std::find(out.begin(), out.end(), name) != out.end()) {
         fail(item.source(), cat(kind, " '", name, "' is given twice"));
@@ -223,10 +219,9 @@ class Parser {
             if (!is_env_var_name(k.str())) {
               fail(k.source(),
                    cat("Secret '", secret, "': invalid key '", k.str(),
-                                "': keys are environment variable names, [A-Za-z_][A-Za-z0-9_]*"));
+                       "': keys are environment variable names, [A-Za-z_][A-Za-z0-9_]*"));
             }
-            values[std::string(k.str())] =
-                string(v, cat("Secret '", secret, "' key ", k.str()));
+            values[std::string(k.str())] = string(v, cat("Secret '", secret, "' key ", k.str()));
           }
         }
       } else if (key.str() == "volumes") {
@@ -271,8 +266,8 @@ class Parser {
       } else if (key.str() == "partitions") {
         for (auto const& [p_key, p_node] : table(node, what + " partitions")) {
           if (p_key.str().empty() || p_key.str().size() > 64) {
-            fail(p_key.source(), cat(what, ": partition keys are 1 to 64 bytes, got ",
-                                              p_key.str().size()));
+            fail(p_key.source(),
+                 cat(what, ": partition keys are 1 to 64 bytes, got ", p_key.str().size()));
           }
           q.partitions[std::string(p_key.str())] =
               items(p_node, cat(what, " partition '", p_key.str(), "'"));
@@ -321,8 +316,8 @@ class Parser {
         break;
     }
     fail(node.source(), cat(what, ": ", type_name(node),
-                                     " cannot be a Queue item (strings, integers, floats, "
-                                     "booleans, arrays and tables can)"));
+                            " cannot be a Queue item (strings, integers, floats, "
+                            "booleans, arrays and tables can)"));
   }
 
   static constexpr std::string_view kMain = "main";
@@ -335,8 +330,8 @@ class Parser {
 bool is_preload_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -347,8 +342,7 @@ absl::StatusOr<EmulatorOptions> parse_config(std::string_view text, std::string 
     root = toml::parse(text, path);
   } catch (toml::parse_error const& err) {
     return absl::InvalidArgumentError(cat(path, ":", err.source().begin.line, ":",
-                                                   err.source().begin.column, ": ",
-                                                   err.description()));
+                                          err.source().begin.column, ": ", err.description()));
   }
   Parser parser(path, std::filesystem::path(path).parent_path());
   try {

@@ -16,9 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/image_build.h"
+#include "internal/pickle.h"
 #include "modal_proto/api.pb.h"
 #include "runtime/image_unpack.h"
-#include "internal/pickle.h"
 #include "runtime/runtime.h"
 #include "runtime/tree_copy.h"
 #include "runtime/volume_tree.h"
@@ -207,27 +207,30 @@ void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
   };
   for (auto const& env : environments) {
     std::string const where = absl::StrCat("environment '", env.name, "'");
-    check(environments_
-              .get_or_create(env.name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
-              .status(),
-          where);
+    check(
+        environments_.get_or_create(env.name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+            .status(),
+        where);
     for (auto const& [name, values] : env.secrets) {
-      check(secrets_
-                .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                               [&values = values](SecretRecord& rec) { rec.env = values; })
-                .status(),
-            absl::StrCat(where, " Secret '", name, "'"));
+      check(
+          secrets_
+              .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+                             [&values = values](SecretRecord& rec) { rec.env = values; })
+              .status(),
+          absl::StrCat(where, " Secret '", name, "'"));
     }
     for (auto const& name : env.proxies) {
-      check(proxies_
-                .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
-                .status(),
-            absl::StrCat(where, " Proxy '", name, "'"));
+      check(
+          proxies_
+              .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+              .status(),
+          absl::StrCat(where, " Proxy '", name, "'"));
     }
     for (auto const& name : env.apps) {
-      check(apps_.get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
-                .status(),
-            absl::StrCat(where, " App '", name, "'"));
+      check(
+          apps_.get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+              .status(),
+          absl::StrCat(where, " App '", name, "'"));
     }
     for (auto const& volume : env.volumes) preload_volume(env.name, volume);
     for (auto const& queue : env.queues) {
@@ -258,9 +261,9 @@ void Core::preload_volume(std::string const& environment, PreloadedVolume const&
       absl::StrCat("modal-emulator: environment '", environment, "' Volume '", volume.name, "'");
   auto root = volume_root();
   if (!root.ok()) throw std::invalid_argument(absl::StrCat(what, ": ", root.status().message()));
-  auto rec = volumes_.get_or_create(environment, volume.name,
-                                    modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
-                                    [&](VolumeRecord& r) { r.dir = absl::StrCat(*root, "/", r.id); });
+  auto rec = volumes_.get_or_create(
+      environment, volume.name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+      [&](VolumeRecord& r) { r.dir = absl::StrCat(*root, "/", r.id); });
   if (!rec.ok()) throw std::invalid_argument(absl::StrCat(what, ": ", rec.status().message()));
   auto const fail = [&](std::string const& why) {
     (void)volumes_.remove(rec->id);
