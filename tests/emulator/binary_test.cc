@@ -2,13 +2,13 @@
 // The modal-emulator executable: flags, port file, the "listening" line, signals.
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -48,6 +48,7 @@ class Child {
     std::vector<std::string> argv_storage = {MODAL_EMULATOR_BINARY};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_storage.size() + 1);
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
     int const rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
@@ -112,7 +113,7 @@ class Child {
 
   /// Everything the child wrote to stdout/stderr (after it exited).
   std::string drain_stdout() { return out_buf_ + drain(out_fd_); }
-  std::string drain_stderr() { return drain(err_fd_); }
+  std::string drain_stderr() const { return drain(err_fd_); }
 
  private:
   static std::string drain(int fd) {

@@ -144,7 +144,7 @@ class Parser {
   std::string existing_path(toml::node const& node, std::string_view what, bool directory) const {
     std::string const value = string(node, what);
     if (value.empty()) fail(node.source(), cat(what, ": must not be empty"));
-    std::string const path = resolve(value);
+    std::string path = resolve(value);
     std::error_code ec;
     if (directory ? !std::filesystem::is_directory(path, ec) : !std::filesystem::exists(path, ec)) {
       fail(node.source(),
@@ -215,7 +215,7 @@ class Parser {
           check_name(secret_key, "Secret");
           std::string const secret(secret_key.str());
           auto& values = secrets[secret];
-          for (auto const& [k, v] : table(secret_node, field + "." + secret)) {
+          for (auto const& [k, v] : table(secret_node, cat(field, ".", secret))) {
             if (!is_env_var_name(k.str())) {
               fail(k.source(),
                    cat("Secret '", secret, "': invalid key '", k.str(),
@@ -234,7 +234,7 @@ class Parser {
             }
           }
           PreloadedVolume vol{.name = vol_name};
-          for (auto const& [k, v] : table(vol_node, field + "." + vol_name)) {
+          for (auto const& [k, v] : table(vol_node, cat(field, ".", vol_name))) {
             if (k.str() != "seed") unknown(k, "Volume '" + vol_name + "'", "seed");
             vol.seed_dir = existing_path(v, cat("Volume '", vol_name, "' seed"), true);
           }
@@ -249,7 +249,7 @@ class Parser {
               fail(q_key.source(), cat("Queue '", q_name, "' is already defined"));
             }
           }
-          env.queues.push_back(parse_queue(q_name, table(q_node, field + "." + q_name)));
+          env.queues.push_back(parse_queue(q_name, table(q_node, cat(field, ".", q_name))));
         }
       } else {
         unknown(key, "environment '" + name + "'", "apps, proxies, secrets, volumes, queues");

@@ -80,8 +80,8 @@ EmulatorOptions&& validated(EmulatorOptions&& options) {
     std::error_code ec;
     if (bucket.empty()) throw std::invalid_argument("EmulatorOptions::buckets: empty bucket name");
     if (!std::filesystem::is_directory(dir, ec)) {
-      throw std::invalid_argument("EmulatorOptions::buckets: '" + dir + "' (bucket '" + bucket +
-                                  "') is not a directory");
+      throw std::invalid_argument(absl::StrCat("EmulatorOptions::buckets: '", dir, "' (bucket '",
+                                               bucket, "') is not a directory"));
     }
     dir = std::filesystem::absolute(dir).lexically_normal().string();
   }

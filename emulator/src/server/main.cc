@@ -1,8 +1,8 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // modal-emulator: runs the emulator until SIGINT/SIGTERM. See `modal-emulator --help`.
 #include <pthread.h>
-#include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
