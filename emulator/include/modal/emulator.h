@@ -140,8 +140,9 @@ struct EmulatorOptions {
  * file are relative to the file's directory; the results are absolute.
  *
  * @throws std::invalid_argument with a one-line message "FILE:LINE:COL: what is wrong"
- *   for a file that cannot be read or parsed, a value of the wrong type, an unknown key,
- *   a bad name, a missing directory, an object given twice.
+ *   for a file that is not TOML, a value of the wrong type, an unknown key, a bad name, a
+ *   missing directory or image, an object given twice; "FILE: cannot read: why" for a file
+ *   that cannot be read.
  */
 EmulatorOptions load_config_file(std::string const& path, EmulatorOptions base = {});
 
@@ -188,8 +189,10 @@ class Emulator {
   /// An emulator with the default options, serving on a free loopback port.
   Emulator() : Emulator(EmulatorOptions{}) {}
   /// An emulator set up by `options` (seeded Secrets and Proxies, credentials, token
-  /// lifetimes, ...). @throws std::runtime_error if it cannot listen,
-  /// std::invalid_argument for an empty Secret or Proxy name.
+  /// lifetimes, preloaded objects, ...). @throws std::runtime_error if it cannot listen,
+  /// std::invalid_argument for an empty Secret or Proxy name, or a preloaded object that
+  /// cannot be made (a Volume's seed directory that cannot be copied, more Queue items
+  /// than a partition holds, ...).
   explicit Emulator(EmulatorOptions options);
   ~Emulator();
   Emulator(Emulator const&) = delete;
