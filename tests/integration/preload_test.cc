@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "modal/emulator.h"
 #include "sandbox_test_util.h"
@@ -162,6 +164,25 @@ TEST_F(PreloadTest, AMappedImageIsTheSandboxsRoot) {
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out, "busybox\nfrom-the-image\n");
   sb.terminate();
+}
+
+TEST(PreloadStartupTest, AnObjectThatCannotBeMadeFailsTheConstructor) {
+  emulator::EmulatorOptions o;
+  o.queue_max_partition_items = 2;
+  o.environments.push_back(
+      {.name = "main", .queues = {{.name = "q", .partitions = {{"", {1, 2, 3}}}}}});
+  try {
+    emulator::Emulator emu(o);
+    FAIL() << "no exception";
+  } catch (std::invalid_argument const& e) {
+    EXPECT_THAT(e.what(), HasSubstr("environment 'main' Queue 'q': "));
+    EXPECT_THAT(e.what(), HasSubstr("may hold at most 2"));
+  }
+  // Programs may fill EmulatorOptions::environments directly.
+  o.queue_max_partition_items = 3;
+  emulator::Emulator emu(o);
+  auto q = emu.client().queues().from_name("q");
+  EXPECT_EQ(q.get_many(3), (std::vector<Value>{1, 2, 3}));
 }
 
 }  // namespace

@@ -202,7 +202,7 @@ void Core::seed(EmulatorOptions const& options) {
 void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
   auto const check = [](absl::Status const& st, std::string const& what) {
     if (!st.ok()) {
-      throw std::invalid_argument(absl::StrCat("modal-emulator: ", what, ": ", st.message()));
+      throw std::invalid_argument(absl::StrCat(what, ": ", st.message()));
     }
   };
   for (auto const& env : environments) {
@@ -245,7 +245,7 @@ void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
         try {
           for (auto const& item : items) pickles.push_back(internal::pickle_encode(item));
         } catch (std::exception const& e) {
-          throw std::invalid_argument(absl::StrCat("modal-emulator: ", what, ": ", e.what()));
+          throw std::invalid_argument(absl::StrCat(what, ": ", e.what()));
         }
         if (pickles.empty()) continue;
         check(queue_items_.put(rec->id, partition, std::move(pickles), std::chrono::seconds(0)),
@@ -258,7 +258,7 @@ void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
 
 void Core::preload_volume(std::string const& environment, PreloadedVolume const& volume) {
   std::string const what =
-      absl::StrCat("modal-emulator: environment '", environment, "' Volume '", volume.name, "'");
+      absl::StrCat("environment '", environment, "' Volume '", volume.name, "'");
   auto root = volume_root();
   if (!root.ok()) throw std::invalid_argument(absl::StrCat(what, ": ", root.status().message()));
   auto rec = volumes_.get_or_create(
