@@ -19,10 +19,10 @@ int main() try {
   modal::Secret secret = client.secrets().from_name("libmodal-aws-bucket-secret");
   modal::CloudBucketMount bucket = client.cloud_bucket_mounts().create(
       "my-s3-bucket", {.secret = secret, .read_only = true, .key_prefix = "data/"});
-  modal::Sandbox sb = client.sandboxes().create(
-      app, image,
-      {.command = {"sh", "-c", "ls -la /mnt/s3-bucket"},
-       .cloud_bucket_mounts = {{"/mnt/s3-bucket", bucket}}});
+  modal::Sandbox sb =
+      client.sandboxes().create(app, image,
+                                {.command = {"sh", "-c", "ls -la /mnt/s3-bucket"},
+                                 .cloud_bucket_mounts = {{"/mnt/s3-bucket", bucket}}});
   //! [mount]
   std::cout << "S3 Sandbox: " << sb.sandbox_id() << "\n";
   std::string const listing = sb.stdout_stream().read_all();
