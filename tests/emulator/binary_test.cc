@@ -2,12 +2,13 @@
 // The modal-emulator executable: flags, port file, the "listening" line, signals.
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@ class Child {
     std::vector<std::string> argv_storage = {MODAL_EMULATOR_BINARY};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_storage.size() + 1);
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
     int const rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
@@ -111,7 +113,7 @@ class Child {
 
   /// Everything the child wrote to stdout/stderr (after it exited).
   std::string drain_stdout() { return out_buf_ + drain(out_fd_); }
-  std::string drain_stderr() { return drain(err_fd_); }
+  std::string drain_stderr() const { return drain(err_fd_); }
 
  private:
   static std::string drain(int fd) {
@@ -289,6 +291,62 @@ TEST(EmulatorBinaryTest, AnInvalidSecretKeyExitsTwo) {
   EXPECT_THAT(err, HasSubstr("--secret n: invalid key '1A'"));
   EXPECT_THAT(err, HasSubstr("[A-Za-z_][A-Za-z0-9_]*"));
   EXPECT_TRUE(child.drain_stdout().empty());
+}
+
+TEST(EmulatorBinaryTest, ABadConfigFileExitsTwoWithItsLocation) {
+  modal::testing_util::TempDir dir;
+  auto const file =
+      dir.write_file("bad.toml", "[environments.main]\napps = [\"a\"]\nsekrets = 1\n");
+  Child child({"--config", file.string()});
+  auto status = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  std::string const err = child.drain_stderr();
+  // One line, starting with FILE:LINE:COL, and no usage text.
+  EXPECT_EQ(err, file.string() +
+                     ":3:1: unknown key 'sekrets' in environment 'main' (expected one of: apps, "
+                     "proxies, secrets, volumes, queues)\n");
+  EXPECT_TRUE(child.drain_stdout().empty());
+}
+
+TEST(EmulatorBinaryTest, AConfigFileSyntaxErrorExitsTwoWithItsLocation) {
+  modal::testing_util::TempDir dir;
+  auto const file = dir.write_file("syntax.toml", "# comment\n[environments.main\n");
+  Child child({"--config", file.string()});
+  auto status = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  std::string const err = child.drain_stderr();
+  EXPECT_THAT(err, ::testing::StartsWith(file.string() + ":2:"));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST(EmulatorBinaryTest, AConfigFileSeedsAndFlagsApplyOnTop) {
+  modal::testing_util::TempDir dir;
+  auto const file = dir.write_file("fixtures.toml",
+                                   "[environments.main.secrets.seeded]\n"
+                                   "API_KEY = \"from-file\"\n"
+                                   "REGION = \"eu\"\n");
+  auto const port_file = dir / "port";
+  Child child({"--config", file.string(), "--port", "0", "--port-file", port_file.string(),
+               "--secret", "seeded:API_KEY=from-flag"});
+  auto port = wait_for_port_file(port_file, std::chrono::seconds(20));
+  ASSERT_TRUE(port.has_value()) << child.drain_stderr();
+  RawClient client("127.0.0.1:" + std::to_string(*port));
+  modal::client::SecretGetOrCreateRequest req;
+  req.set_deployment_name("seeded");
+  req.add_required_keys("API_KEY");
+  req.add_required_keys("REGION");
+  modal::client::SecretGetOrCreateResponse resp;
+  auto ctx = RawClient::context();
+  auto st = client.stub().SecretGetOrCreate(ctx.get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  kill(child.pid(), SIGTERM);
+  auto status = child.wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
 }
 
 TEST(EmulatorBinaryTest, HelpExitsZero) {

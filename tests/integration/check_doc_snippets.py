@@ -2,8 +2,9 @@
 # Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 """check_doc_snippets.py REPO_ROOT DOC.md...
 
-Every ```cpp block followed by "(From [`PATH`](...), region `NAME`.)" must equal the
-lines between the two "//! [NAME]" markers of PATH (dedented). Exit status 1 otherwise.
+Every ```cpp (or ```toml) block followed by "(From [`PATH`](...), region `NAME`.)" must
+equal the lines between the two "//! [NAME]" (or, in TOML files, "#! [NAME]") markers of
+PATH (dedented). Exit status 1 otherwise.
 """
 import pathlib
 import re
@@ -12,7 +13,7 @@ import sys
 
 def region(root, path, name):
     lines = (root / path).read_text().split("\n")
-    marks = [i for i, line in enumerate(lines) if line.strip() == f"//! [{name}]"]
+    marks = [i for i, line in enumerate(lines) if line.strip() in (f"//! [{name}]", f"#! [{name}]")]
     if len(marks) != 2:
         return None
     body = lines[marks[0] + 1:marks[1]]
@@ -25,7 +26,7 @@ def main():
     failures = 0
     checked = 0
     pattern = re.compile(
-        r"```cpp\n((?:(?!```).)*?)\n```\n\n\(From \[`([^`]+)`\]\([^)]*\), region `([^`]+)`\.\)",
+        r"```(?:cpp|toml)\n((?:(?!```).)*?)\n```\n\n\(From \[`([^`]+)`\]\([^)]*\), region `([^`]+)`\.\)",
         re.S)
     for doc in sys.argv[2:]:
         text = pathlib.Path(doc).read_text()

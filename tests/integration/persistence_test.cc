@@ -180,6 +180,40 @@ TEST_F(PersistenceTest, VolumeContentsAndImageLayersSurviveARestart) {
   EXPECT_FALSE(std::filesystem::exists(state_.path() / "volumes" / vol.volume_id()));
 }
 
+/// A preload (EmulatorOptions::environments, the --config file) on a state directory.
+class PreloadPersistenceTest : public PersistenceTest {
+ protected:
+  emulator::EmulatorOptions emulator_options() override {
+    auto o = PersistenceTest::emulator_options();
+    o.environments = {{.name = "main",
+                       .secrets = {{"preloaded", {{"VERSION", std::to_string(version_)}}}},
+                       .volumes = {{.name = "preloaded-volume"}},
+                       .queues = {{.name = "preloaded-queue", .partitions = {{"", {1, 2}}}}}}};
+    return o;
+  }
+  int version_ = 1;
+};
+
+TEST_F(PreloadPersistenceTest, APreloadDoesNotRepeatOnAKeptState) {
+  auto q = c().queues().from_name("preloaded-queue");
+  EXPECT_EQ(q.get(), Value(1));
+  auto vol = c().volumes().from_name("preloaded-volume");
+  auto sb = create({.volumes = {{"/mnt/v", vol}}});
+  ASSERT_EQ(sh(sb, "echo mine > /mnt/v/f").second, 0);
+  sb.terminate();
+  version_ = 2;
+  restart();
+  // The Queue and the Volume are the kept ones (no second copy of the items, the file
+  // written survives); the Secret takes the values given now.
+  auto q2 = c().queues().from_name("preloaded-queue");
+  EXPECT_EQ(q2.queue_id(), q.queue_id());
+  EXPECT_THAT(q2.get_many(10), ::testing::ElementsAre(Value(2)));
+  auto reader = create({.secrets = {c().secrets().from_name("preloaded")},
+                        .volumes = {{"/mnt/v", c().volumes().from_name("preloaded-volume")}}});
+  EXPECT_EQ(sh(reader, "cat /mnt/v/f; echo $VERSION").first, "mine\n2\n");
+  reader.terminate();
+}
+
 TEST_F(PersistenceTest, OneEmulatorPerStateDirectory) {
   EXPECT_THAT(
       [&] { emulator::Emulator second(emulator_options()); },

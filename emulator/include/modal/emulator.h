@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "modal/client.h"
+#include "modal/value.h"
 
 /// An offline server speaking Modal's gRPC protocol (ModalClient and TaskCommandRouter on
 /// one port), for testing code that uses the SDK without an account or a network. Tests
@@ -19,6 +20,41 @@
 /// emulator)`, target `modal::emulator`); `modal-emulator` wraps it as a binary. What it
 /// emulates: emulator/README.md; how to test with it: docs/testing.md.
 namespace modal::emulator {
+
+/// A Volume created at startup (EmulatorOptions::environments).
+struct PreloadedVolume {
+  /// Its name (letters, digits, '-', '_', '.'; at most 64 characters).
+  std::string name{};
+  /// When not empty: an existing directory whose contents are copied into the Volume at
+  /// startup (files, directories, symbolic links; modes and owners kept).
+  std::string seed_dir{};
+};
+
+/// A Queue created at startup with items in it (EmulatorOptions::environments).
+struct PreloadedQueue {
+  /// Its name (letters, digits, '-', '_', '.'; at most 64 characters).
+  std::string name{};
+  /// Partition key ("" = the default partition, others 1 to 64 bytes) -> its items, first
+  /// out first; stored pickled, as Queue::put stores them. Partitions expire as after a
+  /// put (24 hours).
+  std::map<std::string, std::vector<modal::Value>> partitions{};
+};
+
+/// What EmulatorOptions::environments creates in one environment at startup.
+struct PreloadedEnvironment {
+  /// The environment's name (letters, digits, '-', '_', '.'; at most 64 characters).
+  std::string name{};
+  /// Named Secrets: name -> key/values (keys are environment variable names).
+  std::map<std::string, std::map<std::string, std::string>> secrets{};
+  /// Named Volumes, optionally seeded from local directories.
+  std::vector<PreloadedVolume> volumes{};
+  /// Named Queues with their initial items.
+  std::vector<PreloadedQueue> queues{};
+  /// Proxies (ProxyGet finds them).
+  std::vector<std::string> proxies{};
+  /// Deployed Apps: AppGetOrCreate finds them without create_if_missing.
+  std::vector<std::string> apps{};
+};
 
 /// How an Emulator is set up. Every field has a default that suits tests.
 struct EmulatorOptions {
@@ -88,6 +124,11 @@ struct EmulatorOptions {
   /// credentials Secret must exist) and recorded in the Sandbox's definition, but nothing
   /// is mounted at its path. DIR must be an existing directory.
   std::map<std::string, std::string> buckets{};
+  /// Objects created at startup in each environment (the preload file's
+  /// `[environments.NAME]` tables, see load_config_file() and docs/emulator.md). An
+  /// environment named here is created; "main" always exists. Secrets and Proxies of
+  /// "main" may also be given by `secrets` and `proxies` above.
+  std::vector<PreloadedEnvironment> environments{};
   /// Keep the emulator's state in this directory (`--state-dir DIR`, created when missing)
   /// so that it survives a restart: environments, Apps, Secrets, Volumes with their
   /// contents, Queues with their items, Proxies, and images with their layers. Every
@@ -97,6 +138,21 @@ struct EmulatorOptions {
   /// temporary directory, removed at shutdown. See emulator/README.md, "Persistence".
   std::string state_dir{};
 };
+
+/**
+ * Reads the emulator's preload file (`modal-emulator --config FILE`, TOML; its format is
+ * documented in docs/emulator.md) on top of `base`: its images and buckets are added to
+ * (and replace same-named entries of) base's, the Secrets and Proxies of environment
+ * "main" are merged into `secrets` (keys of a same-named Secret added, the file's value
+ * winning) and `proxies`, everything else goes to `environments`. Relative paths in the
+ * file are relative to the file's directory; the results are absolute.
+ *
+ * @throws std::invalid_argument with a one-line message "FILE:LINE:COL: what is wrong"
+ *   for a file that is not TOML, a value of the wrong type, an unknown key, a bad name, a
+ *   missing directory or image, an object given twice; "FILE: cannot read: why" for a file
+ *   that cannot be read.
+ */
+EmulatorOptions load_config_file(std::string const& path, EmulatorOptions base = {});
 
 /// Makes the next `count` calls of one RPC fail with `code` (see Emulator::inject_fault).
 struct Fault {
@@ -141,8 +197,10 @@ class Emulator {
   /// An emulator with the default options, serving on a free loopback port.
   Emulator() : Emulator(EmulatorOptions{}) {}
   /// An emulator set up by `options` (seeded Secrets and Proxies, credentials, token
-  /// lifetimes, ...). @throws std::runtime_error if it cannot listen,
-  /// std::invalid_argument for an empty Secret or Proxy name.
+  /// lifetimes, preloaded objects, ...). @throws std::runtime_error if it cannot listen,
+  /// std::invalid_argument for an empty Secret or Proxy name, or a preloaded object that
+  /// cannot be made (a Volume's seed directory that cannot be copied, more Queue items
+  /// than a partition holds, ...).
   explicit Emulator(EmulatorOptions options);
   ~Emulator();
   Emulator(Emulator const&) = delete;

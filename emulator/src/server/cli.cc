@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -92,6 +93,14 @@ std::string usage() {
       "SIGINT or SIGTERM shuts it down cleanly (exit status 0).\n"
       "\n"
       "Flags (also accepted as --flag=value):\n"
+      "  --config FILE                  preload file (TOML): environments, Secrets, Volumes\n"
+      "                                 (seeded from directories), Queues with items,\n"
+      "                                 Proxies, deployed Apps, --image and --bucket\n"
+      "                                 mappings; see docs/emulator.md. Paths in it are\n"
+      "                                 relative to its directory. Other flags apply on top:\n"
+      "                                 --secret adds or replaces keys of its Secrets,\n"
+      "                                 --image/--bucket replace its mapping of a tag/bucket.\n"
+      "                                 A bad file: 'FILE:LINE:COL: what', exit status 2\n"
       "  --host HOST                    address to bind (default ",
       d.host, ")\n", "  --port PORT                    port to bind; 0 picks a free one (default ",
       d.port, ")\n",
@@ -177,8 +186,14 @@ absl::Status parse_secret_flag(std::string const& value,
   return absl::OkStatus();
 }
 
-absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args) {
+absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args,
+                                               EmulatorOptions base) {
   CommandLine cl;
+  cl.options = std::move(base);
+  // Tags and buckets mapped by flags: a flag replaces the preload file's mapping, but one
+  // given twice on the command line is an error.
+  std::set<std::string> flag_images;
+  std::set<std::string> flag_buckets;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> inline_value;
@@ -267,9 +282,10 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
         return bad(absl::StrCat("--image: expected TAG=PATH, got '", *v, "'"));
       }
       std::string const tag = v->substr(0, eq);
-      if (!cl.options.images.emplace(tag, v->substr(eq + 1)).second) {
+      if (!flag_images.insert(tag).second) {
         return bad(absl::StrCat("--image: tag '", tag, "' is mapped twice"));
       }
+      cl.options.images[tag] = v->substr(eq + 1);
     } else if (flag == "--state-dir") {
       auto v = value();
       if (!v.ok()) return v.status();
@@ -283,9 +299,16 @@ absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& a
         return bad(absl::StrCat("--bucket: expected NAME=DIR, got '", *v, "'"));
       }
       std::string const name = v->substr(0, eq);
-      if (!cl.options.buckets.emplace(name, v->substr(eq + 1)).second) {
+      if (!flag_buckets.insert(name).second) {
         return bad(absl::StrCat("--bucket: bucket '", name, "' is mapped twice"));
       }
+      cl.options.buckets[name] = v->substr(eq + 1);
+    } else if (flag == "--config") {
+      auto v = value();
+      if (!v.ok()) return v.status();
+      if (v->empty()) return bad("--config: must not be empty");
+      if (!cl.config_file.empty()) return bad("--config: given twice");
+      cl.config_file = *v;
     } else if (flag == "--secret") {
       auto v = value();
       if (!v.ok()) return v.status();

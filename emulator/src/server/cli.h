@@ -18,11 +18,19 @@ struct CommandLine {
   std::string port_file{};
   /// --help was given.
   bool help = false;
+  /// --config: the preload file (load_config_file()), "" = none. parse_command_line()
+  /// only records it; the caller loads it and parses the flags again on top of it.
+  std::string config_file{};
 };
 
-/// Parses the arguments after argv[0]. Accepts `--flag value` and `--flag=value`.
-/// INVALID_ARGUMENT (with a one-line message) on unknown flags or bad values.
-absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args);
+/// Parses the arguments after argv[0] on top of `base` (the preload file's options).
+/// Accepts `--flag value` and `--flag=value`. Flags take precedence over `base`: scalar
+/// flags replace its values, --secret adds keys to (and replaces same-named keys of) its
+/// Secrets of environment "main", --image and --bucket replace its mapping of the same tag
+/// or bucket, --proxy adds Proxies. INVALID_ARGUMENT (with a one-line message) on unknown
+/// flags or bad values.
+absl::StatusOr<CommandLine> parse_command_line(std::vector<std::string> const& args,
+                                               EmulatorOptions base = {});
 
 /// Parses one `--secret` value, `NAME:KEY=VALUE[,KEY=VALUE...]`, into `secrets` (adding
 /// to the keys NAME already has; the last value of a key wins). A comma separates two

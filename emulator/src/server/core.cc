@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/image_build.h"
+#include "internal/pickle.h"
 #include "modal_proto/api.pb.h"
 #include "runtime/image_unpack.h"
 #include "runtime/runtime.h"
@@ -136,6 +137,7 @@ Core::Core(EmulatorOptions options)
   if (!options_.state_dir.empty()) open_state();
   seed(options_);
   map_images(options_.images);
+  preload(options_.environments);
   image_builder_ = std::make_unique<ImageBuilder>(*this);
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
   // After the sandboxes: their processes are gone, so running builds end at once.
@@ -367,6 +369,102 @@ void Core::seed(EmulatorOptions const& options) {
                              modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
               .status());
   }
+}
+
+void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
+  auto const check = [](absl::Status const& st, std::string const& what) {
+    if (!st.ok()) {
+      throw std::invalid_argument(absl::StrCat(what, ": ", st.message()));
+    }
+  };
+  for (auto const& env : environments) {
+    std::string const where = absl::StrCat("environment '", env.name, "'");
+    check(
+        environments_.get_or_create(env.name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+            .status(),
+        where);
+    for (auto const& [name, values] : env.secrets) {
+      check(secrets_
+                // Overwritten in place, as seed() does: after a restart with a state
+                // directory a Secret has the file's values.
+                .get_or_create(env.name, name,
+                               modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS,
+                               [&values = values](SecretRecord& rec) { rec.env = values; })
+                .status(),
+            absl::StrCat(where, " Secret '", name, "'"));
+    }
+    for (auto const& name : env.proxies) {
+      check(
+          proxies_
+              .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+              .status(),
+          absl::StrCat(where, " Proxy '", name, "'"));
+    }
+    for (auto const& name : env.apps) {
+      check(
+          apps_.get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+              .status(),
+          absl::StrCat(where, " App '", name, "'"));
+    }
+    for (auto const& volume : env.volumes) preload_volume(env.name, volume);
+    for (auto const& queue : env.queues) {
+      std::string const what = absl::StrCat(where, " Queue '", queue.name, "'");
+      // Kept from an earlier run (EmulatorOptions::state_dir): its items are what that run
+      // left, not the file's again.
+      if (queues_.lookup(env.name, queue.name).ok()) {
+        log(absl::StrCat(what, " kept from the state directory"));
+        continue;
+      }
+      auto rec = queues_.get_or_create(env.name, queue.name,
+                                       modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
+      check(rec.status(), what);
+      queue_items_.create(rec->id);
+      for (auto const& [partition, items] : queue.partitions) {
+        std::vector<std::string> pickles;
+        pickles.reserve(items.size());
+        try {
+          for (auto const& item : items) pickles.push_back(internal::pickle_encode(item));
+        } catch (std::exception const& e) {
+          throw std::invalid_argument(absl::StrCat(what, ": ", e.what()));
+        }
+        if (pickles.empty()) continue;
+        check(queue_items_.put(rec->id, partition, std::move(pickles), std::chrono::seconds(0)),
+              partition.empty() ? what : absl::StrCat(what, " partition '", partition, "'"));
+      }
+      log(absl::StrCat("preloaded ", what, " (", rec->id, ")"));
+    }
+  }
+}
+
+void Core::preload_volume(std::string const& environment, PreloadedVolume const& volume) {
+  std::string const what =
+      absl::StrCat("environment '", environment, "' Volume '", volume.name, "'");
+  // Kept from an earlier run (EmulatorOptions::state_dir): its contents are that run's.
+  if (volumes_.lookup(environment, volume.name).ok()) {
+    log(absl::StrCat(what, " kept from the state directory"));
+    return;
+  }
+  auto root = volume_root();
+  if (!root.ok()) throw std::invalid_argument(absl::StrCat(what, ": ", root.status().message()));
+  auto rec = volumes_.get_or_create(
+      environment, volume.name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING,
+      [&](VolumeRecord& r) { r.dir = absl::StrCat(*root, "/", r.id); });
+  if (!rec.ok()) throw std::invalid_argument(absl::StrCat(what, ": ", rec.status().message()));
+  auto const fail = [&](std::string const& why) {
+    (void)volumes_.remove(rec->id);
+    throw std::invalid_argument(absl::StrCat(what, ": ", why));
+  };
+  runtime::TreeCopyStats stats;
+  if (volume.seed_dir.empty()) {
+    if (::mkdir(rec->dir.c_str(), 0777) != 0) fail(std::strerror(errno));
+  } else if (auto st = runtime::copy_tree(volume.seed_dir, rec->dir, &stats); !st.ok()) {
+    fail(absl::StrCat("cannot copy ", volume.seed_dir, ": ", st.message()));
+  }
+  // 0777 whatever the umask or the seed's mode, as VolumeGetOrCreate makes them: a
+  // Sandbox's non-root user may write (the state directory above is the emulator's alone).
+  if (::chmod(rec->dir.c_str(), 0777) != 0) fail(std::strerror(errno));
+  log(absl::StrCat("preloaded Volume '", volume.name, "' (", rec->id, ") of environment '",
+                   environment, "': ", stats.files, " files, ", stats.bytes, " bytes"));
 }
 
 void Core::map_images(std::map<std::string, std::string> const& images) {

@@ -55,7 +55,8 @@ grpc::Status fault_status(Fault const& fault);
  */
 class Core {
  public:
-  /// Seeds EmulatorOptions::secrets and ::proxies; std::invalid_argument for an empty name.
+  /// Seeds EmulatorOptions::secrets, ::proxies and ::environments; std::invalid_argument
+  /// for an empty name or an object that cannot be made.
   explicit Core(EmulatorOptions options);
   ~Core();
   Core(Core const&) = delete;
@@ -158,6 +159,13 @@ class Core {
   /// tmpfs: overlayfs refuses layers below the host's /, which is the bottom one) and has
   /// ImageStore translate journaled layer paths to it.
   void restore_layers();
+  /// Creates EmulatorOptions::environments and what they hold (Secrets, Proxies, Apps,
+  /// Volumes with their seed directories copied in, Queues with their items pickled).
+  /// Throws std::invalid_argument when one cannot be made.
+  void preload(std::vector<PreloadedEnvironment> const& environments);
+  /// A named Volume of `environment` whose directory holds a copy of `seed_dir` (empty when
+  /// "").
+  void preload_volume(std::string const& environment, PreloadedVolume const& volume);
   /// Unpacks EmulatorOptions::images into the runtime's state directory and maps their
   /// tags (ImageStore::map_registry_tag). Throws std::invalid_argument when one fails.
   void map_images(std::map<std::string, std::string> const& images);

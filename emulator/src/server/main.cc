@@ -1,12 +1,14 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // modal-emulator: runs the emulator until SIGINT/SIGTERM. See `modal-emulator --help`.
 #include <pthread.h>
-#include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "modal/emulator.h"
@@ -20,6 +22,21 @@ int main(int argc, char** argv) {
     std::fprintf(::stderr, "modal-emulator: %s\n\n%s", std::string(cl.status().message()).c_str(),
                  modal::emulator::usage().c_str());
     return 2;
+  }
+  if (!cl->help && !cl->config_file.empty()) {
+    // The preload file first, the flags again on top of it (they take precedence).
+    modal::emulator::EmulatorOptions base;
+    try {
+      base = modal::emulator::load_config_file(cl->config_file);
+    } catch (std::invalid_argument const& e) {
+      std::fprintf(::stderr, "%s\n", e.what());  // FILE:LINE:COL: what is wrong
+      return 2;
+    }
+    cl = modal::emulator::parse_command_line(args, std::move(base));
+    if (!cl.ok()) {
+      std::fprintf(::stderr, "modal-emulator: %s\n", std::string(cl.status().message()).c_str());
+      return 2;
+    }
   }
   if (cl->help) {
     std::fputs(modal::emulator::usage().c_str(), ::stdout);
