@@ -164,7 +164,7 @@ void Core::sweep() {
 void Core::open_state() {
   std::string const& dir = options_.state_dir;
   auto const fail = [&](std::string const& why) {
-    throw std::invalid_argument(absl::StrCat("modal-emulator: state directory ", dir, ": ", why));
+    throw std::invalid_argument(absl::StrCat("state directory ", dir, ": ", why));
   };
   std::string const lock_path = dir + "/lock";
   state_lock_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -270,9 +270,9 @@ void Core::restore_layers() {
     std::string const name = entry.path().filename().string();
     if (name.starts_with(".tmp-")) continue;
     if (auto st = runtime::copy_tree(entry.path().string(), live_layers_ + "/" + name); !st.ok()) {
-      throw std::invalid_argument(absl::StrCat("modal-emulator: state directory ",
-                                               options_.state_dir, ": cannot restore layer ", name,
-                                               ": ", st.message()));
+      throw std::invalid_argument(absl::StrCat("state directory ", options_.state_dir,
+                                               ": cannot restore layer ", name, ": ",
+                                               st.message()));
     }
   }
 }
@@ -352,7 +352,7 @@ void Core::stop_sweeper() {
 
 void Core::seed(EmulatorOptions const& options) {
   auto const check = [](absl::Status const& st) {
-    if (!st.ok()) throw std::invalid_argument("modal-emulator: " + std::string(st.message()));
+    if (!st.ok()) throw std::invalid_argument(std::string(st.message()));
   };
   for (auto const& [name, env] : options.secrets) {
     check(secrets_
@@ -470,7 +470,7 @@ void Core::preload_volume(std::string const& environment, PreloadedVolume const&
 void Core::map_images(std::map<std::string, std::string> const& images) {
   if (images.empty()) return;
   runtime::Runtime* rt = sandboxes_->runtime();
-  if (rt == nullptr) throw std::invalid_argument("modal-emulator: --image: no process runtime");
+  if (rt == nullptr) throw std::invalid_argument("--image: no process runtime");
   size_t n = 0;
   // Before the server starts: nothing else creates files meanwhile (libarchive changes
   // the process's umask while it extracts).
@@ -483,14 +483,13 @@ void Core::map_images(std::map<std::string, std::string> const& images) {
         options_.state_dir.empty() ? rt->state_dir() : options_.state_dir, "/images/", n++);
     std::error_code ec;
     if (auto st = runtime::remove_tree(dest); !st.ok()) {
-      throw std::invalid_argument(absl::StrCat("modal-emulator: --image ", tag, ": cannot remove ",
-                                               dest, ": ", st.message()));
+      throw std::invalid_argument(
+          absl::StrCat("--image ", tag, ": cannot remove ", dest, ": ", st.message()));
     }
     std::filesystem::create_directories(dest, ec);
     auto const fail = [&](std::string const& why) {
       std::filesystem::remove_all(dest, ec);
-      throw std::invalid_argument(
-          absl::StrCat("modal-emulator: --image ", tag, "=", path, ": ", why));
+      throw std::invalid_argument(absl::StrCat("--image ", tag, "=", path, ": ", why));
     };
     if (ec) fail(ec.message());
     runtime::UnpackStats stats;
