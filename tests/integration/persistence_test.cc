@@ -157,8 +157,15 @@ TEST_F(PersistenceTest, VolumeContentsAndImageLayersSurviveARestart) {
                  .from_registry("alpine:3.21")
                  .dockerfile_commands({"RUN echo layered > /built-by-run"});
   std::string const image_id = img.build(app());
+  // What an interrupted build would leave: a layer no image uses, removed at the restart.
+  std::filesystem::create_directories(state_.path() / "layers" / "im-interrupted-1" / "x");
 
   restart();
+  std::vector<std::string> layers;
+  for (auto const& e : std::filesystem::directory_iterator(state_.path() / "layers")) {
+    layers.push_back(e.path().filename().string());
+  }
+  EXPECT_THAT(layers, ::testing::ElementsAre(image_id + "-1"));  // its one RUN layer
 
   auto vol2 = c().volumes().from_name("kept-volume");
   EXPECT_EQ(vol2.volume_id(), vol.volume_id());

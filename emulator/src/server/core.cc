@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -206,6 +207,7 @@ void Core::open_state() {
   queue_items_.snapshot(snapshot);
   images_.snapshot(snapshot);
   if (auto st = journal_->rewrite(snapshot); !st.ok()) fail(std::string(st.message()));
+  remove_unused_layers(snapshot);
   ChangeLog* log = journal_.get();
   environments_.set_change_log(log);
   apps_.set_change_log(log);
@@ -296,6 +298,29 @@ absl::Status Core::persist_layer(std::string const& layer) {
     return absl::InternalError(absl::StrCat("cannot keep layer ", name, ": ", std::strerror(err)));
   }
   return absl::OkStatus();
+}
+
+void Core::remove_unused_layers(std::vector<nlohmann::json> const& snapshot) {
+  // Layers of the kept images, as the snapshot names them ("@layers/<name>").
+  std::set<std::string> used;
+  for (auto const& change : snapshot) {
+    if (change.value("t", "") != "img") continue;
+    for (auto const& layer : change.at("rec").at("layers")) {
+      auto const& path = layer.get_ref<std::string const&>();
+      if (path.starts_with("@layers/")) used.insert(path.substr(8));
+    }
+  }
+  // The rest belong to builds a restart interrupted, or to removed images' ancestors that
+  // no image uses any more.
+  std::error_code ec;
+  for (auto const& entry :
+       std::filesystem::directory_iterator(options_.state_dir + "/layers", ec)) {
+    std::string const name = entry.path().filename().string();
+    if (used.count(name) != 0) continue;
+    log(absl::StrCat("removing layer ", name, ": no kept image uses it"));
+    (void)runtime::remove_tree(entry.path().string());
+    if (!live_layers_.empty()) (void)runtime::remove_tree(live_layers_ + "/" + name);
+  }
 }
 
 void Core::remove_stray_volume_dirs() {

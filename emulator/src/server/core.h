@@ -159,6 +159,9 @@ class Core {
   /// tmpfs: overlayfs refuses layers below the host's /, which is the bottom one) and has
   /// ImageStore translate journaled layer paths to it.
   void restore_layers();
+  /// After the replay: removes the kept layers (and their copies in the layer store) that
+  /// no image of `snapshot` uses.
+  void remove_unused_layers(std::vector<nlohmann::json> const& snapshot);
   /// Creates EmulatorOptions::environments and what they hold (Secrets, Proxies, Apps,
   /// Volumes with their seed directories copied in, Queues with their items pickled).
   /// Throws std::invalid_argument when one cannot be made.
