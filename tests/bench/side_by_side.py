@@ -50,7 +50,7 @@ def loadavg():
 
 
 class Emulator:
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         self.dir = tempfile.mkdtemp(prefix="modal-side-by-side-")
         port_file = os.path.join(self.dir, "port")
         self.token_id = "ak-side-by-side"
@@ -58,7 +58,7 @@ class Emulator:
         self.log = open(os.path.join(self.dir, "emulator.log"), "w")
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--port-file", port_file, "--token-id", self.token_id,
-             "--token-secret", self.token_secret],
+             "--token-secret", self.token_secret, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         self.port = None
@@ -155,7 +155,10 @@ def main():
     p.add_argument("--json", help="also write every run to this file")
     args = p.parse_args()
 
-    emu = Emulator(args.emulator)
+    # queue_put_many puts QUEUE_ITEMS values into one partition: room for them (Modal's
+    # limit, the emulator's default, is 5,000).
+    emu = Emulator(args.emulator, ["--queue-max-partition-items",
+                                   str(max(5000, 2 * args.queue_items))])
     runs = []
     try:
         print(f"# load average at start: {loadavg()}", flush=True)
