@@ -16,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "internal/validation.h"
 
 namespace modal::emulator {
 namespace {
@@ -32,17 +33,8 @@ absl::StatusOr<std::int64_t> parse_int(std::string const& flag, std::string cons
   return n;
 }
 
-/// ^[A-Za-z_][A-Za-z0-9_]*$, as the SDK checks Secret keys.
-bool is_env_var_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char const c = name[i];
-    bool const alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    bool const digit = c >= '0' && c <= '9';
-    if (!(alpha || (i > 0 && digit))) return false;
-  }
-  return true;
-}
+/// Keys of Secrets: ^[A-Za-z_][A-Za-z0-9_]*$, the SDK's own check.
+using modal::internal::is_env_var_name;
 
 /// `\,` or `\\` at `s[i]`.
 bool escape_at(std::string_view s, std::size_t i) {

@@ -17,6 +17,8 @@
 
 #include <toml++/toml.h>
 
+#include "internal/validation.h"
+
 namespace modal::emulator {
 namespace {
 
@@ -34,17 +36,8 @@ struct ConfigError {
   std::string message;
 };
 
-/// Keys of Secrets: ^[A-Za-z_][A-Za-z0-9_]*$ (as --secret and the SDK check them).
-bool is_env_var_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char const c = name[i];
-    bool const alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    bool const digit = c >= '0' && c <= '9';
-    if (!(alpha || (i > 0 && digit))) return false;
-  }
-  return true;
-}
+/// Keys of Secrets: ^[A-Za-z_][A-Za-z0-9_]*$, the SDK's own check.
+using modal::internal::is_env_var_name;
 
 /// The TOML type of a node, for messages.
 std::string_view type_name(toml::node const& node) {
@@ -328,11 +321,8 @@ class Parser {
 }  // namespace
 
 bool is_preload_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
+  // The SDK's rule for object names (which also refuses names shaped like App ids).
+  return !name.empty() && modal::internal::is_object_name(name);
 }
 
 absl::StatusOr<EmulatorOptions> parse_config(std::string_view text, std::string const& path,
