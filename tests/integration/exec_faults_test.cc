@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "exec_test_util.h"
+#include "raw_control.h"
 #include "modal_proto/api.grpc.pb.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
 
@@ -376,14 +377,8 @@ TEST_F(ExecFaultsTest, ReadReopenedAfterARealConnectionDropMidMessage) {
   int const lines = 4'000'000;  // ~31 MB of output
   std::string const expected = seq_text(lines);
   // Raw control-plane calls (the emulator's credentials), to get the task and router JWT.
-  auto control = modal::client::ModalClient::NewStub(
-      grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
-  auto cctx = [&] {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("x-modal-token-id", emu().options().token_id);
-    ctx->AddMetadata("x-modal-token-secret", emu().options().token_secret);
-    return ctx;
-  };
+  RawControl control(emu());
+  auto cctx = [&] { return control.context(); };
   modal::client::SandboxGetTaskIdRequest task_req;
   task_req.set_sandbox_id(sb().sandbox_id());
   modal::client::SandboxGetTaskIdResponse task;

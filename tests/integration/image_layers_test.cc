@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "modal_proto/api.grpc.pb.h"
+#include "raw_control.h"
 #include "sandbox_test_util.h"
 
 namespace modal::testing {
@@ -207,16 +208,12 @@ TEST_F(ImageLayersTest, TheControlPlaneSnapshotRpcWorksToo) {
   // SandboxSnapshotFs: what older official clients call instead of the router's RPC.
   auto sb = create();
   ASSERT_EQ(sh(sb, "mkdir -p /srv && echo via-control-plane > /srv/cp.txt").second, 0);
-  auto stub = modal::client::ModalClient::NewStub(
-      grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
-  ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
+  RawControl raw(emu());
   modal::client::SandboxSnapshotFsRequest req;
   req.set_sandbox_id(sb.sandbox_id());
   req.set_timeout(55);
   modal::client::SandboxSnapshotFsResponse resp;
-  ASSERT_TRUE(stub->SandboxSnapshotFs(&ctx, req, &resp).ok());
+  ASSERT_TRUE(raw->SandboxSnapshotFs(raw.context().get(), req, &resp).ok());
   EXPECT_EQ(resp.result().status(), modal::client::GenericResult::GENERIC_STATUS_SUCCESS);
   sb.terminate();
   auto restored = c().sandboxes().create(app(), c().images().from_id(resp.image_id()));

@@ -23,6 +23,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "modal_proto/api.grpc.pb.h"
+#include "raw_control.h"
 #include "sandbox_test_util.h"
 #include "testing_util/temp_file.h"
 
@@ -51,14 +52,6 @@ class PersistenceTest : public SandboxTest {
     app_ = client_->apps().from_name("sandbox-tests");  // persisted: no create_if_missing
   }
 
-  /// A raw ModalClient stub with the emulator's credentials on `ctx`.
-  std::unique_ptr<modal::client::ModalClient::Stub> stub(grpc::ClientContext& ctx) {
-    ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
-    ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
-    return modal::client::ModalClient::NewStub(
-        grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
-  }
-
   /// The state directory: in the working directory (the build tree), not below /tmp, which
   /// Sandboxes never see anyway, so that hiding it from them is put to the test.
   struct StateDir {
@@ -83,23 +76,23 @@ TEST_F(PersistenceTest, NamedObjectsAndQueueItemsSurviveARestart) {
   // An environment and a named Secret, made over raw gRPC (the SDK creates neither).
   std::string env_id;
   {
-    grpc::ClientContext ctx;
+    RawControl raw(emu());
     modal::client::EnvironmentGetOrCreateRequest req;
     req.set_deployment_name("staging");
     req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
     modal::client::EnvironmentGetOrCreateResponse resp;
-    ASSERT_TRUE(stub(ctx)->EnvironmentGetOrCreate(&ctx, req, &resp).ok());
+    ASSERT_TRUE(raw->EnvironmentGetOrCreate(raw.context().get(), req, &resp).ok());
     env_id = resp.environment_id();
   }
   std::string secret_id;
   {
-    grpc::ClientContext ctx;
+    RawControl raw(emu());
     modal::client::SecretGetOrCreateRequest req;
     req.set_deployment_name("kept-secret");
     req.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
     (*req.mutable_env_dict())["KEPT"] = "across restarts";
     modal::client::SecretGetOrCreateResponse resp;
-    ASSERT_TRUE(stub(ctx)->SecretGetOrCreate(&ctx, req, &resp).ok());
+    ASSERT_TRUE(raw->SecretGetOrCreate(raw.context().get(), req, &resp).ok());
     secret_id = resp.secret_id();
   }
   auto q = c().queues().from_name("kept-queue", {.create_if_missing = true});
@@ -117,11 +110,11 @@ TEST_F(PersistenceTest, NamedObjectsAndQueueItemsSurviveARestart) {
 
   EXPECT_EQ(app().app_id, app_id);
   {
-    grpc::ClientContext ctx;
+    RawControl raw(emu());
     modal::client::EnvironmentGetOrCreateRequest req;
     req.set_deployment_name("staging");
     modal::client::EnvironmentGetOrCreateResponse resp;
-    ASSERT_TRUE(stub(ctx)->EnvironmentGetOrCreate(&ctx, req, &resp).ok());
+    ASSERT_TRUE(raw->EnvironmentGetOrCreate(raw.context().get(), req, &resp).ok());
     EXPECT_EQ(resp.environment_id(), env_id);
   }
   auto secret = c().secrets().from_name("kept-secret");

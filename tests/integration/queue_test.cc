@@ -13,6 +13,7 @@
 
 #include "fixture.h"
 #include "modal_proto/api.grpc.pb.h"
+#include "raw_control.h"
 
 namespace modal::testing {
 namespace {
@@ -151,15 +152,11 @@ class EphemeralQueueTest : public QueueTest {
   }
   /// QueueLen of `queue_id` over plain gRPC (no handle, so no heartbeat).
   grpc::StatusCode raw_len(std::string const& queue_id) {
-    auto stub = modal::client::ModalClient::NewStub(
-        grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
-    ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
+    RawControl raw(emu());
     modal::client::QueueLenRequest req;
     req.set_queue_id(queue_id);
     modal::client::QueueLenResponse resp;
-    return stub->QueueLen(&ctx, req, &resp).error_code();
+    return raw->QueueLen(raw.context().get(), req, &resp).error_code();
   }
 };
 

@@ -17,6 +17,7 @@
 
 #include "internal/sandbox_params.h"
 #include "modal_proto/api.grpc.pb.h"
+#include "raw_control.h"
 #include "sandbox_test_util.h"
 #include "testing_util/temp_file.h"
 
@@ -35,15 +36,11 @@ class VolumeTest : public SandboxTest {
   }
   /// VolumeHeartbeat of `volume_id` over plain gRPC (no handle, so no heartbeat of ours).
   grpc::StatusCode raw_heartbeat(std::string const& volume_id) {
-    auto stub = modal::client::ModalClient::NewStub(
-        grpc::CreateChannel(emu().address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("x-modal-token-id", emu().options().token_id);
-    ctx.AddMetadata("x-modal-token-secret", emu().options().token_secret);
+    RawControl raw(emu());
     modal::client::VolumeHeartbeatRequest req;
     req.set_volume_id(volume_id);
     google::protobuf::Empty resp;
-    return stub->VolumeHeartbeat(&ctx, req, &resp).error_code();
+    return raw->VolumeHeartbeat(raw.context().get(), req, &resp).error_code();
   }
   /// The VolumeMount `volume` becomes at /mnt/v.
   static modal::client::VolumeMount mount_of(Volume const& volume) {
