@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "exec_test_util.h"
-#include "raw_control.h"
 #include "modal_proto/api.grpc.pb.h"
 #include "modal_proto/task_command_router.grpc.pb.h"
+#include "raw_control.h"
 
 namespace modal::testing {
 namespace {
