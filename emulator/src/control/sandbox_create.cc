@@ -101,8 +101,9 @@ grpc::Status validate_ports_and_mounts(modal::client::Sandbox const& def) {
     if (!volume_paths.insert(path).second) {
       return invalid_argument(absl::StrCat("mount path '", path, "' is used more than once"));
     }
-    if (m.bucket_name().empty())
+    if (m.bucket_name().empty()) {
       return invalid_argument("cloud bucket mount without a bucket name");
+    }
   }
   return grpc::Status::OK;
 }
