@@ -1,6 +1,7 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "internal/heartbeats.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -26,6 +27,7 @@ struct Heartbeats::Core {
 
   std::mutex mu;
   std::condition_variable beat_done;
+  std::condition_variable changed;         // an entry was added, or the shutdown began
   std::shared_ptr<Timer> timer;            // guarded by mu
   std::map<std::uint64_t, Entry> entries;  // guarded by mu
   std::uint64_t next_id = 0;               // guarded by mu
@@ -69,8 +71,14 @@ void Heartbeats::Core::run() {
       beat_done.notify_all();
     }
     if (!due.empty()) continue;  // time has moved on: look again before sleeping
-    // Without entries, sleep until a start() wakes us.
-    auto const until = earliest ? *earliest : now + std::chrono::hours(24);
+    if (!earliest) {
+      // Nothing to beat: wait for a start() or the shutdown, not on the timer (whose fakes
+      // return at once, which made this loop spin), looking at the scope every second.
+      changed.wait_for(lock, std::chrono::seconds(1),
+                       [&] { return shutdown || scope->cancelled() || !entries.empty(); });
+      continue;
+    }
+    auto const until = *earliest;
     wake = std::stop_source();
     auto token = wake.get_token();
     auto sleeper = timer;
@@ -101,6 +109,7 @@ Heartbeats::~Heartbeats() {
     std::lock_guard lock(core_->mu);
     core_->shutdown = true;
     core_->wake.request_stop();
+    core_->changed.notify_all();
     thread = std::move(core_->thread);
   }
   if (thread.joinable()) thread.join();
@@ -124,7 +133,8 @@ std::shared_ptr<void> Heartbeats::start(std::string what, Clock::duration interv
       core_->thread = std::thread([core = core_.get()] { core->run(); });
       core_->thread_id = core_->thread.get_id();
     } else {
-      core_->wake.request_stop();  // the new entry may be due before the current sleep ends
+      core_->wake.request_stop();   // the new entry may be due before the current sleep ends
+      core_->changed.notify_all();  // or the thread waits for entries
     }
   }
   std::weak_ptr<Core> weak = core_;
