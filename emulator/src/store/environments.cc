@@ -28,23 +28,20 @@ absl::StatusOr<EnvironmentRecord> EnvironmentStore::resolve(std::string_view req
 
 absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create(std::string_view requested,
                                                                   int object_creation_type) {
-  std::uint64_t ticket = 0;
-  ChangeLog* log = nullptr;
+  PendingChange pending;
   absl::StatusOr<EnvironmentRecord> rec;
   {
     std::lock_guard lock(mu_);
-    rec = get_or_create_locked(name_of(requested), object_creation_type, &ticket);
-    log = log_;
+    rec = get_or_create_locked(name_of(requested), object_creation_type, &pending);
   }
-  if (rec.ok() && ticket != 0 && log != nullptr) {
-    if (auto st = log->sync(ticket); !st.ok()) return st;
-  }
+  if (!rec.ok()) return rec;
+  if (auto st = pending.wait(); !st.ok()) return st;
   return rec;
 }
 
 absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create_locked(std::string const& name,
                                                                          int object_creation_type,
-                                                                         std::uint64_t* ticket) {
+                                                                         PendingChange* pending) {
   auto it = by_name_.find(name);
   bool const exists = it != by_name_.end();
   switch (object_creation_type) {
@@ -53,12 +50,12 @@ absl::StatusOr<EnvironmentRecord> EnvironmentStore::get_or_create_locked(std::st
       return it->second;
     case modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING:
     case modal::client::OBJECT_CREATION_TYPE_CREATE_OVERWRITE_IF_EXISTS:
-      return exists ? it->second : logged_locked(add_locked(name), ticket);
+      return exists ? it->second : logged_locked(add_locked(name), pending);
     case modal::client::OBJECT_CREATION_TYPE_CREATE_FAIL_IF_EXISTS:
       if (exists) {
         return absl::AlreadyExistsError(absl::StrCat("Environment '", name, "' already exists"));
       }
-      return logged_locked(add_locked(name), ticket);
+      return logged_locked(add_locked(name), pending);
     default:
       return absl::InvalidArgumentError(absl::StrCat("Unsupported object_creation_type ",
                                                      object_creation_type,
@@ -75,10 +72,10 @@ EnvironmentRecord const& EnvironmentStore::add_locked(std::string const& name) {
 }
 
 EnvironmentRecord const& EnvironmentStore::logged_locked(EnvironmentRecord const& rec,
-                                                         std::uint64_t* ticket) {
+                                                         PendingChange* pending) {
   if (log_ != nullptr) {
-    *ticket =
-        log_->append({{"t", "env"}, {"id", rec.id}, {"name", rec.name}, {"at", rec.created_at}});
+    *pending = PendingChange(
+        log_, {{"t", "env"}, {"id", rec.id}, {"name", rec.name}, {"at", rec.created_at}});
   }
   return rec;
 }

@@ -59,12 +59,12 @@ class EnvironmentStore {
 
  private:
   EnvironmentRecord const& add_locked(std::string const& name);
-  /// get_or_create() without the sync; `ticket` is set when an environment was made.
+  /// get_or_create() without the wait; `pending` is set when an environment was made.
   absl::StatusOr<EnvironmentRecord> get_or_create_locked(std::string const& name,
                                                          int object_creation_type,
-                                                         std::uint64_t* ticket);
+                                                         PendingChange* pending);
   /// Journals a created environment; answers it.
-  EnvironmentRecord const& logged_locked(EnvironmentRecord const& rec, std::uint64_t* ticket);
+  EnvironmentRecord const& logged_locked(EnvironmentRecord const& rec, PendingChange* pending);
   ChangeLog* log_ = nullptr;
 
   mutable std::mutex mu_;

@@ -53,14 +53,14 @@ absl::StatusOr<std::string> ImageStore::get_or_snapshot(std::string const& snaps
   auto rec = make(new_id("im"));
   if (!rec.ok()) return rec.status();
   std::string const id = rec->id;
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   {
     std::lock_guard lock(mu_);
     by_id_[id] = *std::move(rec);
     if (!snapshot_id.empty()) snapshots_[snapshot_id] = id;
-    if (log_ != nullptr) ticket = log_->append(image_change_locked(by_id_.at(id)));
+    if (log_ != nullptr) pending = PendingChange(log_, image_change_locked(by_id_.at(id)));
   }
-  if (auto st = sync(ticket); !st.ok()) return st;
+  if (auto st = pending.wait(); !st.ok()) return st;
   return id;
 }
 
@@ -76,7 +76,7 @@ void ImageStore::append_log(std::string_view id, std::string line) {
 
 void ImageStore::finish(std::string_view id, int status, std::string exception,
                         std::vector<std::string> layers, ImageConfig config) {
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   {
     std::lock_guard lock(mu_);
     auto it = by_id_.find(id);
@@ -87,13 +87,13 @@ void ImageStore::finish(std::string_view id, int status, std::string exception,
     if (rec.succeeded()) {
       rec.layers = std::move(layers);
       rec.config = std::move(config);
-      if (log_ != nullptr) ticket = log_->append(image_change_locked(rec));
+      if (log_ != nullptr) pending = PendingChange(log_, image_change_locked(rec));
     } else {
       std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
     }
   }
   // Durable before any reader learns that the build finished.
-  (void)sync(ticket);
+  (void)pending.wait();
   cv_.notify_all();
 }
 
@@ -121,7 +121,7 @@ absl::StatusOr<ImageStore::Progress> ImageStore::wait_progress(
 }
 
 absl::Status ImageStore::remove(std::string_view id) {
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   {
     std::lock_guard lock(mu_);
     auto it = by_id_.find(id);
@@ -130,22 +130,23 @@ absl::Status ImageStore::remove(std::string_view id) {
     std::erase_if(by_key_, [&](auto const& entry) { return entry.second == id; });
     std::erase_if(published_, [&](auto const& entry) { return entry.second == id; });
     std::erase_if(snapshots_, [&](auto const& entry) { return entry.second == id; });
-    if (log_ != nullptr) ticket = log_->append({{"t", "imgdel"}, {"id", id}});
+    if (log_ != nullptr) pending = PendingChange(log_, {{"t", "imgdel"}, {"id", id}});
   }
-  return sync(ticket);
+  return pending.wait();
 }
 
 void ImageStore::publish(std::string const& environment, std::string const& tag,
                          std::string const& id) {
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   {
     std::lock_guard lock(mu_);
     published_[{environment, tag}] = id;
     if (log_ != nullptr) {
-      ticket = log_->append({{"t", "imgpub"}, {"env", environment}, {"tag", tag}, {"id", id}});
+      pending =
+          PendingChange(log_, {{"t", "imgpub"}, {"env", environment}, {"tag", tag}, {"id", id}});
     }
   }
-  (void)sync(ticket);  // a failure shows in the next change's sync
+  (void)pending.wait();  // a failure shows in the next change's wait
 }
 
 absl::StatusOr<std::string> ImageStore::find_published(std::string const& environment,
@@ -184,16 +185,6 @@ nlohmann::json ImageStore::image_change_locked(ImageRecord const& rec) const {
     if (id == rec.id) change["snap"] = key;
   }
   return change;
-}
-
-absl::Status ImageStore::sync(std::uint64_t ticket) {
-  if (ticket == 0) return absl::OkStatus();
-  ChangeLog* log = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    log = log_;
-  }
-  return log == nullptr ? absl::OkStatus() : log->sync(ticket);
 }
 
 void ImageStore::set_change_log(ChangeLog* log) {

@@ -175,7 +175,6 @@ class ImageStore {
 
   /// {"t": "img"} of a successful image, with its build and snapshot keys.
   nlohmann::json image_change_locked(ImageRecord const& rec) const;
-  absl::Status sync(std::uint64_t ticket);
 };
 
 void to_json(nlohmann::json& j, ImageConfig const& c);

@@ -44,6 +44,24 @@ class ChangeLog {
   virtual absl::Status sync(std::uint64_t ticket) = 0;
 };
 
+/// A change a store appended to its ChangeLog under its lock, to wait for after releasing
+/// the lock and before answering. A default one (no log, or nothing changed) is done at
+/// once.
+class PendingChange {
+ public:
+  PendingChange() = default;
+  /// Appends `change` to `log` (which must not be null); call with the store's lock held.
+  PendingChange(ChangeLog* log, nlohmann::json const& change)
+      : log_(log), ticket_(log->append(change)) {}
+  /// Blocks until the change, and every one before it, is durable (ChangeLog::sync); call
+  /// without any store lock.
+  absl::Status wait() const { return log_ == nullptr ? absl::OkStatus() : log_->sync(ticket_); }
+
+ private:
+  ChangeLog* log_ = nullptr;
+  std::uint64_t ticket_ = 0;
+};
+
 class Journal final : public ChangeLog {
  public:
   /// Called for every intact record, in order; an error stops the replay and open() fails

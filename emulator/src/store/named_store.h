@@ -158,7 +158,7 @@ class NamedStore {
                                        int object_creation_type, Fill const& fill = {}) {
     auto env = environments_.resolve(environment);
     if (!env.ok()) return env.status();
-    std::uint64_t ticket = 0;
+    PendingChange pending;
     absl::StatusOr<Record> rec = [&]() -> absl::StatusOr<Record> {
       std::lock_guard lock(mu_);
       auto bound = by_name_.find(NameKey(env->name, name));
@@ -170,22 +170,22 @@ class NamedStore {
         case Creation::kCreateAnonymous:
           return logged_locked(insert_locked(env->name, name, /*anonymous=*/true, fill,
                                              is_ephemeral_creation(object_creation_type)),
-                               &ticket);
+                               &pending);
         case Creation::kOverwrite:
           if (kind_.overwrite == Overwrite::kInPlace) {
             Record& existing = by_id_.at(bound->second);
             if (fill) fill(existing);
             existing.created_at = unix_now();
-            return logged_locked(existing, &ticket);
+            return logged_locked(existing, &pending);
           }
           break;  // a new object takes the name
         case Creation::kCreateNamed:
           break;
       }
-      return logged_locked(insert_locked(env->name, name, /*anonymous=*/false, fill), &ticket);
+      return logged_locked(insert_locked(env->name, name, /*anonymous=*/false, fill), &pending);
     }();
     if (!rec.ok()) return rec;
-    if (auto st = sync(ticket); !st.ok()) return st;
+    if (auto st = pending.wait(); !st.ok()) return st;
     return rec;
   }
 
@@ -218,17 +218,17 @@ class NamedStore {
   absl::Status remove(std::string_view id) {
     Record removed;
     OnRemove hook;
-    std::uint64_t ticket = 0;
+    PendingChange pending;
     {
       std::lock_guard lock(mu_);
       auto it = by_id_.find(id);
       if (it == by_id_.end()) return object_not_found(kind_.kind, id);
       removed = erase_locked(it);
-      ticket = log_removal_locked(removed.id);
+      pending = log_removal_locked(removed.id);
       hook = on_remove_;
     }
     if (hook) hook(removed);
-    return sync(ticket);
+    return pending.wait();
   }
 
   /// A heartbeat of the object: an ephemeral one is not idle from now on (a no-op for the
@@ -247,7 +247,7 @@ class NamedStore {
   std::vector<std::string> expire_idle(Clock::duration timeout) {
     std::vector<Record> expired;
     OnRemove hook;
-    std::uint64_t ticket = 0;
+    PendingChange pending;  // the last removal's: waiting for it waits for every one
     {
       std::lock_guard lock(mu_);
       auto const now = now_locked();
@@ -258,12 +258,12 @@ class NamedStore {
         auto it = by_id_.find(id);
         if (it == by_id_.end()) continue;
         expired.push_back(erase_locked(it));
-        ticket = log_removal_locked(expired.back().id);
+        pending = log_removal_locked(expired.back().id);
       }
       hook = on_remove_;
     }
     // Nobody waits for an expiry: a failure shows in the next change's sync.
-    (void)sync(ticket);
+    (void)pending.wait();
     std::vector<std::string> ids;
     ids.reserve(expired.size());
     for (auto const& rec : expired) {
@@ -361,25 +361,14 @@ class NamedStore {
   }
 
   /// Journals a created or overwritten record; answers it.
-  Record logged_locked(Record const& rec, std::uint64_t* ticket) {
-    if (log_ != nullptr) *ticket = log_->append(change_locked(rec));
+  Record logged_locked(Record const& rec, PendingChange* pending) {
+    if (log_ != nullptr) *pending = PendingChange(log_, change_locked(rec));
     return rec;
   }
 
-  std::uint64_t log_removal_locked(std::string const& id) {
-    if (log_ == nullptr) return 0;
-    return log_->append({{"t", "del"}, {"k", kind_.kind}, {"id", id}});
-  }
-
-  /// Waits until the change of `ticket` is durable (0: none to wait for).
-  absl::Status sync(std::uint64_t ticket) {
-    if (ticket == 0) return absl::OkStatus();
-    ChangeLog* log = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      log = log_;
-    }
-    return log == nullptr ? absl::OkStatus() : log->sync(ticket);
+  PendingChange log_removal_locked(std::string const& id) {
+    if (log_ == nullptr) return {};
+    return PendingChange(log_, {{"t", "del"}, {"k", kind_.kind}, {"id", id}});
   }
 
   /// Drops the record (and its name, and its heartbeat) and answers it.

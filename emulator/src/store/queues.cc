@@ -110,7 +110,7 @@ absl::Status QueueItemStore::put(std::string_view id, std::string_view partition
                                                      limits_.max_value_bytes, " bytes"));
     }
   }
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   absl::Status st = [&] {
     std::lock_guard lock(mu_);
     auto q = find_locked(id);
@@ -140,14 +140,14 @@ absl::Status QueueItemStore::put(std::string_view id, std::string_view partition
     }
     p->expires_at = now() + ttl;
     if (log_ != nullptr) {
-      ticket =
-          log_->append(put_change(id, partition, *p, values.size(), expiry_unix_ms(p->expires_at)));
+      pending = PendingChange(
+          log_, put_change(id, partition, *p, values.size(), expiry_unix_ms(p->expires_at)));
     }
     q->cv.notify_all();
     return absl::OkStatus();
   }();
   if (!st.ok()) return st;
-  return sync(ticket);
+  return pending.wait();
 }
 
 template <typename Ready>
@@ -186,12 +186,12 @@ absl::StatusOr<std::vector<std::string>> QueueItemStore::get(std::string_view id
     out.push_back(std::move(p->entries.front().value));
     p->entries.pop_front();
   }
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   if (log_ != nullptr) {
-    ticket = log_->append({{"t", "qget"}, {"q", id}, {"p", partition}, {"n", n}});
+    pending = PendingChange(log_, {{"t", "qget"}, {"q", id}, {"p", partition}, {"n", n}});
   }
   lock.unlock();
-  if (auto st = sync(ticket); !st.ok()) return st;
+  if (auto st = pending.wait(); !st.ok()) return st;
   return out;
 }
 
@@ -250,7 +250,7 @@ absl::StatusOr<std::size_t> QueueItemStore::len(std::string_view id, std::string
 }
 
 absl::Status QueueItemStore::clear(std::string_view id, std::string_view partition, bool all) {
-  std::uint64_t ticket = 0;
+  PendingChange pending;
   {
     std::lock_guard lock(mu_);
     auto q = find_locked(id);
@@ -261,10 +261,10 @@ absl::Status QueueItemStore::clear(std::string_view id, std::string_view partiti
       q->partitions.erase(it);
     }
     if (log_ != nullptr) {
-      ticket = log_->append({{"t", "qclr"}, {"q", id}, {"p", partition}, {"all", all}});
+      pending = PendingChange(log_, {{"t", "qclr"}, {"q", id}, {"p", partition}, {"all", all}});
     }
   }
-  return sync(ticket);
+  return pending.wait();
 }
 
 std::size_t QueueItemStore::sweep_expired() {
@@ -292,16 +292,6 @@ nlohmann::json QueueItemStore::put_change(std::string_view id, std::string_view 
          nlohmann::json::binary(std::vector<std::uint8_t>(it->value.begin(), it->value.end()))});
   }
   return {{"t", "qput"}, {"q", id}, {"p", partition}, {"exp", exp}, {"e", std::move(entries)}};
-}
-
-absl::Status QueueItemStore::sync(std::uint64_t ticket) {
-  if (ticket == 0) return absl::OkStatus();
-  ChangeLog* log = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    log = log_;
-  }
-  return log == nullptr ? absl::OkStatus() : log->sync(ticket);
 }
 
 void QueueItemStore::set_change_log(ChangeLog* log) {

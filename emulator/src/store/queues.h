@@ -188,8 +188,6 @@ class QueueItemStore {
   /// qput of `count` entries at the end of `p`.
   static nlohmann::json put_change(std::string_view id, std::string_view partition,
                                    Partition const& p, std::size_t count, std::int64_t exp);
-  /// Waits for `ticket` (0: nothing to wait for).
-  absl::Status sync(std::uint64_t ticket);
 };
 
 }  // namespace modal::emulator
