@@ -52,13 +52,17 @@ class PersistenceTest : public SandboxTest {
     app_ = client_->apps().from_name("sandbox-tests");  // persisted: no create_if_missing
   }
 
-  /// The state directory: in the working directory (the build tree), not below /tmp, which
-  /// Sandboxes never see anyway, so that hiding it from them is put to the test.
+  /// The state directory: in the working directory (the build tree), or /var/tmp when that
+  /// is below /tmp, which Sandboxes never see anyway (their /tmp is private), so that hiding
+  /// it from them is put to the test.
+  static std::filesystem::path visible_base() {
+    auto const cwd = std::filesystem::current_path();
+    return cwd.string().starts_with("/tmp") ? std::filesystem::path("/var/tmp") : cwd;
+  }
   struct StateDir {
     StateDir()
-        : dir(std::filesystem::current_path() /
-              ("modal-state-test-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+        : dir(visible_base() / ("modal-state-test-" + std::to_string(::getpid()) + "-" +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
       std::filesystem::remove_all(dir);
     }
     ~StateDir() {
