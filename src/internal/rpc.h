@@ -87,10 +87,24 @@ namespace rpc {
 
 // modal.client.ModalClient
 MODAL_CONTROL_RPC(AppGetOrCreate);
+MODAL_CONTROL_RPC(AttemptAwait);
+MODAL_CONTROL_RPC(AttemptRetry);
+MODAL_CONTROL_RPC(AttemptStart);
 MODAL_CONTROL_RPC(AuthTokenGet);
+MODAL_CONTROL_RPC(BlobCreate);
+MODAL_CONTROL_RPC(BlobGet);
 MODAL_CONTROL_RPC(ContainerFilesystemExec);
 MODAL_CONTROL_RPC(ContainerFilesystemExecGetOutput);
 MODAL_CONTROL_RPC(EnvironmentGetOrCreate);
+MODAL_CONTROL_RPC(FunctionBindParams);
+MODAL_CONTROL_RPC(FunctionCallCancel);
+MODAL_CONTROL_RPC(FunctionCallFromId);
+MODAL_CONTROL_RPC(FunctionGet);
+MODAL_CONTROL_RPC(FunctionGetCurrentStats);
+MODAL_CONTROL_RPC(FunctionGetOutputs);
+MODAL_CONTROL_RPC(FunctionMap);
+MODAL_CONTROL_RPC(FunctionRetryInputs);
+MODAL_CONTROL_RPC(FunctionUpdateSchedulingParams);
 MODAL_CONTROL_RPC(ImageDelete);
 MODAL_CONTROL_RPC(ImageFromId);
 MODAL_CONTROL_RPC(ImageGetByTag);
