@@ -117,7 +117,14 @@ def main():
         for cand in (ref, f"{pkg}.{ref}", f"modal.client.{ref}"):
             if cand in defs:
                 return cand
-        return None  # nested type or scalar
+        # A nested type (Outer.Inner): keep its enclosing top-level definition whole.
+        parts = ref.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            outer = ".".join(parts[:i])
+            for cand in (outer, f"{pkg}.{outer}", f"modal.client.{outer}"):
+                if cand in defs:
+                    return cand
+        return None  # scalar
 
     keep = set()
     work = list(extra_types)
