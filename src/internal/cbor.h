@@ -1,0 +1,43 @@
+// Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
+#ifndef MODAL_INTERNAL_CBOR_H
+#define MODAL_INTERNAL_CBOR_H
+
+// CBOR (RFC 8949) for modal::Value: the payload format of Function inputs and outputs
+// (DATA_FORMAT_CBOR), as Modal's Python side (cbor2) reads and writes it. The codec is
+// nlohmann-json's; docs/functions.md lists the type mapping and its gaps.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "modal/value.h"
+
+namespace modal::internal {
+
+/// Limits of cbor_decode.
+struct CborLimits {
+  /// Deepest nesting of arrays and maps.
+  int max_depth = 1000;
+  /// Most values in the decoded tree.
+  std::size_t max_values = 10'000'000;
+};
+
+/// The value as CBOR: None → null, bool, int (beyond 64 bits: tag 2/3 bignum), float
+/// (float64), str → text string, bytes → byte string, list and tuple → array, dict → map.
+/// @throws InvalidError for what CBOR through this codec cannot carry (named in the
+/// message), e.g. a str that is not valid UTF-8.
+std::string cbor_encode(Value const& value);
+
+/// A Function call's input payload: the CBOR array `[args, kwargs]`.
+std::string cbor_encode_call(std::vector<Value> const& args,
+                             std::vector<std::pair<std::string, Value>> const& kwargs);
+
+/// The value of a CBOR item. Never trusts the input: truncation, trailing bytes, invalid
+/// UTF-8, unsupported items and anything beyond `limits` are InvalidError.
+Value cbor_decode(std::string_view data, CborLimits const& limits = {});
+
+}  // namespace modal::internal
+
+#endif  // MODAL_INTERNAL_CBOR_H
