@@ -7,9 +7,9 @@
 // nlohmann-json's; docs/functions.md lists the type mapping and its gaps.
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "modal/value.h"
@@ -32,7 +32,7 @@ std::string cbor_encode(Value const& value);
 
 /// A Function call's input payload: the CBOR array `[args, kwargs]`.
 std::string cbor_encode_call(std::vector<Value> const& args,
-                             std::vector<std::pair<std::string, Value>> const& kwargs);
+                             std::map<std::string, Value> const& kwargs);
 
 /// The value of a CBOR item. Never trusts the input: truncation, trailing bytes, invalid
 /// UTF-8, unsupported items and anything beyond `limits` are InvalidError.
