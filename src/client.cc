@@ -11,6 +11,9 @@ Client::Client(ClientOptions options)
     : state_(internal::ClientState::create(std::move(options), internal::process_env())) {}
 
 AppService Client::apps() const { return AppService(state_); }
+ClsService Client::cls() const { return ClsService(state_); }
+FunctionCallService Client::function_calls() const { return FunctionCallService(state_); }
+FunctionService Client::functions() const { return FunctionService(state_); }
 ImageService Client::images() const { return ImageService(state_); }
 ProxyService Client::proxies() const { return ProxyService(state_); }
 QueueService Client::queues() const { return QueueService(state_); }

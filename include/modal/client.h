@@ -11,7 +11,10 @@
 
 #include "modal/app.h"
 #include "modal/cloud_bucket_mount.h"
+#include "modal/cls.h"
 #include "modal/errors.h"
+#include "modal/function.h"
+#include "modal/function_call.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
 #include "modal/queue.h"
@@ -130,6 +133,12 @@ class Client {
   AppService apps() const;
   /// The service that makes cloud bucket mounts (for `SandboxCreateParams`).
   CloudBucketMountService cloud_bucket_mounts() const { return {}; }
+  /// The service that looks up classes of deployed Apps. Sends nothing.
+  ClsService cls() const;
+  /// The service that finds FunctionCalls by id. Sends nothing.
+  FunctionCallService function_calls() const;
+  /// The service that looks up Functions of deployed Apps. Sends nothing.
+  FunctionService functions() const;
   /// The service that creates Images. Sends nothing.
   ImageService images() const;
   /// The service that looks up Proxies. Sends nothing.

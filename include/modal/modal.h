@@ -5,9 +5,12 @@
 /// Umbrella header: everything public in modal-cpp.
 #include "modal/app.h"
 #include "modal/client.h"
+#include "modal/cls.h"
 #include "modal/cloud_bucket_mount.h"
 #include "modal/container_process.h"
 #include "modal/errors.h"
+#include "modal/function.h"
+#include "modal/function_call.h"
 #include "modal/image.h"
 #include "modal/proxy.h"
 #include "modal/queue.h"
