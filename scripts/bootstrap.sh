@@ -26,6 +26,8 @@ packages=(
   # commands the tests and examples run inside sandboxes (python3 servers, git for the
   # agent example) and the docs snippet checks
   python3 git
+  # cbor2: the CBOR of Modal's Python side, which the CBOR codec tests check against
+  python3-cbor2
   # unshare (sandbox isolation in the emulator runtime)
   util-linux
   # zlib: checksums of the emulator's state journal (emulator/src/store/journal.h)

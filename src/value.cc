@@ -206,6 +206,42 @@ bool decimal_to_int64(std::string const& normalized, std::int64_t& out) {
   return true;
 }
 
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  auto const n = s.size();
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  while (i < n) {
+    unsigned const c = byte(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    std::uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string decimal_from_twos_complement(std::string_view le) {
   if (le.empty()) return "0";
   // Each byte adds log10(256) ~ 2.41 digits: refuse before converting (quadratic).

@@ -3,8 +3,9 @@
 #define MODAL_INTERNAL_CBOR_H
 
 // CBOR (RFC 8949) for modal::Value: the payload format of Function inputs and outputs
-// (DATA_FORMAT_CBOR), as Modal's Python side (cbor2) reads and writes it. The codec is
-// nlohmann-json's; docs/functions.md lists the type mapping and its gaps.
+// (DATA_FORMAT_CBOR), as Modal's Python side (cbor2) reads and writes it. Our own, not
+// nlohmann-json's: that one drops tags 0 to 23 (bignums would read as bytes) and only
+// knows text map keys; docs/values.md has the mapping and the reasons.
 
 #include <cstddef>
 #include <map>
@@ -24,8 +25,9 @@ struct CborLimits {
   std::size_t max_values = 10'000'000;
 };
 
-/// The value as CBOR: None → null, bool, int (beyond 64 bits: tag 2/3 bignum), float
-/// (float64), str → text string, bytes → byte string, list and tuple → array, dict → map.
+/// The value as CBOR, as cbor2 writes it: None → null, bool, int (beyond CBOR's 64-bit
+/// major types: tag 2/3 bignum), float (float64; NaN and infinities as float16), str →
+/// text string, bytes → byte string, list and tuple → array, dict → map.
 /// @throws InvalidError for what CBOR through this codec cannot carry (named in the
 /// message), e.g. a str that is not valid UTF-8.
 std::string cbor_encode(Value const& value);
@@ -34,8 +36,9 @@ std::string cbor_encode(Value const& value);
 std::string cbor_encode_call(std::vector<Value> const& args,
                              std::map<std::string, Value> const& kwargs);
 
-/// The value of a CBOR item. Never trusts the input: truncation, trailing bytes, invalid
-/// UTF-8, unsupported items and anything beyond `limits` are InvalidError.
+/// The value of a CBOR item (a set, tag 258, reads as a list). Never trusts the input:
+/// truncation, trailing bytes, invalid UTF-8, items with no Value kind (datetimes,
+/// undefined, other tags) and anything beyond `limits` are InvalidError.
 Value cbor_decode(std::string_view data, CborLimits const& limits = {});
 
 }  // namespace modal::internal

@@ -51,6 +51,9 @@ std::string decimal_from_twos_complement(std::string_view le_bytes);
 /// The shortest little-endian two's-complement encoding of normalized decimal text, as
 /// Python's encode_long ("" for 0).
 std::string twos_complement_from_decimal(std::string const& normalized);
+/// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): what
+/// CBOR text strings and pickled str must be.
+bool valid_utf8(std::string_view s);
 /// An int Value from normalized decimal text (small when it fits 64 bits).
 Value int_from_decimal(std::string normalized);
 

@@ -14,6 +14,7 @@
 
 #include "modal/errors.h"
 #include "modal/value.h"
+#include "testing_util/shell.h"
 
 namespace modal::internal {
 namespace {
@@ -21,33 +22,9 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::string_literals;
 
-std::string run(std::string const& cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  if (!p) throw std::runtime_error("popen failed");
-  std::string out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-  return out;
-}
-
-std::string hex(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::string unhex(std::string const& s) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < s.size(); i += 2) {
-    out += static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16));
-  }
-  return out;
-}
+std::string run(std::string const& cmd) { return testing_util::run_command(cmd); }
+std::string hex(std::string_view s) { return testing_util::to_hex(s); }
+std::string unhex(std::string const& s) { return testing_util::from_hex(s); }
 
 /// pickle.dumps(<expr>, protocol) made by python3.
 std::string python_pickle(std::string const& expr, int protocol) {
