@@ -243,6 +243,13 @@ class Emulator {
   /// has delivered `bytes` bytes to the process (0 = never), mid-message if need be, so
   /// clients must resume from TaskExecStdinStatus.
   void break_stdin_streams_every(std::uint64_t bytes);
+  /// Function fault injection: the next `count` outputs of Function `name` (a class's
+  /// service Function is "Cls.*") of App `app` in `environment` are
+  /// GENERIC_STATUS_INTERNAL_FAILURE ("injected internal failure") instead of their
+  /// results, so that clients' retries (FunctionRetryInputs, AttemptRetry) are exercised.
+  /// Counts add up. @throws std::invalid_argument for an unknown Function.
+  void fail_function_outputs(std::string const& app, std::string const& name, int count,
+                             std::string const& environment = "main");
   /// Every router JWT in use is rejected from now on (UNAUTHENTICATED), on new calls and
   /// on streams already open, as if it had expired; clients must fetch a new one.
   void expire_router_tokens();

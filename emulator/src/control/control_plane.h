@@ -64,6 +64,7 @@
 #include "control/command_router_access.h"
 #include "control/container_fs.h"
 #include "control/environments.h"
+#include "control/functions.h"
 #include "control/images.h"
 #include "control/proxies.h"
 #include "control/queues.h"
@@ -80,6 +81,7 @@ class ControlPlane final : public AppHandlers,
                            public AuthHandlers,
                            public ContainerFsHandlers,
                            public EnvironmentHandlers,
+                           public FunctionHandlers,
                            public ImageHandlers,
                            public ProxyHandlers,
                            public QueueHandlers,
@@ -94,6 +96,7 @@ class ControlPlane final : public AppHandlers,
         AuthHandlers(core),
         ContainerFsHandlers(core),
         EnvironmentHandlers(core),
+        FunctionHandlers(core),
         ImageHandlers(core),
         ProxyHandlers(core),
         QueueHandlers(core),

@@ -18,6 +18,8 @@
 #include <google/protobuf/any.pb.h>
 
 #include "absl/strings/str_cat.h"
+#include "control/function_fixtures.h"
+#include "control/function_runner.h"
 #include "control/image_build.h"
 #include "internal/pickle.h"
 #include "modal_proto/api.pb.h"
@@ -140,6 +142,12 @@ Core::Core(EmulatorOptions options)
   map_images(options_.images);
   preload(options_.environments);
   image_builder_ = std::make_unique<ImageBuilder>(*this);
+  if (auto st = add_test_support_fixtures(functions_); !st.ok()) {
+    throw std::invalid_argument(std::string(st.message()));
+  }
+  function_runner_ = std::make_unique<FunctionRunner>(*this);
+  // First: running inputs stop (their Sandboxes are killed) before the rest goes.
+  shutdown_hooks_.emplace_back([this] { function_runner_->stop(); });
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
   // After the sandboxes: their processes are gone, so running builds end at once.
   shutdown_hooks_.emplace_back([this] { image_builder_->stop(); });
@@ -540,8 +548,19 @@ void Core::map_images(std::map<std::string, std::string> const& images) {
 
 Core::~Core() {
   stop_sweeper();
+  if (function_runner_ != nullptr) function_runner_->stop();
   // Normally Emulator::shutdown ran the hooks already; make sure no process survives.
   if (sandboxes_ != nullptr) sandboxes_->shutdown();
+}
+
+void Core::set_blob_url(std::string url) {
+  std::lock_guard lock(blob_url_mu_);
+  blob_url_ = std::move(url);
+}
+
+std::string Core::blob_url() const {
+  std::lock_guard lock(blob_url_mu_);
+  return blob_url_;
 }
 
 std::string Core::address() const {

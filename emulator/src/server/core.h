@@ -24,7 +24,9 @@
 #include "modal/emulator.h"
 #include "runtime/unique_fd.h"
 #include "server/jwt.h"
+#include "store/blobs.h"
 #include "store/environments.h"
+#include "store/functions.h"
 #include "store/images.h"
 #include "store/journal.h"
 #include "store/objects.h"
@@ -32,6 +34,7 @@
 
 namespace modal::emulator {
 
+class FunctionRunner;
 class ImageBuilder;
 class SandboxRegistry;
 
@@ -86,6 +89,15 @@ class Core {
   SandboxRegistry& sandboxes() { return *sandboxes_; }
   /// Runs image builds (control/image_build.h); stopped at shutdown, after the sandboxes.
   ImageBuilder& image_builder() { return *image_builder_; }
+  /// Deployed Functions and classes, bound variants, Function calls (store/functions.h).
+  FunctionStore& functions() { return functions_; }
+  /// Runs Function inputs (control/function_runner.h); stopped first at shutdown.
+  FunctionRunner& function_runner() { return *function_runner_; }
+  /// Blobs (store/blobs.h), served over HTTP at blob_url() (server/blob_server.h).
+  BlobStore& blobs() { return blobs_; }
+  /// "http://host:port" of the blob server, set once it listens.
+  void set_blob_url(std::string url);
+  std::string blob_url() const;
 
   /// Set once the server is listening.
   void set_port(int port) { port_ = port; }
@@ -212,6 +224,12 @@ class Core {
   // Last member: destroyed first (kills sandbox processes while the rest still exists).
   std::unique_ptr<SandboxRegistry> sandboxes_;
   std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first
+  FunctionStore functions_;
+  BlobStore blobs_;
+  mutable std::mutex blob_url_mu_;  // guards blob_url_
+  std::string blob_url_;
+  // Destroyed first: joins the threads running inputs, which use everything above.
+  std::unique_ptr<FunctionRunner> function_runner_;
 };
 
 }  // namespace modal::emulator

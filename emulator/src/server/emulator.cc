@@ -4,16 +4,20 @@
 #include <malloc.h>
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
 #include "control/control_plane.h"
+#include "control/function_fixtures.h"
 #include "router/router.h"
+#include "server/blob_server.h"
 #include "server/call_log.h"
 #include "server/core.h"
 
@@ -67,7 +71,14 @@ class Emulator::Impl {
       throw std::runtime_error("modal-emulator: could not listen on " + listen);
     }
     core_.set_port(selected_port);
-    core_.log("listening on " + core_.address());
+    blob_server_ =
+        std::make_unique<BlobServer>(core_.blobs(), host,
+                                     [this](std::string const& app, std::string const& fn,
+                                            std::map<std::string, std::string> const& query) {
+                                       return serve_web_endpoint(core_, app, fn, query);
+                                     });
+    core_.set_blob_url(blob_server_->url());
+    core_.log("listening on " + core_.address() + " (blobs: " + blob_server_->url() + ")");
   }
 
   ~Impl() { shutdown(); }
@@ -79,6 +90,7 @@ class Emulator::Impl {
     std::call_once(shutdown_once_, [this] {
       core_.begin_shutdown();  // kill sandboxes, wake long polls
       server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+      if (blob_server_ != nullptr) blob_server_->stop();
       {
         std::lock_guard<std::mutex> lock(mu_);
         stopped_ = true;
@@ -100,6 +112,7 @@ class Emulator::Impl {
   ControlPlane control_plane_;
   Router router_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<BlobServer> blob_server_;
   std::once_flag shutdown_once_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -136,6 +149,13 @@ void Emulator::break_stdio_every(std::uint64_t bytes) {
 
 void Emulator::break_stdin_streams_every(std::uint64_t bytes) {
   impl_->router().set_stdin_stream_break_every(bytes);
+}
+
+void Emulator::fail_function_outputs(std::string const& app, std::string const& name, int count,
+                                     std::string const& environment) {
+  auto def = impl_->core().functions().lookup(environment, app, name);
+  if (!def.ok()) throw std::invalid_argument(std::string(def.status().message()));
+  impl_->core().functions().fail_next((*def)->id, count);
 }
 
 void Emulator::expire_router_tokens() { impl_->router().expire_tokens(); }
