@@ -10,6 +10,11 @@
 //   fs_write    filesystem.writeBytes of BYTES
 //   fs_read     filesystem.readBytes of BYTES (written before the clock starts)
 //   fs_small    ITERATIONS writeBytes + readBytes of 1 KiB
+//   fn_roundtrip     ITERATIONS warm remote() of identity_with_repr (control plane)
+//   fn_input_plane   ITERATIONS warm remote() of input_plane (the input plane)
+//   fn_spawn_get     ITERATIONS echo_string spawn() calls, then a get() of each
+//   fn_blob_in       one bytelength remote() of BYTES (through a blob), its length back
+//   fn_blob_out      one echo_string remote() of BYTES of text, as much back (blobs both ways)
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +60,21 @@ try {
   if (workload === "fs_read") await fs.writeBytes(payload, "/tmp/side-by-side");
   const queue = await modal.queues.ephemeral();
   const smallValue = (i) => ({ i, s: "payload" });
+  const fn = workload.startsWith("fn_")
+    ? await modal.functions.fromName(
+        "libmodal-test-support",
+        {
+          fn_roundtrip: "identity_with_repr",
+          fn_input_plane: "input_plane",
+          fn_spawn_get: "echo_string",
+          fn_blob_in: "bytelength",
+          fn_blob_out: "echo_string",
+        }[workload],
+      )
+    : null;
+  const fnPayload =
+    workload === "fn_blob_in" ? new Uint8Array(bytes) : workload === "fn_blob_out" ? "z".repeat(bytes) : null;
+  if (fn && !workload.startsWith("fn_blob")) await fn.remote(["warm"]);
   const u0 = usage();
   const t0 = process.hrtime.bigint();
   let total = 0;
@@ -126,6 +146,28 @@ try {
     if (taken !== iterations || sum !== (iterations * (iterations - 1)) / 2) {
       throw new Error("8x8: lost or duplicated values");
     }
+  } else if (workload === "fn_roundtrip" || workload === "fn_input_plane") {
+    ops = iterations;
+    for (let i = 0; i < iterations; ++i) {
+      const out = await fn.remote([`x${i}`]);
+      const got = workload === "fn_roundtrip" ? out[0] : out;
+      const want = workload === "fn_roundtrip" ? `x${i}` : `output: x${i}`;
+      if (got !== want) throw new Error(`wrong output ${got}`);
+    }
+  } else if (workload === "fn_spawn_get") {
+    ops = iterations;
+    const calls = [];
+    for (let i = 0; i < iterations; ++i) calls.push(await fn.spawn([`${i}`]));
+    for (let i = 0; i < iterations; ++i) {
+      if ((await calls[i].get()) !== `output: ${i}`) throw new Error("wrong output");
+    }
+  } else if (workload === "fn_blob_in") {
+    if ((await fn.remote([fnPayload])) !== bytes) throw new Error("wrong length");
+    total = bytes;
+  } else if (workload === "fn_blob_out") {
+    const out = await fn.remote([fnPayload]);
+    if (out.length !== bytes + "output: ".length) throw new Error("wrong length");
+    total = 2 * bytes;
   } else {
     throw new Error(`unknown workload ${workload}`);
   }

@@ -15,7 +15,11 @@ concurrent (READERS such execs read at once, BYTES each), roundtrip (ROUNDTRIPS 
 read_bytes of BYTES) and fs_small (ROUNDTRIPS writes and reads of 1 KiB); Queues:
 queue_roundtrip (ROUNDTRIPS put + get of a small dict), queue_put_many (one put_many of
 QUEUE_ITEMS small dicts) and queue_8x8 (8 producers and 8 consumers move QUEUE_ITEMS
-dicts in batches of 100). The default --workloads are the exec ones.
+dicts in batches of 100); Functions (the emulator's fixtures of libmodal-test-support):
+fn_roundtrip and fn_input_plane (ROUNDTRIPS warm remote() calls of the identity Function,
+through the control plane and the input plane), fn_spawn_get (SPAWNS spawns, then a get of
+each), fn_blob_in (FN_BYTES of input through a blob) and fn_blob_out (FN_BYTES in and the
+same back, blobs both ways). The default --workloads are the exec ones.
 
 Usage:
   side_by_side.py --emulator build/emulator/modal-emulator \\
@@ -98,9 +102,16 @@ def run_one(args, emu, sdk, workload):
     n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips,
          "fs_write": 1, "fs_read": 1, "fs_small": args.roundtrips,
          "queue_roundtrip": args.roundtrips, "queue_put_many": args.queue_items,
-         "queue_8x8": args.queue_items}[workload]
-    bytes_ = 0 if workload in ("roundtrip", "fs_small") or workload.startswith("queue_") \
-        else args.bytes
+         "queue_8x8": args.queue_items, "fn_roundtrip": args.roundtrips,
+         "fn_input_plane": args.roundtrips, "fn_spawn_get": args.spawns, "fn_blob_in": 1,
+         "fn_blob_out": 1}[workload]
+    if workload.startswith("fn_blob"):
+        bytes_ = args.fn_bytes
+    elif workload in ("roundtrip", "fs_small") or workload.startswith("queue_") \
+            or workload.startswith("fn_"):
+        bytes_ = 0
+    else:
+        bytes_ = args.bytes
     if sdk == "cpp":
         cmd = [args.cpp, workload, str(bytes_), str(n), args.cpp_read]
     else:
@@ -128,6 +139,12 @@ def figures(r):
     if r["workload"] in ("queue_put_many", "queue_8x8"):
         return {"values_per_s": r["ops"] / r["seconds"],
                 "client_cpu_us_per_value": 1e6 * r["cpu_seconds"] / r["ops"]}
+    if r["workload"] in ("fn_roundtrip", "fn_input_plane"):
+        return {"ms_per_call": 1e3 * r["seconds"] / r["ops"],
+                "client_cpu_ms_per_call": 1e3 * r["cpu_seconds"] / r["ops"]}
+    if r["workload"] == "fn_spawn_get":
+        return {"calls_per_s": r["ops"] / r["seconds"],
+                "client_cpu_ms_per_call": 1e3 * r["cpu_seconds"] / r["ops"]}
     if r["workload"] == "fs_small":
         return {"ms_per_write_and_read": 1e3 * r["seconds"] / r["ops"],
                 "client_cpu_ms_per_write_and_read": 1e3 * r["cpu_seconds"] / r["ops"]}
@@ -149,6 +166,9 @@ def main():
     p.add_argument("--roundtrips", type=int, default=200)
     p.add_argument("--queue-items", type=int, default=10000,
                    help="values of queue_put_many and queue_8x8")
+    p.add_argument("--spawns", type=int, default=1000, help="calls of fn_spawn_get")
+    p.add_argument("--fn-bytes", type=int, default=10 << 20,
+                   help="bytes of fn_blob_in and fn_blob_out")
     p.add_argument("--workloads", default="throughput,roundtrip,concurrent")
     p.add_argument("--cpp-read", default="read", choices=["read", "chunk"])
     p.add_argument("--timeout", type=float, default=600)

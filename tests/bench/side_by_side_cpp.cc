@@ -12,6 +12,11 @@
 //   queue_put_many   one put_many of ITERATIONS small dicts
 //   queue_8x8        8 producer and 8 consumer threads move ITERATIONS dicts, in batches
 //                    of 100, through one Queue
+//   fn_roundtrip     ITERATIONS warm remote() of identity_with_repr (control plane)
+//   fn_input_plane   ITERATIONS warm remote() of input_plane (the input plane)
+//   fn_spawn_get     ITERATIONS echo_string spawn() calls, then a get() of each
+//   fn_blob_in       one bytelength remote() of BYTES (through a blob), its length back
+//   fn_blob_out      one echo_string remote() of BYTES of text, as much back (blobs both ways)
 // The last argument picks how stdout is read: StreamReader::read() into one reused
 // 1 MiB buffer (the default, allocation-free) or read_chunk() (each chunk a new string
 // the caller owns).
@@ -25,6 +30,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -132,7 +138,8 @@ void eight_by_eight(modal::Queue const& queue, int items) {
 int main(int argc, char** argv) {
   if (argc < 4) {
     std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip|fs_write|fs_read|"
-                 "fs_small|queue_roundtrip|queue_put_many|queue_8x8 BYTES ITERATIONS "
+                 "fs_small|queue_roundtrip|queue_put_many|queue_8x8|fn_roundtrip|"
+                 "fn_input_plane|fn_spawn_get|fn_blob_in|fn_blob_out BYTES ITERATIONS "
                  "[read|chunk]\n";
     return 2;
   }
@@ -150,6 +157,20 @@ int main(int argc, char** argv) {
         workload == "fs_small" ? 1024 : (workload.starts_with("fs_") ? bytes : 0), '\0');
     if (workload == "fs_read") fs.write_bytes(payload, "/tmp/side-by-side");
     auto queue = client.queues().ephemeral();
+    bool const fn_workload = workload.starts_with("fn_");
+    std::string const fn_name = workload == "fn_roundtrip"     ? "identity_with_repr"
+                                : workload == "fn_input_plane" ? "input_plane"
+                                : workload == "fn_blob_in"     ? "bytelength"
+                                                               : "echo_string";
+    std::optional<modal::Function> fn;
+    if (fn_workload) {
+      fn = client.functions().from_name("libmodal-test-support", fn_name);
+      if (!workload.starts_with("fn_blob")) fn->remote({"warm"});
+    }
+    modal::Value const fn_payload =
+        workload == "fn_blob_in"
+            ? modal::Value::bytes(std::string(bytes, '\0'))
+            : modal::Value(std::string(workload == "fn_blob_out" ? bytes : 0, 'z'));
     auto const u0 = usage();
     auto const t0 = std::chrono::steady_clock::now();
     std::uint64_t total = 0;
@@ -211,6 +232,37 @@ int main(int argc, char** argv) {
     } else if (workload == "queue_8x8") {
       ops = iterations;
       eight_by_eight(queue, iterations);
+    } else if (workload == "fn_roundtrip" || workload == "fn_input_plane") {
+      ops = iterations;
+      for (int i = 0; i < iterations; ++i) {
+        auto const s = "x" + std::to_string(i);
+        modal::Value const out = fn->remote({s});
+        if (workload == "fn_roundtrip" ? out.at(0) != modal::Value(s)
+                                       : out != modal::Value("output: " + s)) {
+          throw std::runtime_error("wrong output");
+        }
+      }
+    } else if (workload == "fn_spawn_get") {
+      ops = iterations;
+      std::vector<modal::FunctionCall> calls;
+      calls.reserve(static_cast<std::size_t>(iterations));
+      for (int i = 0; i < iterations; ++i) calls.push_back(fn->spawn({std::to_string(i)}));
+      for (int i = 0; i < iterations; ++i) {
+        if (calls[static_cast<std::size_t>(i)].get() !=
+            modal::Value("output: " + std::to_string(i))) {
+          throw std::runtime_error("wrong output");
+        }
+      }
+    } else if (workload == "fn_blob_in") {
+      if (fn->remote({fn_payload}).as_int() != static_cast<std::int64_t>(bytes)) {
+        throw std::runtime_error("wrong length");
+      }
+      total = bytes;
+    } else if (workload == "fn_blob_out") {
+      if (fn->remote({fn_payload}).as_string().size() != bytes + 8) {
+        throw std::runtime_error("wrong length");
+      }
+      total = 2 * bytes;
     } else {
       throw std::runtime_error("unknown workload " + workload);
     }
