@@ -38,6 +38,55 @@ class FakeModal final : public mc::ModalClient::Service {
   std::map<std::string, mc::FunctionInput> inputs;  // by function call id
   bool hold_outputs = false;
   std::string blob_url;
+  std::string self_url;
+  int attempt_fails = 0;                   // AttemptAwait answers INTERNAL_FAILURE this many times
+  std::vector<std::string> attempt_calls;  // "Start:<token>", "Await:<token>", "Retry:<token>"
+  std::vector<std::string> regions, auth_tokens;
+
+  void note(grpc::ServerContext* ctx) {
+    auto const& md = ctx->client_metadata();
+    auto r = md.find("x-modal-input-plane-region");
+    regions.emplace_back(r == md.end() ? "" : std::string(r->second.data(), r->second.size()));
+    auto a = md.find("x-modal-auth-token");
+    auth_tokens.emplace_back(a == md.end() ? "" : std::string(a->second.data(), a->second.size()));
+  }
+
+  grpc::Status AttemptStart(grpc::ServerContext* ctx, mc::AttemptStartRequest const* req,
+                            mc::AttemptStartResponse* resp) override {
+    std::lock_guard lock(mu);
+    note(ctx);
+    inputs["ip"] = req->input().input();
+    attempt_calls.push_back("Start:" + req->function_id());
+    resp->set_attempt_token("at-0");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status AttemptRetry(grpc::ServerContext* ctx, mc::AttemptRetryRequest const* req,
+                            mc::AttemptRetryResponse* resp) override {
+    std::lock_guard lock(mu);
+    note(ctx);
+    attempt_calls.push_back("Retry:" + req->attempt_token());
+    resp->set_attempt_token("at-" + std::to_string(attempt_calls.size()));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status AttemptAwait(grpc::ServerContext* ctx, mc::AttemptAwaitRequest const* req,
+                            mc::AttemptAwaitResponse* resp) override {
+    std::lock_guard lock(mu);
+    note(ctx);
+    attempt_calls.push_back("Await:" + req->attempt_token());
+    auto* item = resp->mutable_output();
+    item->set_data_format(mc::DATA_FORMAT_CBOR);
+    if (attempt_fails > 0) {
+      --attempt_fails;
+      item->mutable_result()->set_status(mc::GenericResult::GENERIC_STATUS_INTERNAL_FAILURE);
+      return grpc::Status::OK;
+    }
+    auto const call = internal::cbor_decode(inputs.at("ip").args());
+    item->mutable_result()->set_status(mc::GenericResult::GENERIC_STATUS_SUCCESS);
+    item->mutable_result()->set_data(internal::cbor_encode(call.at(0).at(0)));
+    return grpc::Status::OK;
+  }
 
   grpc::Status AuthTokenGet(grpc::ServerContext*, mc::AuthTokenGetRequest const*,
                             mc::AuthTokenGetResponse* resp) override {
@@ -49,8 +98,12 @@ class FakeModal final : public mc::ModalClient::Service {
   grpc::Status FunctionGet(grpc::ServerContext*, mc::FunctionGetRequest const* req,
                            mc::FunctionGetResponse* resp) override {
     auto* md = resp->mutable_handle_metadata();
-    if (req->object_tag() == "echo" || req->object_tag() == "web" ||
-        req->object_tag() == "EchoCls.*") {
+    if (req->object_tag() == "ip") {
+      md->add_supported_input_formats(mc::DATA_FORMAT_CBOR);
+      md->set_input_plane_url(self_url);
+      md->set_input_plane_region("us-west");
+    } else if (req->object_tag() == "echo" || req->object_tag() == "web" ||
+               req->object_tag() == "EchoCls.*") {
       md->add_supported_input_formats(mc::DATA_FORMAT_PICKLE);
       md->add_supported_input_formats(mc::DATA_FORMAT_CBOR);
     } else if (req->object_tag() != "nocbor") {
@@ -174,6 +227,7 @@ class FunctionCallTest : public ::testing::Test {
     builder.RegisterService(&fake_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
+    fake_.self_url = "http://127.0.0.1:" + std::to_string(port);
     client_.emplace(ClientOptions{.token_id = "ak-test",
                                   .token_secret = "as-test",
                                   .server_url = "http://127.0.0.1:" + std::to_string(port),
@@ -382,6 +436,21 @@ TEST_F(FunctionCallTest, ClsInstanceBindsSortedParametersAndOptions) {
   EXPECT_EQ(fake_.binds[0].function_options().max_concurrent_inputs(), 2u);
   EXPECT_EQ(fake_.maps.back().pipelined_inputs(0).input().method_name(), "echo_string");
   EXPECT_EQ(fake_.maps.back().function_id(), "fu-bound");
+}
+
+TEST_F(FunctionCallTest, InputPlaneCallsWithRetries) {
+  {
+    std::lock_guard lock(fake_.mu);
+    fake_.attempt_fails = 1;
+  }
+  auto const fn = client_->functions().from_name("app", "ip");
+  EXPECT_EQ(fn.remote({"via the input plane"}).as_string(), "via the input plane");
+  std::lock_guard lock(fake_.mu);
+  EXPECT_TRUE(fake_.maps.empty());
+  EXPECT_THAT(fake_.attempt_calls,
+              ::testing::ElementsAre("Start:fu-ip", "Await:at-0", "Retry:at-0", "Await:at-3"));
+  for (auto const& r : fake_.regions) EXPECT_EQ(r, "us-west");
+  for (auto const& a : fake_.auth_tokens) EXPECT_FALSE(a.empty());
 }
 
 TEST_F(FunctionCallTest, ManyThreadsOnOneHandle) {
