@@ -175,7 +175,7 @@ class FakeModal final : public mc::ModalClient::Service {
     auto* result = item->mutable_result();
     result->set_status(mc::GenericResult::GENERIC_STATUS_SUCCESS);
     std::string const out = internal::cbor_encode(call.at(0).at(0));
-    if (out.size() > 1024 * 1024) {
+    if (out.size() > std::size_t{1024} * 1024) {
       blobs["bl-out"] = out;
       result->set_data_blob_id("bl-out");
     } else {
@@ -359,7 +359,7 @@ TEST_F(FunctionCallTest, LookupErrors) {
 }
 
 TEST_F(FunctionCallTest, LargeInputsAndOutputsGoThroughBlobs) {
-  std::string big(3 * 1024 * 1024, 'z');
+  std::string big(std::size_t{3} * 1024 * 1024, 'z');
   EXPECT_EQ(echo().remote({big}).as_string(), big);
   std::lock_guard lock(fake_.mu);
   ASSERT_EQ(fake_.blob_creates.size(), 1u);
@@ -456,6 +456,7 @@ TEST_F(FunctionCallTest, InputPlaneCallsWithRetries) {
 TEST_F(FunctionCallTest, ManyThreadsOnOneHandle) {
   auto const fn = echo();
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> ok{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
