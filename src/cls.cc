@@ -45,7 +45,7 @@ Cls Cls::with_batching(ClsWithBatchingParams const& params) const {
   return Cls(with(*state_, internal::options_of(params)));
 }
 
-ClsInstance Cls::instance(std::map<std::string, Value> params) const {
+ClsInstance Cls::instance(std::map<std::string, Value> const& params) const {
   auto const& s = *state_;
   auto const& schema = s.metadata.class_parameter_info().schema();
   std::string function_id = s.service_function_id;

@@ -13,12 +13,14 @@ using internal::FunctionState;
 
 std::string const& Function::function_id() const { return state_->function_id; }
 
-Value Function::remote(std::vector<Value> args, std::map<std::string, Value> kwargs) const {
+Value Function::remote(std::vector<Value> const& args,
+                       std::map<std::string, Value> const& kwargs) const {
   state_->client->logger().debug("calling Function {}", state_->function_id);
   return internal::invoke_remote(*state_, args, kwargs);
 }
 
-FunctionCall Function::spawn(std::vector<Value> args, std::map<std::string, Value> kwargs) const {
+FunctionCall Function::spawn(std::vector<Value> const& args,
+                             std::map<std::string, Value> const& kwargs) const {
   auto id = internal::invoke_spawn(*state_, args, kwargs);
   state_->client->logger().debug("spawned {} of Function {}", id, state_->function_id);
   return FunctionCall(state_->client, std::move(id), state_->function_id);
@@ -58,8 +60,9 @@ FunctionAutoscalerSettings Function::update_autoscaler(
   if (cur.has_min_containers()) out.min_containers = cur.min_containers();
   if (cur.has_max_containers()) out.max_containers = cur.max_containers();
   if (cur.has_buffer_containers()) out.buffer_containers = cur.buffer_containers();
-  if (cur.has_scaledown_window())
+  if (cur.has_scaledown_window()) {
     out.scaledown_window = std::chrono::seconds(cur.scaledown_window());
+  }
   return out;
 }
 

@@ -254,7 +254,8 @@ std::string encode_parameter_set(
     google::protobuf::RepeatedPtrField<modal::client::ClassParameterSpec> const& schema,
     std::map<std::string, Value> const& params) {
   namespace mc = modal::client;
-  for (auto const& [name, value] : params) {
+  for (auto const& entry : params) {
+    std::string const& name = entry.first;
     bool const known =
         std::any_of(schema.begin(), schema.end(),
                     [&](mc::ClassParameterSpec const& s) { return s.name() == name; });

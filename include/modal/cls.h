@@ -76,7 +76,7 @@ class Cls {
   /// bound with `FunctionBindParams`.
   /// @throws InvalidError for a missing required parameter, an unknown one, or a value
   ///   of the wrong kind (str, int, bool and bytes parameters take Values of that kind).
-  ClsInstance instance(std::map<std::string, Value> params = {}) const;
+  ClsInstance instance(std::map<std::string, Value> const& params = {}) const;
 
  private:
   friend class ClsService;

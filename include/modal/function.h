@@ -154,11 +154,13 @@ class Function {
   ///   arguments CBOR cannot carry; RemoteError (the remote exception's text) if the
   ///   Function raised; FunctionTimeoutError if the input timed out on Modal;
   ///   InternalFailure if internal failures persisted.
-  Value remote(std::vector<Value> args = {}, std::map<std::string, Value> kwargs = {}) const;
+  Value remote(std::vector<Value> const& args = {},
+               std::map<std::string, Value> const& kwargs = {}) const;
 
   /// Starts one input and returns its FunctionCall at once (always on the control plane).
   /// @throws InvalidError as remote().
-  FunctionCall spawn(std::vector<Value> args = {}, std::map<std::string, Value> kwargs = {}) const;
+  FunctionCall spawn(std::vector<Value> const& args = {},
+                     std::map<std::string, Value> const& kwargs = {}) const;
 
   /// The Function's backlog and number of runners.
   FunctionStats get_current_stats() const;

@@ -15,7 +15,7 @@ namespace modal::internal {
 namespace {
 
 std::string base64(unsigned char const* data, unsigned int n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
+  std::string out(std::size_t{4} * ((n + 2) / 3), '\0');
   int const len =
       EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(std::max(len, 0)));

@@ -106,8 +106,9 @@ Value poll_output(ClientState& client, OutputPoll const& poll_once,
       }
       poll = std::min<Clock::duration>(kOutputsTimeout, remaining);
     }
-    if (stop.stop_requested())
+    if (stop.stop_requested()) {
       throw CancelledError("waiting for the Function's output was cancelled");
+    }
   }
 }
 

@@ -24,8 +24,8 @@ class ClientState;
 struct FunctionState;
 
 /// From upstream (modal/_utils/blob_utils.py, function_utils.py, _functions.py).
-inline constexpr std::uint64_t kMaxObjectSizeBytes = 2 * 1024 * 1024;
-inline constexpr std::uint64_t kMaxAsyncObjectSizeBytes = 8 * 1024;
+inline constexpr std::uint64_t kMaxObjectSizeBytes = std::uint64_t{2} * 1024 * 1024;
+inline constexpr std::uint64_t kMaxAsyncObjectSizeBytes = std::uint64_t{8} * 1024;
 inline constexpr std::chrono::seconds kOutputsTimeout{55};
 inline constexpr std::uint32_t kMaxSystemRetries = 8;
 
