@@ -451,3 +451,91 @@ TEST_F(FunctionsTest, WebEndpointServesItsUrl) {
 
 }  // namespace
 }  // namespace modal::emulator
+
+namespace modal::emulator {
+namespace {
+
+// Functions of the preload file: local programs in Sandboxes, CBOR on stdin and stdout.
+TEST(UserFunctionsTest, PreloadedProgramsAnswerAndFail) {
+  EmulatorOptions options;
+  PreloadedEnvironment env{.name = "main"};
+  env.secrets["greeting"] = {{"GREETING", "hello"}};
+  // `cat` answers its input: the CBOR [args, kwargs] array itself.
+  env.functions.push_back(PreloadedFunction{.app = "my-app", .name = "echo", .command = {"cat"}});
+  // A CBOR text string of 5 bytes (0x65) from the Secret's variable.
+  env.functions.push_back(PreloadedFunction{
+      .app = "my-app",
+      .name = "greet",
+      .command = {"/bin/sh", "-c", "cat >/dev/null; printf '\\145%s' \"$GREETING\""},
+      .secrets = {"greeting"}});
+  env.functions.push_back(PreloadedFunction{
+      .app = "my-app",
+      .name = "fail",
+      .command = {"/bin/sh", "-c", "cat >/dev/null; echo 'ValueError: boom' >&2; exit 3"}});
+  env.functions.push_back(
+      PreloadedFunction{.app = "my-app", .name = "hang", .command = {"/bin/sh", "-c", "sleep 30"}});
+  options.environments.push_back(env);
+  Emulator emu(options);
+  RawClient raw(emu.address());
+  auto get = [&](std::string const& name) {
+    pb::FunctionGetRequest req;
+    req.set_app_name("my-app");
+    req.set_object_tag(name);
+    pb::FunctionGetResponse resp;
+    auto ctx = RawClient::context();
+    EXPECT_TRUE(raw.stub().FunctionGet(ctx.get(), req, &resp).ok());
+    return resp.function_id();
+  };
+  auto run = [&](std::string const& name, std::string payload, bool cancel = false) {
+    pb::FunctionMapRequest req;
+    req.set_function_id(get(name));
+    req.set_function_call_type(pb::FUNCTION_CALL_TYPE_UNARY);
+    auto* in = req.add_pipelined_inputs()->mutable_input();
+    in->set_args(std::move(payload));
+    in->set_data_format(pb::DATA_FORMAT_CBOR);
+    pb::FunctionMapResponse m;
+    auto c1 = RawClient::context();
+    EXPECT_TRUE(raw.stub().FunctionMap(c1.get(), req, &m).ok());
+    if (cancel) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      pb::FunctionCallCancelRequest creq;
+      creq.set_function_call_id(m.function_call_id());
+      google::protobuf::Empty empty;
+      auto c3 = RawClient::context();
+      EXPECT_TRUE(raw.stub().FunctionCallCancel(c3.get(), creq, &empty).ok());
+    }
+    pb::FunctionGetOutputsRequest oreq;
+    oreq.set_function_call_id(m.function_call_id());
+    oreq.set_timeout(20);
+    oreq.set_last_entry_id("0-0");
+    pb::FunctionGetOutputsResponse out;
+    auto c2 = RawClient::context();
+    c2->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    EXPECT_TRUE(raw.stub().FunctionGetOutputs(c2.get(), oreq, &out).ok());
+    EXPECT_EQ(out.outputs_size(), 1);
+    return out.outputs_size() == 1 ? out.outputs(0) : pb::FunctionGetOutputsItem{};
+  };
+  std::string const payload = cbor_encode_call({Value("x"), Value(2)}, {{"k", Value(true)}});
+  auto echo = run("echo", payload);
+  ASSERT_EQ(echo.result().status(), GenericResult::GENERIC_STATUS_SUCCESS)
+      << echo.result().exception();
+  EXPECT_EQ(echo.result().data(), payload);
+  EXPECT_EQ(echo.data_format(), pb::DATA_FORMAT_CBOR);
+
+  auto greet = run("greet", payload);
+  ASSERT_EQ(greet.result().status(), GenericResult::GENERIC_STATUS_SUCCESS)
+      << greet.result().exception();
+  EXPECT_EQ(cbor_decode(greet.result().data()), Value("hello"));
+
+  auto fail = run("fail", payload);
+  EXPECT_EQ(fail.result().status(), GenericResult::GENERIC_STATUS_FAILURE);
+  EXPECT_EQ(fail.result().exception(), "ValueError: boom");
+
+  auto const t0 = std::chrono::steady_clock::now();
+  auto hang = run("hang", payload, true);
+  EXPECT_EQ(hang.result().status(), GenericResult::GENERIC_STATUS_TERMINATED);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace modal::emulator
