@@ -353,9 +353,10 @@ absl::StatusOr<std::string> FunctionStore::retry(std::string_view call_jwt,
 
 absl::StatusOr<std::string> FunctionStore::call_of_input(std::string_view jwt) const {
   auto t = parse_input_jwt(jwt);
-  if (!t)
+  if (!t) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid attempt token '", std::string(jwt), "'"));
+  }
   std::lock_guard lock(mu_);
   if (find_call_locked(t->call_id) == nullptr) return call_not_found(t->call_id);
   return t->call_id;
