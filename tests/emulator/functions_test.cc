@@ -311,6 +311,23 @@ TEST_F(FunctionsTest, MaxContainersBoundsRunnersAndStatsCountTheBacklog) {
   EXPECT_EQ(s.backlog(), 0u);
 }
 
+TEST_F(FunctionsTest, ManySpawnsRunBoundedAndAllFinish) {
+  std::string const sleep = get("sleep").function_id();
+  std::vector<std::string> calls;
+  for (int i = 0; i < 300; ++i) {
+    calls.push_back(map(sleep, input(cbor_encode_call({Value(2)}, {})), true).function_call_id());
+  }
+  // 2 s runs: the 300 spawns are all in well before the first ends.
+  auto s = stats(sleep);
+  EXPECT_EQ(s.num_total_tasks(), 256u);
+  EXPECT_EQ(s.backlog(), 44u);
+  for (auto const& c : calls) {
+    auto out = outputs(c, 20);
+    ASSERT_EQ(out.outputs_size(), 1);
+    EXPECT_EQ(out.outputs(0).result().status(), GenericResult::GENERIC_STATUS_SUCCESS);
+  }
+}
+
 TEST_F(FunctionsTest, InjectedInternalFailureThenRetrySucceeds) {
   std::string const echo = get("echo_string").function_id();
   emu_.fail_function_outputs(kApp, "echo_string", 1);

@@ -169,7 +169,10 @@ std::vector<FunctionWork> FunctionStore::claim() {
   }
   std::sort(pending.begin(), pending.end(),
             [](auto const& a, auto const& b) { return a.first < b.first; });
+  std::size_t running = 0;
+  for (auto const& [id, sched] : scheduling_) running += sched.running;
   for (auto& [seq, ci] : pending) {
+    if (running >= kMaxConcurrentRuns) break;
     auto [call, in] = ci;
     std::uint32_t const max = max_containers_locked(call->function_id);
     Scheduling& sched = scheduling_[call->function_id];
@@ -177,6 +180,7 @@ std::vector<FunctionWork> FunctionStore::claim() {
     auto target = target_locked(call->function_id);
     if (!target.ok()) continue;
     ++sched.running;
+    ++running;
     in->state = State::kRunning;
     in->started_at = wall_seconds();
     in->stop = std::make_shared<std::stop_source>();
