@@ -97,6 +97,9 @@ set(_modal_known_deps
   "^LibArchive::LibArchive$|LibArchive|libarchive"
   "^nlohmann_json::nlohmann_json$|nlohmann_json CONFIG|"
   "^httplib::httplib$|httplib CONFIG|"
+  # The emulator's blob server: Debian's compiled cpp-httplib (a pkg-config module and no
+  # CMake package; it needs OpenSSL, found for the emulator anyway).
+  "^\\$<INSTALL_INTERFACE:cpp-httplib>$|OpenSSL|cpp-httplib"
   "^tomlplusplus::tomlplusplus$|tomlplusplus CONFIG|tomlplusplus")
 
 # _modal_collect_deps(<targets> <installed targets> <prefix>): for the link dependencies of

@@ -306,7 +306,7 @@ TEST(EmulatorBinaryTest, ABadConfigFileExitsTwoWithItsLocation) {
   // One line, starting with FILE:LINE:COL, and no usage text.
   EXPECT_EQ(err, file.string() +
                      ":3:1: unknown key 'sekrets' in environment 'main' (expected one of: apps, "
-                     "proxies, secrets, volumes, queues)\n");
+                     "proxies, secrets, volumes, queues, functions)\n");
   EXPECT_TRUE(child.drain_stdout().empty());
 }
 

@@ -185,7 +185,7 @@ TEST_F(ConfigFileTest, UnknownKeysAreRejected) {
             "environments)");
   EXPECT_EQ(error_of("[environments.main]\nappz = []\n"),
             "dir/f.toml:2:1: unknown key 'appz' in environment 'main' (expected one of: apps, "
-            "proxies, secrets, volumes, queues)");
+            "proxies, secrets, volumes, queues, functions)");
   EXPECT_EQ(error_of("[environments.main.volumes.v]\nsed = \"x\"\n"),
             "dir/f.toml:2:1: unknown key 'sed' in Volume 'v' (expected one of: seed)");
   EXPECT_EQ(error_of("[environments.main.queues.q]\nitem = []\n"),
@@ -322,6 +322,54 @@ B = "file"
   EXPECT_FALSE(parse_command_line({"--bucket", "x=/a", "--bucket", "x=/b"}).ok());
   EXPECT_FALSE(parse_command_line({"--config", "a.toml", "--config", "b.toml"}).ok());
   EXPECT_FALSE(parse_command_line({"--config="}).ok());
+}
+
+}  // namespace
+}  // namespace modal::emulator
+
+namespace modal::emulator {
+namespace {
+
+TEST(ConfigFileFunctionsTest, FunctionsAreRead) {
+  auto parsed = parse_config(R"(
+[environments.main.functions.image-service.resize]
+command = ["python3", "stub.py"]
+env = { MODE = "ci" }
+secrets = ["cfg"]
+volumes = { "/thumbs" = "thumbnails" }
+timeout = 60
+
+[environments.main.functions.image-service.broken]
+command = ["false"]
+)",
+                             "f.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->environments.size(), 1u);
+  auto const& fns = parsed->environments[0].functions;
+  ASSERT_EQ(fns.size(), 2u);
+  auto const& resize = fns[0].name == "resize" ? fns[0] : fns[1];
+  EXPECT_EQ(resize.app, "image-service");
+  EXPECT_THAT(resize.command, ::testing::ElementsAre("python3", "stub.py"));
+  EXPECT_EQ(resize.env.at("MODE"), "ci");
+  EXPECT_THAT(resize.secrets, ::testing::ElementsAre("cfg"));
+  EXPECT_EQ(resize.volumes.at("/thumbs"), "thumbnails");
+  EXPECT_EQ(resize.timeout, std::chrono::seconds(60));
+  auto const& broken = fns[0].name == "broken" ? fns[0] : fns[1];
+  EXPECT_EQ(broken.timeout, std::chrono::seconds(300));
+}
+
+TEST(ConfigFileFunctionsTest, BadFunctionsAreRefused) {
+  auto no_command = parse_config("[environments.main.functions.app.f]\nenv = {}\n", "f.toml");
+  ASSERT_FALSE(no_command.ok());
+  EXPECT_THAT(std::string(no_command.status().message()), ::testing::HasSubstr("'command'"));
+  auto unknown = parse_config(
+      "[environments.main.functions.app.f]\ncommand = [\"x\"]\nimage = \"python\"\n", "f.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("unknown key 'image'"));
+  auto relative = parse_config(
+      "[environments.main.functions.app.f]\ncommand = [\"x\"]\nvolumes = { \"rel\" = \"v\" }\n",
+      "f.toml");
+  EXPECT_FALSE(relative.ok());
 }
 
 }  // namespace

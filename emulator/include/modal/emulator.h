@@ -40,6 +40,32 @@ struct PreloadedQueue {
   std::map<std::string, std::vector<modal::Value>> partitions{};
 };
 
+/**
+ * A deployed Function stubbed by a local program (EmulatorOptions::environments, the
+ * preload file's `[environments.ENV.functions.APP.NAME]` tables; docs/emulator.md). Each
+ * input runs `command` in a Sandbox of its own (the host's userland, isolated as Sandboxes
+ * are), with `env`, the Secrets and the Volumes below, and the call's bound Secrets: the
+ * program reads the CBOR array `[args, kwargs]` on its stdin and writes one CBOR value (the
+ * result) on its stdout. Exit code 0 = success; any other = a remote failure whose
+ * exception text is its stderr.
+ */
+struct PreloadedFunction {
+  /// The deployed App's name (Functions.from_name's first argument).
+  std::string app{};
+  /// The Function's name.
+  std::string name{};
+  /// argv of the program (not empty; argv[0] is looked up in PATH inside the Sandbox).
+  std::vector<std::string> command{};
+  /// Environment variables of the program.
+  std::map<std::string, std::string> env{};
+  /// Names of Secrets of the same environment whose keys become environment variables.
+  std::vector<std::string> secrets{};
+  /// Mount path -> name of a Volume of the same environment.
+  std::map<std::string, std::string> volumes{};
+  /// A run longer than this is killed and answers GENERIC_STATUS_TIMEOUT.
+  std::chrono::seconds timeout{300};
+};
+
 /// What EmulatorOptions::environments creates in one environment at startup.
 struct PreloadedEnvironment {
   /// The environment's name (letters, digits, '-', '_', '.'; at most 64 characters).
@@ -54,6 +80,8 @@ struct PreloadedEnvironment {
   std::vector<std::string> proxies{};
   /// Deployed Apps: AppGetOrCreate finds them without create_if_missing.
   std::vector<std::string> apps{};
+  /// Deployed Functions backed by local programs (their Apps are deployed too).
+  std::vector<PreloadedFunction> functions{};
 };
 
 /// How an Emulator is set up. Every field has a default that suits tests.

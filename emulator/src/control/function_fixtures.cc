@@ -144,8 +144,9 @@ Value sleep_for(Value const& t, std::stop_token const& stop) {
     throw PyError{"TypeError", absl::StrCat("'", std::string(t.type_name()),
                                             "' object cannot be interpreted as an integer")};
   }
-  if (std::isnan(secs) || secs < 0)
+  if (std::isnan(secs) || secs < 0) {
     throw PyError{"ValueError", "sleep length must be non-negative"};
+  }
   auto const until = std::chrono::steady_clock::now() +
                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                          std::chrono::duration<double>(std::min(secs, 1e7)));

@@ -244,10 +244,68 @@ class Parser {
           }
           env.queues.push_back(parse_queue(q_name, table(q_node, cat(field, ".", q_name))));
         }
+      } else if (key.str() == "functions") {
+        for (auto const& [app_key, app_node] : table(node, field)) {
+          check_name(app_key, "App");
+          std::string const app(app_key.str());
+          for (auto const& [fn_key, fn_node] : table(app_node, cat(field, ".", app))) {
+            std::string const fn(fn_key.str());
+            for (auto const& f : env.functions) {
+              if (f.app == app && f.name == fn) {
+                fail(fn_key.source(), cat("Function '", app, "/", fn, "' is already defined"));
+              }
+            }
+            env.functions.push_back(
+                parse_function(app, fn, fn_node, table(fn_node, cat(field, ".", app, ".", fn))));
+          }
+        }
       } else {
-        unknown(key, "environment '" + name + "'", "apps, proxies, secrets, volumes, queues");
+        unknown(key, "environment '" + name + "'",
+                "apps, proxies, secrets, volumes, queues, functions");
       }
     }
+  }
+
+  PreloadedFunction parse_function(std::string const& app, std::string const& name,
+                                   toml::node const& where, toml::table const& t) const {
+    PreloadedFunction f{.app = app, .name = name};
+    std::string const what = "Function '" + app + "/" + name + "'";
+    if (name.empty() || name.find('.') != std::string::npos || name.size() > 64) {
+      fail(where.source(), cat(what, ": names are 1 to 64 characters without '.'"));
+    }
+    for (auto const& [key, node] : t) {
+      if (key.str() == "command") {
+        for (auto const& item : array(node, what + " command")) {
+          f.command.push_back(string(item, what + " command"));
+        }
+      } else if (key.str() == "env") {
+        for (auto const& [k, v] : table(node, what + " env")) {
+          if (!is_env_var_name(k.str())) {
+            fail(k.source(), cat(what, ": invalid env key '", k.str(), "'"));
+          }
+          f.env[std::string(k.str())] = string(v, cat(what, " env ", k.str()));
+        }
+      } else if (key.str() == "secrets") {
+        f.secrets = names(node, what + " secrets", "Secret");
+      } else if (key.str() == "volumes") {
+        for (auto const& [k, v] : table(node, what + " volumes")) {
+          if (k.str().empty() || k.str().front() != '/' || k.str() == "/") {
+            fail(k.source(), cat(what, ": a Volume's mount path must be absolute, not '/'"));
+          }
+          f.volumes[std::string(k.str())] = string(v, cat(what, " volume ", k.str()));
+        }
+      } else if (key.str() == "timeout") {
+        auto const* secs = node.as_integer();
+        if (secs == nullptr || secs->get() < 1) {
+          fail(node.source(), cat(what, " timeout: expected a positive integer (seconds)"));
+        }
+        f.timeout = std::chrono::seconds(secs->get());
+      } else {
+        unknown(key, what, "command, env, secrets, volumes, timeout");
+      }
+    }
+    if (f.command.empty()) fail(where.source(), cat(what, ": 'command' is required and not empty"));
+    return f;
   }
 
   PreloadedQueue parse_queue(std::string const& name, toml::table const& t) const {

@@ -21,6 +21,7 @@
 #include "control/function_fixtures.h"
 #include "control/function_runner.h"
 #include "control/image_build.h"
+#include "control/user_functions.h"
 #include "internal/pickle.h"
 #include "modal_proto/api.pb.h"
 #include "runtime/image_unpack.h"
@@ -432,6 +433,17 @@ void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
               .get_or_create(env.name, name, modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
               .status(),
           absl::StrCat(where, " Proxy '", name, "'"));
+    }
+    for (auto const& fn : env.functions) {
+      check(functions_.add(user_function(*this, env.name, fn)).status(),
+            absl::StrCat(where, " Function '", fn.app, "/", fn.name, "'"));
+      if (std::find(env.apps.begin(), env.apps.end(), fn.app) == env.apps.end()) {
+        check(apps_
+                  .get_or_create(env.name, fn.app,
+                                 modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
+                  .status(),
+              absl::StrCat(where, " App '", fn.app, "'"));
+      }
     }
     for (auto const& name : env.apps) {
       check(

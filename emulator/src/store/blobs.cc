@@ -34,8 +34,9 @@ absl::Status BlobStore::upload(std::string_view id, std::string_view content_md5
   }
   std::lock_guard lock(mu_);
   auto it = blobs_.find(id);
-  if (it == blobs_.end())
+  if (it == blobs_.end()) {
     return absl::NotFoundError(absl::StrCat("Blob '", std::string(id), "' not found"));
+  }
   Blob& blob = it->second;
   if (!blob.content_md5.empty() && blob.content_md5 != actual) {
     return absl::InvalidArgumentError(
@@ -59,8 +60,9 @@ std::string BlobStore::put_data(std::string data) {
 absl::StatusOr<std::shared_ptr<std::string const>> BlobStore::get(std::string_view id) const {
   std::lock_guard lock(mu_);
   auto it = blobs_.find(id);
-  if (it == blobs_.end())
+  if (it == blobs_.end()) {
     return absl::NotFoundError(absl::StrCat("Blob '", std::string(id), "' not found"));
+  }
   if (it->second.data == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("Blob '", std::string(id), "' was never uploaded"));

@@ -169,7 +169,10 @@ std::vector<FunctionWork> FunctionStore::claim() {
   }
   std::sort(pending.begin(), pending.end(),
             [](auto const& a, auto const& b) { return a.first < b.first; });
+  std::size_t running = 0;
+  for (auto const& [id, sched] : scheduling_) running += sched.running;
   for (auto& [seq, ci] : pending) {
+    if (running >= kMaxConcurrentRuns) break;
     auto [call, in] = ci;
     std::uint32_t const max = max_containers_locked(call->function_id);
     Scheduling& sched = scheduling_[call->function_id];
@@ -177,6 +180,7 @@ std::vector<FunctionWork> FunctionStore::claim() {
     auto target = target_locked(call->function_id);
     if (!target.ok()) continue;
     ++sched.running;
+    ++running;
     in->state = State::kRunning;
     in->started_at = wall_seconds();
     in->stop = std::make_shared<std::stop_source>();
@@ -353,9 +357,10 @@ absl::StatusOr<std::string> FunctionStore::retry(std::string_view call_jwt,
 
 absl::StatusOr<std::string> FunctionStore::call_of_input(std::string_view jwt) const {
   auto t = parse_input_jwt(jwt);
-  if (!t)
+  if (!t) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid attempt token '", std::string(jwt), "'"));
+  }
   std::lock_guard lock(mu_);
   if (find_call_locked(t->call_id) == nullptr) return call_not_found(t->call_id);
   return t->call_id;

@@ -16,13 +16,15 @@
 // slices. A retry (FunctionRetryInputs, AttemptRetry) drops the input's output and makes it
 // pending again under a new attempt number; outputs of an older attempt are discarded.
 // Cancelling a call terminates its pending inputs and requests a stop of its running ones
-// (their std::stop_source); both answer GENERIC_STATUS_TERMINATED.
+// (their std::stop_source); both answer GENERIC_STATUS_TERMINATED. At most
+// kMaxConcurrentRuns inputs run at once across all Functions.
 //
 // Thread-safe: one lock for the store, taken only inside its methods; bodies run outside
 // it (control/function_runner.h).
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -157,6 +159,9 @@ struct FunctionStatsCopy {
   std::uint32_t backlog = 0;
   std::uint32_t running = 0;
 };
+
+/// Inputs running at once in the whole emulator (a thread each); more wait, as backlog.
+inline constexpr std::size_t kMaxConcurrentRuns = 256;
 
 class FunctionStore {
  public:
