@@ -338,6 +338,7 @@ env = { MODE = "ci" }
 secrets = ["cfg"]
 volumes = { "/thumbs" = "thumbnails" }
 timeout = 60
+image = "python:3.12"
 
 [environments.main.functions.image-service.broken]
 command = ["false"]
@@ -354,8 +355,10 @@ command = ["false"]
   EXPECT_THAT(resize.secrets, ::testing::ElementsAre("cfg"));
   EXPECT_EQ(resize.volumes.at("/thumbs"), "thumbnails");
   EXPECT_EQ(resize.timeout, std::chrono::seconds(60));
+  EXPECT_EQ(resize.image, "python:3.12");
   auto const& broken = fns[0].name == "broken" ? fns[0] : fns[1];
   EXPECT_EQ(broken.timeout, std::chrono::seconds(300));
+  EXPECT_EQ(broken.image, "");
 }
 
 TEST(ConfigFileFunctionsTest, BadFunctionsAreRefused) {
@@ -363,9 +366,12 @@ TEST(ConfigFileFunctionsTest, BadFunctionsAreRefused) {
   ASSERT_FALSE(no_command.ok());
   EXPECT_THAT(std::string(no_command.status().message()), ::testing::HasSubstr("'command'"));
   auto unknown = parse_config(
-      "[environments.main.functions.app.f]\ncommand = [\"x\"]\nimage = \"python\"\n", "f.toml");
+      "[environments.main.functions.app.f]\ncommand = [\"x\"]\nimg = \"python\"\n", "f.toml");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("unknown key 'image'"));
+  EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("unknown key 'img'"));
+  auto empty_image = parse_config(
+      "[environments.main.functions.app.f]\ncommand = [\"x\"]\nimage = \"\"\n", "f.toml");
+  EXPECT_FALSE(empty_image.ok());
   auto relative = parse_config(
       "[environments.main.functions.app.f]\ncommand = [\"x\"]\nvolumes = { \"rel\" = \"v\" }\n",
       "f.toml");

@@ -57,6 +57,15 @@ seed = "../seed"
 
 [environments.main.volumes.blank]
 
+[environments.main.functions.deployed-app.in-image]
+image = "preload/busybox:1"
+# The CBOR text string (0x60 + 22 = octal 166) "busybox from-the-image": /bin/sh and ENV of
+# the mapped image, not the host's.
+command = ["/bin/sh", "-c", "cat >/dev/null; printf '\\166%s %s' $(readlink /bin/sh) $GREETING"]
+
+[environments.main.functions.deployed-app.on-host]
+command = ["/bin/sh", "-c", "cat >/dev/null; printf '\\145%s' ${GREETING:-unset}"]
+
 [environments.main.queues.jobs]
 items = ["first", 2, 3.5, false, [1, "two"], { id = 7, tags = ["a", "b"] }]
 partitions = { urgent = ["u1", "u2"], later = [10] }
@@ -164,6 +173,13 @@ TEST_F(PreloadTest, AMappedImageIsTheSandboxsRoot) {
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out, "busybox\nfrom-the-image\n");
   sb.terminate();
+}
+
+TEST_F(PreloadTest, AFunctionsProgramRunsInItsImage) {
+  EXPECT_EQ(c().functions().from_name("deployed-app", "in-image").remote(),
+            Value("busybox from-the-image"));
+  // Without an image: the host's userland, without the image's ENV.
+  EXPECT_EQ(c().functions().from_name("deployed-app", "on-host").remote(), Value("unset"));
 }
 
 TEST(PreloadStartupTest, AnObjectThatCannotBeMadeFailsTheConstructor) {

@@ -64,6 +64,10 @@ struct PreloadedFunction {
   std::map<std::string, std::string> volumes{};
   /// A run longer than this is killed and answers GENERIC_STATUS_TIMEOUT.
   std::chrono::seconds timeout{300};
+  /// The registry tag of the Function's image ("" = the host's userland, as an unmapped
+  /// tag): a tag mapped to a local image (`--image TAG=PATH`, EmulatorOptions::images)
+  /// runs the program in that image's root file system, with its ENV and WORKDIR.
+  std::string image{};
 };
 
 /// What EmulatorOptions::environments creates in one environment at startup.

@@ -41,6 +41,14 @@ FunctionOutcome run(Core& core, std::string const& environment, PreloadedFunctio
   SandboxLaunch launch;
   launch.app_name = spec.app;
   launch.environment = environment;
+  if (!spec.image.empty()) {
+    // As a Sandbox of Images.from_registry(tag): a mapped tag's root file system, ENV and
+    // WORKDIR; an unmapped one keeps the host's userland.
+    if (auto mapped = core.images().mapped_registry_tag(spec.image)) {
+      launch.image_config = mapped->config;
+      launch.env = mapped->config.env;
+    }
+  }
   for (auto const& name : spec.secrets) {
     auto secret = core.secrets().lookup(environment, name);
     if (!secret.ok()) {

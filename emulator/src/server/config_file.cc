@@ -300,8 +300,11 @@ class Parser {
           fail(node.source(), cat(what, " timeout: expected a positive integer (seconds)"));
         }
         f.timeout = std::chrono::seconds(secs->get());
+      } else if (key.str() == "image") {
+        f.image = string(node, what + " image");
+        if (f.image.empty()) fail(node.source(), cat(what, " image: expected a registry tag"));
       } else {
-        unknown(key, what, "command, env, secrets, volumes, timeout");
+        unknown(key, what, "command, env, secrets, volumes, timeout, image");
       }
     }
     if (f.command.empty()) fail(where.source(), cat(what, ": 'command' is required and not empty"));
