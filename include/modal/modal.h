@@ -5,8 +5,8 @@
 /// Umbrella header: everything public in modal-cpp.
 #include "modal/app.h"
 #include "modal/client.h"
-#include "modal/cls.h"
 #include "modal/cloud_bucket_mount.h"
+#include "modal/cls.h"
 #include "modal/container_process.h"
 #include "modal/errors.h"
 #include "modal/function.h"
