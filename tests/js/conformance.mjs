@@ -84,6 +84,20 @@ test("sandboxes: entrypoint exit code and output", async () => {
   assert.equal(await sb.stdout.readText(), "done\n");
 });
 
+test("sandboxes: write a line, close stdin and wait, while the entrypoint exits", async () => {
+  // The entrypoint exits as soon as it has read the line: the EOF races its exit and is
+  // discarded, as on a pipe whose reader has gone.
+  const app = await modal.apps.fromName("js-conformance-sb", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  for (let i = 0; i < 10; ++i) {
+    const sb = await modal.sandboxes.create(app, image, { command: ["head", "-n", "1"] });
+    await sb.stdin.writeText(`line ${i}\n`);
+    await sb.stdin.close();
+    assert.equal(await sb.wait(), 0);
+    assert.equal(await sb.stdout.readText(), `line ${i}\n`);
+  }
+});
+
 test.after(() => modal.close());
 
 test("sandbox filesystem: the official SDK's file API runs the emulator's tool", async () => {

@@ -20,6 +20,15 @@ constexpr auto kMaxLongPoll = std::chrono::seconds(55);
 constexpr auto kTerminateWait = std::chrono::seconds(5);
 constexpr auto kStdinWriteWait = std::chrono::seconds(20);
 
+/// Whether the Sandbox finished because its entrypoint exited (with any code), not because
+/// it was terminated or timed out.
+bool exited_on_its_own(SandboxRecord const& rec) {
+  auto const result = rec.result();
+  return result.has_value() &&
+         (result->status() == modal::client::GenericResult::GENERIC_STATUS_SUCCESS ||
+          result->status() == modal::client::GenericResult::GENERIC_STATUS_FAILURE);
+}
+
 }  // namespace
 
 runtime::Deadline long_poll_deadline(float secs) {
@@ -100,11 +109,22 @@ grpc::Status SandboxHandlers::SandboxStdinWrite(
   auto found = core_.sandboxes().get(req->sandbox_id());
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
-  auto sb = rec->runtime();
-  if (sb == nullptr || rec->finished()) return already_finished(*rec);
   if (req->index() == 0) return invalid_argument("stdin index must start at 1");
+  auto sb = rec->runtime();
+  if (rec->finished() || sb == nullptr) {
+    // Terminated (SandboxTerminate, its timeout, the emulator): refused, as Modal's own
+    // test server does. Exited on its own: the stdin of a process that is gone is a pipe
+    // without a reader, and what arrives is discarded, so that a client that writes,
+    // closes and waits never races the entrypoint's exit.
+    if (!exited_on_its_own(*rec)) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "Sandbox has already terminated");
+    }
+    return grpc::Status::OK;
+  }
   auto st = sb->write_stdin(req->index(), req->input(), req->eof(),
                             runtime::deadline_after(kStdinWriteWait));
+  // The entrypoint exited while the write was under way: the same pipe without a reader.
+  if (!st.ok() && rec->finished() && exited_on_its_own(*rec)) return grpc::Status::OK;
   return to_grpc(st);
 }
 
