@@ -197,7 +197,7 @@ TEST_F(FunctionTest, StatsAndAutoscalerBoundRunners) {
   auto settings = sleep.update_autoscaler({.max_containers = 1});
   EXPECT_EQ(settings.max_containers, 1u);
   std::vector<FunctionCall> calls;
-  for (int i = 0; i < 3; ++i) calls.push_back(sleep.spawn({0.5}));
+  for (int i = 0; i < 3; ++i) calls.push_back(sleep.spawn({1.5}));
   std::this_thread::sleep_for(200ms);
   auto const stats = sleep.get_current_stats();
   EXPECT_LE(stats.num_total_runners, 1);
