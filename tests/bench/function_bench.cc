@@ -34,8 +34,9 @@ struct World {
 World* world = nullptr;
 
 std::size_t blob_bytes() {
-  if (char const* v = std::getenv("MODAL_BENCH_FUNCTION_BYTES"))
+  if (char const* v = std::getenv("MODAL_BENCH_FUNCTION_BYTES")) {
     return std::strtoull(v, nullptr, 10);
+  }
   return std::size_t{10} << 20;
 }
 

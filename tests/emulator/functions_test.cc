@@ -294,6 +294,7 @@ TEST_F(FunctionsTest, MaxContainersBoundsRunnersAndStatsCountTheBacklog) {
   EXPECT_EQ(resp.current_settings().min_containers(), 1u);
 
   std::vector<std::string> calls;
+  calls.reserve(5);
   for (int i = 0; i < 5; ++i) {
     // Long enough that none ends before the counts are read, however slow the machine.
     calls.push_back(map(sleep, input(cbor_encode_call({Value(1.5)}, {})), true).function_call_id());
@@ -322,6 +323,7 @@ TEST_F(FunctionsTest, ManySpawnsRunBoundedAndTheRestStartWhenSlotsFree) {
     ASSERT_TRUE(raw_.stub().FunctionCallCancel(ctx.get(), req, &empty).ok());
   };
   std::vector<std::string> calls;
+  calls.reserve(300);
   for (int i = 0; i < 300; ++i) {
     // Runs far longer than the test, however slow the machine (sanitizers): nothing ends
     // on its own, so the counts below are exact.
@@ -507,7 +509,7 @@ TEST(UserFunctionsTest, PreloadedProgramsAnswerAndFail) {
   env.functions.push_back(PreloadedFunction{
       .app = "my-app",
       .name = "greet",
-      .command = {"/bin/sh", "-c", "cat >/dev/null; printf '\\145%s' \"$GREETING\""},
+      .command = {"/bin/sh", "-c", R"(cat >/dev/null; printf '\145%s' "$GREETING")"},
       .secrets = {"greeting"}});
   env.functions.push_back(PreloadedFunction{
       .app = "my-app",

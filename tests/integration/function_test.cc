@@ -197,6 +197,7 @@ TEST_F(FunctionTest, StatsAndAutoscalerBoundRunners) {
   auto settings = sleep.update_autoscaler({.max_containers = 1});
   EXPECT_EQ(settings.max_containers, 1u);
   std::vector<FunctionCall> calls;
+  calls.reserve(3);
   for (int i = 0; i < 3; ++i) calls.push_back(sleep.spawn({1.5}));
   std::this_thread::sleep_for(200ms);
   auto const stats = sleep.get_current_stats();
@@ -210,6 +211,7 @@ TEST_F(FunctionTest, ManyThreadsOnOneHandle) {
   auto echo = function("echo_string");
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(16);
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {

@@ -82,6 +82,7 @@ std::vector<Case> cases() {
   std::string all_bytes;
   for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
   std::vector<Value> many;
+  many.reserve(2500);
   for (int i = 0; i < 2500; ++i) many.emplace_back(i * 1000);
   return {
       {"None", Value()},
@@ -130,6 +131,7 @@ std::vector<Case> cases() {
 
 std::vector<std::string> exprs(std::vector<Case> const& cs) {
   std::vector<std::string> out;
+  out.reserve(cs.size());
   for (auto const& c : cs) out.push_back(c.expr);
   return out;
 }
@@ -145,6 +147,7 @@ TEST(CborTest, WritesWhatCbor2Writes) {
 TEST(CborTest, Cbor2ReadsWhatWeWrite) {
   auto const cs = cases();
   std::vector<std::pair<std::string, std::string>> items;
+  items.reserve(cs.size());
   for (auto const& c : cs) items.emplace_back(cbor_encode(c.value), c.expr);
   auto const equal = python_loads_equal(items);
   for (std::size_t i = 0; i < cs.size(); ++i) EXPECT_TRUE(equal[i]) << cs[i].expr;

@@ -93,7 +93,7 @@ using Impl = std::function<Value(std::vector<Value> const&, std::map<std::string
 
 FunctionBody cbor_body(Impl impl) {
   return [impl = std::move(impl)](FunctionInvocation const& inv,
-                                  std::stop_token stop) -> FunctionOutcome {
+                                  std::stop_token const& stop) -> FunctionOutcome {
     if (inv.data_format != modal::client::DATA_FORMAT_CBOR) {
       return FunctionOutcome::failed(
           GenericResult::GENERIC_STATUS_FAILURE,
@@ -184,7 +184,7 @@ FunctionDef plain(std::string tag, Impl impl) {
   return d;
 }
 
-FunctionDef echo_class(std::string name, bool input_plane) {
+FunctionDef echo_class(std::string const& name, bool input_plane) {
   FunctionDef d;
   d.app = kTestSupportApp;
   d.tag = name + ".*";

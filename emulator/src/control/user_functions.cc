@@ -137,7 +137,7 @@ FunctionDef user_function(Core& core, std::string const& environment, PreloadedF
   d.tag = spec.name;
   d.environment = environment;
   d.body = [&core, environment, spec = std::move(spec)](FunctionInvocation const& inv,
-                                                        std::stop_token stop) {
+                                                        std::stop_token const& stop) {
     return run(core, environment, spec, inv, stop);
   };
   return d;
