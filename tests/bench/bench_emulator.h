@@ -20,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "modal/client.h"
+#include "modal/value.h"
+
 extern char** environ;
 
 namespace modal::bench {
@@ -88,6 +91,15 @@ class EmulatorProcess {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// Options of a Client of this emulator (its default credentials, no config file).
+  ClientOptions client_options() const {
+    ClientOptions o;
+    o.server_url = url();
+    o.token_id = "ak-emulator";
+    o.token_secret = "as-emulator";
+    o.config_path = "/nonexistent/modal-bench.toml";
+    return o;
+  }
   /// CPU seconds (user + system) of the emulator and of its reaped children (the
   /// commands it ran), from /proc/PID/stat.
   double cpu_seconds() const {
@@ -102,6 +114,22 @@ class EmulatorProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+/// About 1 MB once pickled or CBOR-encoded: 12,000 dicts of ints, floats, str, bytes,
+/// None and a big int (the codec benchmarks' input).
+inline Value mixed_megabyte() {
+  std::vector<Value> items;
+  items.reserve(12'000);
+  for (int i = 0; i < 12'000; ++i) {
+    items.push_back(Value{{"id", i},
+                          {"score", i * 0.5},
+                          {"name", "item-" + std::to_string(i)},
+                          {"blob", Value::bytes(std::string(32, 'b'))},
+                          {"tags", Value::list({"a", "b", nullptr, true})},
+                          {"big", Value::big_int("123456789012345678901234567890")}});
+  }
+  return Value::list(std::move(items));
+}
 
 }  // namespace modal::bench
 

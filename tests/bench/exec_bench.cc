@@ -154,11 +154,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   World w;
   w.emulator = std::make_unique<EmulatorProcess>();
-  modal::ClientOptions o;
-  o.server_url = w.emulator->url();
-  o.token_id = "ak-emulator";
-  o.token_secret = "as-emulator";
-  o.config_path = "/nonexistent/modal-bench.toml";
+  modal::ClientOptions o = w.emulator->client_options();
   o.call_observer = [](modal::CallInfo const& call) { rpc_times.record(call); };
   w.client = std::make_unique<modal::Client>(o);
   auto app = w.client->apps().from_name("exec-bench", {.create_if_missing = true});

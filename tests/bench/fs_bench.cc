@@ -166,12 +166,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   World w;
   w.emulator = std::make_unique<modal::bench::EmulatorProcess>();
-  modal::ClientOptions o;
-  o.server_url = w.emulator->url();
-  o.token_id = "ak-emulator";
-  o.token_secret = "as-emulator";
-  o.config_path = "/nonexistent/modal-bench.toml";
-  w.client = std::make_unique<modal::Client>(o);
+  w.client = std::make_unique<modal::Client>(w.emulator->client_options());
   w.app = std::make_unique<modal::App>(
       w.client->apps().from_name("fs-bench", {.create_if_missing = true}));
   w.sandbox = std::make_unique<modal::Sandbox>(

@@ -107,23 +107,8 @@ void BM_FunctionBlobOut(benchmark::State& state) {  // NOLINT(readability-identi
 }
 BENCHMARK(BM_FunctionBlobOut)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-/// About 1 MB of CBOR: dicts of ints, floats, str, bytes, None and a big int.
-modal::Value mixed_megabyte() {
-  std::vector<modal::Value> items;
-  items.reserve(12'000);
-  for (int i = 0; i < 12'000; ++i) {
-    items.push_back(modal::Value{{"id", i},
-                                 {"score", i * 0.5},
-                                 {"name", "item-" + std::to_string(i)},
-                                 {"blob", modal::Value::bytes(std::string(32, 'b'))},
-                                 {"tags", modal::Value::list({"a", "b", nullptr, true})},
-                                 {"big", modal::Value::big_int("123456789012345678901234567890")}});
-  }
-  return modal::Value::list(std::move(items));
-}
-
 void BM_CborEncode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const v = mixed_megabyte();
+  auto const v = modal::bench::mixed_megabyte();
   std::size_t bytes = 0;
   for (auto _ : state) {
     auto data = modal::internal::cbor_encode(v);
@@ -136,7 +121,7 @@ void BM_CborEncode(benchmark::State& state) {  // NOLINT(readability-identifier-
 BENCHMARK(BM_CborEncode)->Unit(benchmark::kMillisecond);
 
 void BM_CborDecode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const data = modal::internal::cbor_encode(mixed_megabyte());
+  auto const data = modal::internal::cbor_encode(modal::bench::mixed_megabyte());
   for (auto _ : state) {
     auto v = modal::internal::cbor_decode(data);
     benchmark::DoNotOptimize(v);
@@ -152,12 +137,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   World w;
   w.emulator = std::make_unique<modal::bench::EmulatorProcess>();
-  modal::ClientOptions o;
-  o.server_url = w.emulator->url();
-  o.token_id = "ak-emulator";
-  o.token_secret = "as-emulator";
-  o.config_path = "/nonexistent/modal-bench.toml";
-  w.client = std::make_unique<modal::Client>(o);
+  w.client = std::make_unique<modal::Client>(w.emulator->client_options());
   world = &w;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

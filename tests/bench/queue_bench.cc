@@ -116,23 +116,8 @@ void BM_Queue8x8(benchmark::State& state) {  // NOLINT(readability-identifier-na
 }
 BENCHMARK(BM_Queue8x8)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
-/// About 1 MB of pickle: dicts of ints, floats, str, bytes, None and a big int.
-modal::Value mixed_megabyte() {
-  std::vector<modal::Value> items;
-  items.reserve(12'000);
-  for (int i = 0; i < 12'000; ++i) {
-    items.push_back(modal::Value{{"id", i},
-                                 {"score", i * 0.5},
-                                 {"name", "item-" + std::to_string(i)},
-                                 {"blob", modal::Value::bytes(std::string(32, 'b'))},
-                                 {"tags", modal::Value::list({"a", "b", nullptr, true})},
-                                 {"big", modal::Value::big_int("123456789012345678901234567890")}});
-  }
-  return modal::Value::list(std::move(items));
-}
-
 void BM_PickleEncode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const v = mixed_megabyte();
+  auto const v = modal::bench::mixed_megabyte();
   std::size_t bytes = 0;
   for (auto _ : state) {
     auto data = modal::internal::pickle_encode(v);
@@ -145,7 +130,7 @@ void BM_PickleEncode(benchmark::State& state) {  // NOLINT(readability-identifie
 BENCHMARK(BM_PickleEncode)->Unit(benchmark::kMillisecond);
 
 void BM_PickleDecode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const data = modal::internal::pickle_encode(mixed_megabyte());
+  auto const data = modal::internal::pickle_encode(modal::bench::mixed_megabyte());
   for (auto _ : state) {
     auto v = modal::internal::pickle_decode(data);
     benchmark::DoNotOptimize(v);
@@ -164,12 +149,7 @@ int main(int argc, char** argv) {
   // limit, is 5,000 items).
   w.emulator = std::make_unique<modal::bench::EmulatorProcess>(
       std::vector<std::string>{"--queue-max-partition-items", "20000"});
-  modal::ClientOptions o;
-  o.server_url = w.emulator->url();
-  o.token_id = "ak-emulator";
-  o.token_secret = "as-emulator";
-  o.config_path = "/nonexistent/modal-bench.toml";
-  w.client = std::make_unique<modal::Client>(o);
+  w.client = std::make_unique<modal::Client>(w.emulator->client_options());
   world = &w;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
