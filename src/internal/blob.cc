@@ -73,8 +73,28 @@ std::size_t read_cb(char* buf, std::size_t size, std::size_t n, void* user) {
   return k;
 }
 
+struct Download {
+  CURL* curl;
+  std::string body;
+  bool sized = false;
+};
+
+/// The most a download reserves from the Content-Length the server announced (a larger
+/// body still arrives, growing as it comes).
+constexpr curl_off_t kMaxReserve = curl_off_t{1} << 30;
+
 std::size_t write_cb(char* buf, std::size_t size, std::size_t n, void* user) {
-  static_cast<std::string*>(user)->append(buf, size * n);
+  auto* d = static_cast<Download*>(user);
+  if (!d->sized) {
+    // Allocated once rather than grown by doubling (which copies the body again).
+    d->sized = true;
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(d->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0) {
+      d->body.reserve(static_cast<std::size_t>(std::min(length, kMaxReserve)));
+    }
+  }
+  d->body.append(buf, size * n);
   return size * n;
 }
 
@@ -111,7 +131,7 @@ grpc::Status http_once(CancelScope const& scope, std::string const& url, bool pu
   } else {
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   }
-  std::string received;
+  Download received{c, {}};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
   CURLcode const rc = curl_easy_perform(c);
@@ -128,7 +148,7 @@ grpc::Status http_once(CancelScope const& scope, std::string const& url, bool pu
     return {grpc::StatusCode::UNAVAILABLE,
             std::string(what) + " failed: HTTP " + std::to_string(code)};
   }
-  if (body) *body = std::move(received);
+  if (body) *body = std::move(received.body);
   return grpc::Status::OK;
 }
 
