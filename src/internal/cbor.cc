@@ -454,7 +454,7 @@ std::string cbor_encode(Value const& value) {
 
 std::string cbor_encode_call(std::vector<Value> const& args,
                              std::map<std::string, Value> const& kwargs) {
-  std::size_t bound = 3 * 9;
+  std::size_t bound = std::size_t{3} * 9;
   for (auto const& a : args) bound += size_bound(a);
   for (auto const& [key, value] : kwargs) bound += 9 + key.size() + size_bound(value);
   std::string out;
