@@ -98,7 +98,7 @@ set(_modal_known_deps
   "^nlohmann_json::nlohmann_json$|nlohmann_json CONFIG|"
   "^httplib::httplib$|httplib CONFIG|"
   # The emulator's blob server: Debian's compiled cpp-httplib (a pkg-config module and no
-  # CMake package; it needs OpenSSL, found for the emulator anyway).
+  # CMake package; it needs OpenSSL, found for the SDK's digests anyway).
   "^\\$<INSTALL_INTERFACE:cpp-httplib>$|OpenSSL|cpp-httplib"
   "^tomlplusplus::tomlplusplus$|tomlplusplus CONFIG|tomlplusplus")
 

@@ -1,22 +1,13 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "store/blobs.h"
 
-#include <openssl/evp.h>
-
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "internal/blob.h"
 #include "server/ids.h"
 
 namespace modal::emulator {
-
-std::string md5_base64(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return absl::Base64Escape(std::string(reinterpret_cast<char const*>(digest), len));
-}
 
 std::string BlobStore::create(std::string content_md5, std::int64_t content_length) {
   std::string id = new_id("bl");
@@ -27,7 +18,8 @@ std::string BlobStore::create(std::string content_md5, std::int64_t content_leng
 
 absl::Status BlobStore::upload(std::string_view id, std::string_view content_md5_header,
                                std::string data) {
-  std::string const actual = md5_base64(data);
+  // The SDK's digest, the one clients send (internal/blob.h).
+  std::string const actual = modal::internal::base64_md5(data);
   if (!content_md5_header.empty() && content_md5_header != actual) {
     return absl::InvalidArgumentError(absl::StrCat("Content-MD5 ", std::string(content_md5_header),
                                                    " does not match the body's MD5 ", actual));

@@ -22,9 +22,6 @@
 
 namespace modal::emulator {
 
-/// Base64 of the MD5 of `data` (what Content-MD5 carries).
-std::string md5_base64(std::string_view data);
-
 class BlobStore {
  public:
   /// A new, empty blob expecting a body with this base64 MD5 ("" = any) and length (-1 =
