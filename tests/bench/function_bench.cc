@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_emulator.h"
+#include "codec_bench.h"
 #include "internal/cbor.h"
 #include "modal/modal.h"
 
@@ -108,25 +109,15 @@ void BM_FunctionBlobOut(benchmark::State& state) {  // NOLINT(readability-identi
 BENCHMARK(BM_FunctionBlobOut)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_CborEncode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const v = modal::bench::mixed_megabyte();
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    auto data = modal::internal::cbor_encode(v);
-    bytes = data.size();
-    benchmark::DoNotOptimize(data);
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));
-  state.counters["cbor_bytes"] = static_cast<double>(bytes);
+  modal::bench::encode_benchmark(
+      state, [](modal::Value const& v) { return modal::internal::cbor_encode(v); }, "cbor_bytes");
 }
 BENCHMARK(BM_CborEncode)->Unit(benchmark::kMillisecond);
 
 void BM_CborDecode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const data = modal::internal::cbor_encode(modal::bench::mixed_megabyte());
-  for (auto _ : state) {
-    auto v = modal::internal::cbor_decode(data);
-    benchmark::DoNotOptimize(v);
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
+  modal::bench::decode_benchmark(
+      state, [](modal::Value const& v) { return modal::internal::cbor_encode(v); },
+      [](std::string const& data) { return modal::internal::cbor_decode(data); });
 }
 BENCHMARK(BM_CborDecode)->Unit(benchmark::kMillisecond);
 

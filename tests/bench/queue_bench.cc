@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_emulator.h"
+#include "codec_bench.h"
 #include "internal/pickle.h"
 #include "modal/modal.h"
 
@@ -117,25 +118,16 @@ void BM_Queue8x8(benchmark::State& state) {  // NOLINT(readability-identifier-na
 BENCHMARK(BM_Queue8x8)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
 void BM_PickleEncode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const v = modal::bench::mixed_megabyte();
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    auto data = modal::internal::pickle_encode(v);
-    bytes = data.size();
-    benchmark::DoNotOptimize(data);
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));
-  state.counters["pickle_bytes"] = static_cast<double>(bytes);
+  modal::bench::encode_benchmark(
+      state, [](modal::Value const& v) { return modal::internal::pickle_encode(v); },
+      "pickle_bytes");
 }
 BENCHMARK(BM_PickleEncode)->Unit(benchmark::kMillisecond);
 
 void BM_PickleDecode(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-  auto const data = modal::internal::pickle_encode(modal::bench::mixed_megabyte());
-  for (auto _ : state) {
-    auto v = modal::internal::pickle_decode(data);
-    benchmark::DoNotOptimize(v);
-  }
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
+  modal::bench::decode_benchmark(
+      state, [](modal::Value const& v) { return modal::internal::pickle_encode(v); },
+      [](std::string const& data) { return modal::internal::pickle_decode(data); });
 }
 BENCHMARK(BM_PickleDecode)->Unit(benchmark::kMillisecond);
 
