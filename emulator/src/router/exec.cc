@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "control/secret_sources.h"
 #include "router/exec_registry.h"
 #include "runtime/sandbox.h"
 #include "server/call_scope.h"
@@ -78,7 +79,8 @@ grpc::Status validate_start(tcr::TaskExecStartRequest const& req) {
   return grpc::Status::OK;
 }
 
-/// The exec's environment: Secrets in order, then the request's variables (which win).
+/// The exec's environment: Secrets in order, then the request's variables, then
+/// `secret_sources` in order (what npm modal 0.11.x sends instead of the first two).
 absl::StatusOr<std::map<std::string, std::string>> exec_environment(
     Core& core, tcr::TaskExecStartRequest const& req) {
   std::map<std::string, std::string> env;
@@ -88,6 +90,9 @@ absl::StatusOr<std::map<std::string, std::string>> exec_environment(
     for (auto const& [k, v] : secret->env) env[k] = v;
   }
   for (auto const& [k, v] : req.env()) env[k] = v;
+  if (auto status = apply_secret_sources(core, req.secret_sources(), env); !status.ok()) {
+    return status;
+  }
   return env;
 }
 
