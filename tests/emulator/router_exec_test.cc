@@ -274,6 +274,36 @@ TEST_F(RouterExecTest, EnvSecretsAndWorkdir) {
   EXPECT_EQ(start(bad).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// npm modal 0.11.x sends the environment as secret_sources only (proto/README.md): applied in
+// order, later entries winning, after the older secret_ids and env fields.
+TEST_F(RouterExecTest, SecretSourcesApplyInOrderAfterTheOlderFields) {
+  modal::client::SecretGetOrCreateRequest sreq;
+  sreq.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_EPHEMERAL);
+  (*sreq.mutable_env_dict())["FROM_SECRET"] = "s3cr3t";
+  (*sreq.mutable_env_dict())["ORDER"] = "secret";
+  modal::client::SecretGetOrCreateResponse secret;
+  ASSERT_TRUE(control_->stub().SecretGetOrCreate(RawClient::context().get(), sreq, &secret).ok());
+  auto req = start_request("src", {"sh", "-c", "echo $FROM_SECRET $ORDER $OLD $PLAIN"});
+  (*req.mutable_env())["OLD"] = "old";
+  (*req.mutable_env())["ORDER"] = "old";
+  auto* plain = req.add_secret_sources()->mutable_env()->mutable_contents();
+  (*plain)["PLAIN"] = "plain";
+  (*plain)["ORDER"] = "plain";
+  req.add_secret_sources()->set_secret_id(secret.secret_id());  // last: its ORDER wins
+  ASSERT_TRUE(start(req).ok());
+  EXPECT_EQ(wait("src"), 0);
+  EXPECT_EQ(read("src").data, "s3cr3t secret old plain\n");
+
+  auto missing = start_request("missing", {"true"});
+  missing.add_secret_sources()->set_secret_id("st-missing");
+  EXPECT_EQ(start(missing).error_code(), grpc::StatusCode::NOT_FOUND);
+  auto empty = start_request("empty", {"true"});
+  empty.add_secret_sources();
+  auto status = start(empty);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("secret_sources[0]"));
+}
+
 TEST_F(RouterExecTest, AMissingCommandFailsLikeAShell) {
   start_ok("nope", {"definitely-not-a-command-xyz"});
   EXPECT_EQ(wait("nope"), 127);
