@@ -433,8 +433,12 @@ TEST_F(ExecFaultsTest, ReadReopenedAfterARealConnectionDropMidMessage) {
   auto const broken = read_from(*cut_stream);
   EXPECT_FALSE(broken.ok());
   EXPECT_EQ(proxy.cuts(), 1);
-  // More than one message (~64 KiB) in flight: without the window, the reopened read fails.
-  EXPECT_GT(proxy.absorbed(), std::uint64_t{256} << 10) << "the server should have run ahead";
+  // Bytes the server sent that never arrived: the reopened read must start before the
+  // server's own position, so it fails unless the server keeps what it already sent. How
+  // far the server runs ahead is up to HTTP/2 flow control (the window BDP probing has
+  // reached, which depends on the machine's speed: about 200 KiB under ASan on 2 cores,
+  // megabytes on a fast one), so only "some" is a property of the scenario.
+  EXPECT_GT(proxy.absorbed(), std::uint64_t{0}) << "the server should have run ahead";
   EXPECT_LT(got.size(), expected.size());
   std::uint64_t const confirmed = got.size();
   auto again = router();
