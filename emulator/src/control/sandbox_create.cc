@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "control/secret_sources.h"
 #include "runtime/volume_tree.h"
 #include "server/call_scope.h"
 #include "server/status.h"
@@ -167,10 +168,10 @@ absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& de
 
 /// What the registry needs to start the Sandbox: its App and environment (Secrets in
 /// order, then the definition's variables), checking every reference on the way.
-absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
-                                             modal::client::SandboxCreateRequest const& req) {
-  auto const& def = req.definition();
-  auto app = core.apps().get(req.app_id());
+absl::StatusOr<SandboxLaunch> resolve_launch(
+    Core& core, std::string const& app_id, modal::client::Sandbox const& def,
+    google::protobuf::RepeatedPtrField<modal::client::SandboxTag> const& req_tags) {
+  auto app = core.apps().get(app_id);
   if (!app.ok()) return app.status();
   auto image = check_image(core, def);
   if (!image.ok()) return image.status();
@@ -184,7 +185,7 @@ absl::StatusOr<SandboxLaunch> resolve_launch(Core& core,
   }
   if (auto st = check_mounts_and_proxy(core, def, &launch.volumes); !st.ok()) return st;
   for (auto const& [k, v] : def.environment_variables().contents()) launch.env[k] = v;
-  for (auto const& tag : req.tags()) launch.tags[tag.tag_name()] = tag.tag_value();
+  for (auto const& tag : req_tags) launch.tags[tag.tag_name()] = tag.tag_value();
   launch.app_id = app->id;
   launch.app_name = app->anonymous ? std::string() : app->name;
   launch.environment = app->environment;
@@ -205,12 +206,51 @@ grpc::Status SandboxHandlers::SandboxCreate(grpc::ServerContext* ctx,
   // Arguments first (INVALID_ARGUMENT), then references (NOT_FOUND), then the start.
   if (auto st = validate_basics(req->definition()); !st.ok()) return st;
   if (auto st = validate_ports_and_mounts(req->definition()); !st.ok()) return st;
-  auto launch = resolve_launch(core_, *req);
+  auto launch = resolve_launch(core_, req->app_id(), req->definition(), req->tags());
   if (!launch.ok()) return to_grpc(launch.status());
   auto rec = core_.sandboxes().create(*std::move(launch));
   if (!rec.ok()) return to_grpc(rec.status());
   resp->set_sandbox_id((*rec)->id);
   fill_metadata(**rec, resp->mutable_metadata());
+  return grpc::Status::OK;
+}
+
+// SandboxCreateV2: the same Sandbox with a V2 id. V2 has no GPUs (upstream's clients
+// refuse them before sending; the server does too); its environment adds
+// ephemeral_secrets (what Modal's Go SDK sends for env) and then secret_sources (what
+// npm modal 0.11.x sends for Secrets and env) after the definition's. The reply carries
+// the task id, router access and (once provisioned) the tunnels, so that a client's
+// first exec needs no further round trip.
+grpc::Status SandboxHandlers::SandboxCreateV2(grpc::ServerContext* ctx,
+                                              modal::client::SandboxCreateV2Request const* req,
+                                              modal::client::SandboxCreateV2Response* resp) {
+  CallScope scope(core_, ctx, "SandboxCreateV2", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  auto const& def = req->definition();
+  if (auto st = validate_basics(def); !st.ok()) return st;
+  if (auto st = validate_ports_and_mounts(def); !st.ok()) return st;
+  if (def.resources().has_gpu_config() && (def.resources().gpu_config().count() > 0 ||
+                                           !def.resources().gpu_config().gpu_type().empty())) {
+    return invalid_argument("GPUs are not supported by V2 Sandboxes");
+  }
+  auto launch = resolve_launch(core_, req->app_id(), def, req->tags());
+  if (!launch.ok()) return to_grpc(launch.status());
+  for (auto const& [k, v] : req->ephemeral_secrets().contents()) launch->env[k] = v;
+  if (auto st = apply_secret_sources(core_, req->secret_sources(), launch->env); !st.ok()) {
+    return to_grpc(st);
+  }
+  launch->v2 = true;
+  auto rec = core_.sandboxes().create(*std::move(launch));
+  if (!rec.ok()) return to_grpc(rec.status());
+  auto const& sb = **rec;
+  resp->set_sandbox_id(sb.id);
+  resp->set_task_id(sb.task_id);
+  fill_metadata(sb, resp->mutable_metadata());
+  auto* access = resp->mutable_command_router_access();
+  access->set_url(absl::StrCat("https://", core_.address()));
+  access->set_jwt(core_.issue_router_token(sb.task_id));
+  // Tunnels exist `tunnel_delay` after the start (SandboxGetTunnels waits for them).
+  if (core_.options().tunnel_delay.count() <= 0) fill_tunnels(sb, resp->mutable_tunnels());
   return grpc::Status::OK;
 }
 

@@ -21,23 +21,6 @@ namespace {
 using modal::client::GenericResult;
 using runtime::Clock;
 
-void fill_tunnels(SandboxRecord const& rec,
-                  google::protobuf::RepeatedPtrField<modal::client::TunnelData>* out) {
-  if (!rec.definition.has_open_ports()) return;
-  for (auto const& spec : rec.definition.open_ports().ports()) {
-    auto* t = out->Add();
-    t->set_container_port(spec.port());
-    // Sandboxes share the host's network: the tunnel is the port itself on loopback.
-    // (No TLS is terminated: "encrypted" ports serve whatever the process serves.)
-    t->set_host("127.0.0.1");
-    t->set_port(spec.port());
-    if (spec.unencrypted()) {
-      t->set_unencrypted_host("127.0.0.1");
-      t->set_unencrypted_port(spec.port());
-    }
-  }
-}
-
 void fill_info(SandboxRecord const& rec, modal::client::SandboxInfo* info) {
   info->set_id(rec.id);
   info->set_created_at(rec.created_at);
@@ -87,18 +70,59 @@ bool has_all_tags(SandboxRecord const& rec,
 
 }  // namespace
 
+void fill_tunnels(SandboxRecord const& rec,
+                  google::protobuf::RepeatedPtrField<modal::client::TunnelData>* out) {
+  if (!rec.definition.has_open_ports()) return;
+  for (auto const& spec : rec.definition.open_ports().ports()) {
+    auto* t = out->Add();
+    t->set_container_port(spec.port());
+    // Sandboxes share the host's network: the tunnel is the port itself on loopback.
+    // (No TLS is terminated: "encrypted" ports serve whatever the process serves.)
+    t->set_host("127.0.0.1");
+    t->set_port(spec.port());
+    if (spec.unencrypted()) {
+      t->set_unencrypted_host("127.0.0.1");
+      t->set_unencrypted_port(spec.port());
+    }
+  }
+}
+
 grpc::Status SandboxHandlers::SandboxGetFromName(
     grpc::ServerContext* ctx, modal::client::SandboxGetFromNameRequest const* req,
     modal::client::SandboxGetFromNameResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxGetFromName", Plane::kControl);
+  return get_from_name("SandboxGetFromName", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxGetFromNameV2(
+    grpc::ServerContext* ctx, modal::client::SandboxGetFromNameRequest const* req,
+    modal::client::SandboxGetFromNameResponse* resp) {
+  return get_from_name("SandboxGetFromNameV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::get_from_name(std::string_view rpc, SandboxApi api,
+                                            grpc::ServerContext* ctx,
+                                            modal::client::SandboxGetFromNameRequest const& req,
+                                            modal::client::SandboxGetFromNameResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto app = core_.apps().lookup(req->environment_name(), req->app_name());
+  auto app = core_.apps().lookup(req.environment_name(), req.app_name());
   if (!app.ok()) return to_grpc(app.status());
-  auto rec = core_.sandboxes().find_by_name(app->id, req->sandbox_name());
+  auto rec = core_.sandboxes().find_by_name(app->id, req.sandbox_name());
+  if (rec != nullptr && sandbox_api(rec->id) != api) rec = nullptr;
+  if (rec == nullptr && req.include_terminated()) {
+    // No running Sandbox holds the name: the one that held it last (newest first).
+    for (auto const& candidate : core_.sandboxes().list()) {
+      if (candidate->app_id == app->id && candidate->name == req.sandbox_name() &&
+          sandbox_api(candidate->id) == api) {
+        rec = candidate;
+        break;
+      }
+    }
+  }
   if (rec == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Sandbox with name '", req->sandbox_name(),
-                                     "' not found in App '", req->app_name(), "'"));
+                        absl::StrCat("Sandbox with name '", req.sandbox_name(),
+                                     "' not found in App '", req.app_name(), "'"));
   }
   resp->set_sandbox_id(rec->id);
   fill_metadata(*rec, resp->mutable_metadata());
@@ -108,21 +132,35 @@ grpc::Status SandboxHandlers::SandboxGetFromName(
 grpc::Status SandboxHandlers::SandboxList(grpc::ServerContext* ctx,
                                           modal::client::SandboxListRequest const* req,
                                           modal::client::SandboxListResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxList", Plane::kControl);
+  return list("SandboxList", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxListV2(grpc::ServerContext* ctx,
+                                            modal::client::SandboxListRequest const* req,
+                                            modal::client::SandboxListResponse* resp) {
+  return list("SandboxListV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::list(std::string_view rpc, SandboxApi api, grpc::ServerContext* ctx,
+                                   modal::client::SandboxListRequest const& req,
+                                   modal::client::SandboxListResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto env = core_.environments().resolve(req->environment_name());
+  auto env = core_.environments().resolve(req.environment_name());
   if (!env.ok()) return to_grpc(env.status());
-  if (!req->app_id().empty()) {
-    if (auto app = core_.apps().get(req->app_id()); !app.ok()) return to_grpc(app.status());
+  if (!req.app_id().empty()) {
+    if (auto app = core_.apps().get(req.app_id()); !app.ok()) return to_grpc(app.status());
   }
   int const page = std::max(1, core_.options().sandbox_list_page_size);
   for (auto const& rec : core_.sandboxes().list()) {  // newest first
-    if (!req->app_id().empty() ? rec->app_id != req->app_id() : rec->environment != env->name) {
+    // SandboxList sees V1 Sandboxes only; SandboxListV2 both (as upstream's).
+    if (api == SandboxApi::kV1 && sandbox_api(rec->id) != SandboxApi::kV1) continue;
+    if (!req.app_id().empty() ? rec->app_id != req.app_id() : rec->environment != env->name) {
       continue;
     }
-    if (req->before_timestamp() > 0 && rec->created_at >= req->before_timestamp()) continue;
-    if (!req->include_finished() && rec->finished()) continue;
-    if (!has_all_tags(*rec, req->tags())) continue;
+    if (req.before_timestamp() > 0 && rec->created_at >= req.before_timestamp()) continue;
+    if (!req.include_finished() && rec->finished()) continue;
+    if (!has_all_tags(*rec, req.tags())) continue;
     fill_info(*rec, resp->add_sandboxes());
     if (resp->sandboxes_size() >= page) break;
   }
@@ -132,13 +170,25 @@ grpc::Status SandboxHandlers::SandboxList(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxTagsSet(grpc::ServerContext* ctx,
                                              modal::client::SandboxTagsSetRequest const* req,
                                              google::protobuf::Empty* /*resp*/) {
-  CallScope scope(core_, ctx, "SandboxTagsSet", Plane::kControl);
+  return tags_set("SandboxTagsSet", SandboxApi::kV1, ctx, *req);
+}
+
+grpc::Status SandboxHandlers::SandboxTagsSetV2(grpc::ServerContext* ctx,
+                                               modal::client::SandboxTagsSetRequest const* req,
+                                               google::protobuf::Empty* /*resp*/) {
+  return tags_set("SandboxTagsSetV2", SandboxApi::kV2, ctx, *req);
+}
+
+grpc::Status SandboxHandlers::tags_set(std::string_view rpc, SandboxApi api,
+                                       grpc::ServerContext* ctx,
+                                       modal::client::SandboxTagsSetRequest const& req) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
   std::map<std::string, std::string> tags;
-  for (auto const& tag : req->tags()) {
+  for (auto const& tag : req.tags()) {
     if (tag.tag_name().empty()) return invalid_argument("tag names must not be empty");
     tags[tag.tag_name()] = tag.tag_value();
   }
@@ -149,9 +199,22 @@ grpc::Status SandboxHandlers::SandboxTagsSet(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxTagsGet(grpc::ServerContext* ctx,
                                              modal::client::SandboxTagsGetRequest const* req,
                                              modal::client::SandboxTagsGetResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxTagsGet", Plane::kControl);
+  return tags_get("SandboxTagsGet", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxTagsGetV2(grpc::ServerContext* ctx,
+                                               modal::client::SandboxTagsGetRequest const* req,
+                                               modal::client::SandboxTagsGetResponse* resp) {
+  return tags_get("SandboxTagsGetV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::tags_get(std::string_view rpc, SandboxApi api,
+                                       grpc::ServerContext* ctx,
+                                       modal::client::SandboxTagsGetRequest const& req,
+                                       modal::client::SandboxTagsGetResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
   for (auto const& [k, v] : rec->tags()) {
@@ -165,9 +228,22 @@ grpc::Status SandboxHandlers::SandboxTagsGet(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxGetTunnels(grpc::ServerContext* ctx,
                                                 modal::client::SandboxGetTunnelsRequest const* req,
                                                 modal::client::SandboxGetTunnelsResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxGetTunnels", Plane::kControl);
+  return get_tunnels("SandboxGetTunnels", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxGetTunnelsV2(
+    grpc::ServerContext* ctx, modal::client::SandboxGetTunnelsRequest const* req,
+    modal::client::SandboxGetTunnelsResponse* resp) {
+  return get_tunnels("SandboxGetTunnelsV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::get_tunnels(std::string_view rpc, SandboxApi api,
+                                          grpc::ServerContext* ctx,
+                                          modal::client::SandboxGetTunnelsRequest const& req,
+                                          modal::client::SandboxGetTunnelsResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
   if (rec->finished()) return already_finished(*rec);
@@ -176,7 +252,7 @@ grpc::Status SandboxHandlers::SandboxGetTunnels(grpc::ServerContext* ctx,
   auto const remaining = std::chrono::duration<double>(rec->started_at() - unix_now()) + delay;
   if (remaining.count() > 0) {
     auto const ready = Clock::now() + std::chrono::duration_cast<Clock::duration>(remaining);
-    rec->sleep_until(std::min(long_poll_deadline(req->timeout()), ready),
+    rec->sleep_until(std::min(long_poll_deadline(req.timeout()), ready),
                      [ctx] { return ctx->IsCancelled(); });
     if (Clock::now() < ready) {
       resp->mutable_result()->set_status(GenericResult::GENERIC_STATUS_TIMEOUT);
@@ -192,12 +268,25 @@ grpc::Status SandboxHandlers::SandboxGetTunnels(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxCreateConnectToken(
     grpc::ServerContext* ctx, modal::client::SandboxCreateConnectTokenRequest const* req,
     modal::client::SandboxCreateConnectTokenResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxCreateConnectToken", Plane::kControl);
+  return create_connect_token("SandboxCreateConnectToken", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxCreateConnectTokenV2(
+    grpc::ServerContext* ctx, modal::client::SandboxCreateConnectTokenRequest const* req,
+    modal::client::SandboxCreateConnectTokenResponse* resp) {
+  return create_connect_token("SandboxCreateConnectTokenV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::create_connect_token(
+    std::string_view rpc, SandboxApi api, grpc::ServerContext* ctx,
+    modal::client::SandboxCreateConnectTokenRequest const& req,
+    modal::client::SandboxCreateConnectTokenResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
-  std::uint32_t const port = req->has_port() ? req->port() : 8080;
+  std::uint32_t const port = req.has_port() ? req.port() : 8080;
   if (port == 0 || port > 65535) {
     return invalid_argument(absl::StrCat("port must be in [1, 65535], got ", port));
   }

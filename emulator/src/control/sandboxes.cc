@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/call_scope.h"
+#include "server/ids.h"
 #include "server/status.h"
 #include "store/sandbox_registry.h"
 
@@ -20,16 +21,14 @@ constexpr auto kMaxLongPoll = std::chrono::seconds(55);
 constexpr auto kTerminateWait = std::chrono::seconds(5);
 constexpr auto kStdinWriteWait = std::chrono::seconds(20);
 
-/// Whether the Sandbox finished because its entrypoint exited (with any code), not because
-/// it was terminated or timed out.
+}  // namespace
+
 bool exited_on_its_own(SandboxRecord const& rec) {
   auto const result = rec.result();
   return result.has_value() &&
          (result->status() == modal::client::GenericResult::GENERIC_STATUS_SUCCESS ||
           result->status() == modal::client::GenericResult::GENERIC_STATUS_FAILURE);
 }
-
-}  // namespace
 
 runtime::Deadline long_poll_deadline(float secs) {
   auto d = std::chrono::duration<double>(std::max(0.0f, secs));
@@ -48,16 +47,41 @@ void fill_metadata(SandboxRecord const& rec, modal::client::SandboxHandleMetadat
   if (auto r = rec.result()) *md->mutable_result() = *r;
 }
 
+SandboxApi sandbox_api(std::string_view sandbox_id) {
+  return is_id(sandbox_id, "sb") ? SandboxApi::kV1 : SandboxApi::kV2;
+}
+
+absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxHandlers::get_sandbox(
+    std::string_view sandbox_id, SandboxApi api) const {
+  if (sandbox_api(sandbox_id) != api) {
+    return absl::NotFoundError(absl::StrCat("Sandbox '", std::string(sandbox_id), "' not found"));
+  }
+  return core_.sandboxes().get(sandbox_id);
+}
+
 grpc::Status SandboxHandlers::SandboxGetTaskId(grpc::ServerContext* ctx,
                                                modal::client::SandboxGetTaskIdRequest const* req,
                                                modal::client::SandboxGetTaskIdResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxGetTaskId", Plane::kControl);
+  return get_task_id("SandboxGetTaskId", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxGetTaskIdV2(grpc::ServerContext* ctx,
+                                                 modal::client::SandboxGetTaskIdRequest const* req,
+                                                 modal::client::SandboxGetTaskIdResponse* resp) {
+  return get_task_id("SandboxGetTaskIdV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::get_task_id(std::string_view rpc, SandboxApi api,
+                                          grpc::ServerContext* ctx,
+                                          modal::client::SandboxGetTaskIdRequest const& req,
+                                          modal::client::SandboxGetTaskIdResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
-  if (req->wait_until_ready()) {
-    auto const deadline = long_poll_deadline(req->has_timeout() ? req->timeout() : 55.0f);
+  if (req.wait_until_ready()) {
+    auto const deadline = long_poll_deadline(req.has_timeout() ? req.timeout() : 55.0f);
     rec->wait_until_ready(deadline, [ctx] { return ctx->IsCancelled(); });
   }
   if (auto r = rec->result()) {
@@ -71,12 +95,24 @@ grpc::Status SandboxHandlers::SandboxGetTaskId(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxWait(grpc::ServerContext* ctx,
                                           modal::client::SandboxWaitRequest const* req,
                                           modal::client::SandboxWaitResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxWait", Plane::kControl);
+  return wait("SandboxWait", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxWaitV2(grpc::ServerContext* ctx,
+                                            modal::client::SandboxWaitRequest const* req,
+                                            modal::client::SandboxWaitResponse* resp) {
+  return wait("SandboxWaitV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::wait(std::string_view rpc, SandboxApi api, grpc::ServerContext* ctx,
+                                   modal::client::SandboxWaitRequest const& req,
+                                   modal::client::SandboxWaitResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
-  auto result = rec->wait(long_poll_deadline(req->timeout()), [ctx] { return ctx->IsCancelled(); });
+  auto result = rec->wait(long_poll_deadline(req.timeout()), [ctx] { return ctx->IsCancelled(); });
   if (result.has_value()) *resp->mutable_result() = *result;
   fill_metadata(*rec, resp->mutable_metadata());
   return grpc::Status::OK;
@@ -85,9 +121,22 @@ grpc::Status SandboxHandlers::SandboxWait(grpc::ServerContext* ctx,
 grpc::Status SandboxHandlers::SandboxTerminate(grpc::ServerContext* ctx,
                                                modal::client::SandboxTerminateRequest const* req,
                                                modal::client::SandboxTerminateResponse* resp) {
-  CallScope scope(core_, ctx, "SandboxTerminate", Plane::kControl);
+  return terminate("SandboxTerminate", SandboxApi::kV1, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::SandboxTerminateV2(grpc::ServerContext* ctx,
+                                                 modal::client::SandboxTerminateRequest const* req,
+                                                 modal::client::SandboxTerminateResponse* resp) {
+  return terminate("SandboxTerminateV2", SandboxApi::kV2, ctx, *req, resp);
+}
+
+grpc::Status SandboxHandlers::terminate(std::string_view rpc, SandboxApi api,
+                                        grpc::ServerContext* ctx,
+                                        modal::client::SandboxTerminateRequest const& req,
+                                        modal::client::SandboxTerminateResponse* resp) {
+  CallScope scope(core_, ctx, rpc, Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req.sandbox_id(), api);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
   if (auto r = rec->result()) {
@@ -106,7 +155,7 @@ grpc::Status SandboxHandlers::SandboxStdinWrite(
     modal::client::SandboxStdinWriteResponse* /*resp*/) {
   CallScope scope(core_, ctx, "SandboxStdinWrite", Plane::kControl);
   if (!scope.ok()) return scope.status();
-  auto found = core_.sandboxes().get(req->sandbox_id());
+  auto found = get_sandbox(req->sandbox_id(), SandboxApi::kV1);
   if (!found.ok()) return to_grpc(found.status());
   auto const& rec = *found;
   if (req->index() == 0) return invalid_argument("stdin index must start at 1");

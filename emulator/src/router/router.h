@@ -72,6 +72,12 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
       grpc::ServerContext* ctx, modal::task_command_router::TaskUnmountDirectoryRequest const* req,
       google::protobuf::Empty* resp) override;
 
+  // sandbox_stdio.cc: a V2 Sandbox's entrypoint stdio
+  grpc::Status SandboxStdioReadV2(
+      grpc::ServerContext* ctx, modal::task_command_router::SandboxStdioReadV2Request const* req,
+      grpc::ServerWriter<modal::task_command_router::SandboxStdioReadV2Response>* writer) override;
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(SandboxStdinWriteV2);
+
   // network.cc
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskReloadVolumes);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSetNetworkAccess);

@@ -106,6 +106,12 @@ absl::Status Sandbox::write_stdin(uint64_t index, std::string_view data, bool eo
   return stdin_input_.write(index, data, eof, deadline);
 }
 
+absl::Status Sandbox::write_stdin_at(uint64_t offset, std::string_view data, bool eof,
+                                     Deadline deadline) {
+  touch();
+  return stdin_input_.sink().write(offset, data, eof, deadline).status();
+}
+
 absl::StatusOr<std::shared_ptr<Process>> Sandbox::exec(ProcessSpec spec) {
   auto engine = engine_.lock();
   if (!engine) return absl::FailedPreconditionError("the process runtime is shut down");

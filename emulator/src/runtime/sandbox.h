@@ -159,6 +159,11 @@ class Sandbox : public std::enable_shared_from_this<Sandbox> {
   /// SandboxStdinWrite: index-addressed stdin of the entrypoint; counts as activity.
   absl::Status write_stdin(uint64_t index, std::string_view data, bool eof,
                            Deadline deadline = kNoDeadline);
+  /// SandboxStdinWriteV2: offset-addressed stdin of the entrypoint (InputSink::write: a
+  /// retried write skips what was accepted, a gap is OUT_OF_RANGE); counts as activity.
+  /// A Sandbox takes one of the two forms of stdin, never both.
+  absl::Status write_stdin_at(uint64_t offset, std::string_view data, bool eof,
+                              Deadline deadline = kNoDeadline);
   IndexedInput& stdin_input() { return stdin_input_; }
 
   /// TaskExecStart: runs `spec` inside the sandbox (its namespaces, env laid over the

@@ -2,6 +2,7 @@
 #include "server/ids.h"
 
 #include <chrono>
+#include <cstdint>
 #include <random>
 
 namespace modal::emulator {
@@ -38,6 +39,22 @@ std::string new_id(std::string_view prefix) {
   std::string id(prefix);
   id.push_back('-');
   id += random_alnum(kIdSuffixLength);
+  return id;
+}
+
+std::string new_ulid_id(std::string_view prefix) {
+  static constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  auto const ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  std::string id(prefix);
+  id.push_back('-');
+  // 10 characters of timestamp (50 bits, the top two always 0), then 16 of randomness.
+  for (int i = 9; i >= 0; --i) id.push_back(kCrockford[(ms >> (5 * i)) & 31]);
+  std::uniform_int_distribution<std::size_t> dist(0, kCrockford.size() - 1);
+  auto& gen = generator();
+  for (int i = 0; i < 16; ++i) id.push_back(kCrockford[dist(gen)]);
   return id;
 }
 

@@ -15,6 +15,12 @@ inline constexpr std::size_t kIdSuffixLength = 22;
 /// st (Secret), sb (Sandbox), en (Environment), im (Image), ta (task). Thread-safe.
 std::string new_id(std::string_view prefix);
 
+/// A fresh id shaped like Modal's V2 Sandbox ids: `<prefix>-` and a 26-character ULID in
+/// Crockford's base32 (48-bit millisecond timestamp, 80 random bits), e.g.
+/// "sb-01ARZ3NDEKTSV4RRFFQ69G5FAV". Clients tell V1 from V2 Sandboxes by the id's shape
+/// alone: a V1 id is is_id(id, "sb"), anything else is V2. Thread-safe.
+std::string new_ulid_id(std::string_view prefix);
+
 /// Random [0-9A-Za-z] characters (thread-safe).
 std::string random_alnum(std::size_t length);
 

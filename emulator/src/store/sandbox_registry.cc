@@ -207,7 +207,7 @@ runtime::Runtime* SandboxRegistry::runtime() {
 
 absl::StatusOr<std::shared_ptr<SandboxRecord>> SandboxRegistry::create(SandboxLaunch launch) {
   if (shutting_down_.load()) return absl::UnavailableError("the emulator is shutting down");
-  std::string const id = new_id("sb");
+  std::string const id = launch.v2 ? new_ulid_id("sb") : new_id("sb");
   std::string const task_id = new_id("ta");
   std::string const name = launch.definition.has_name() ? launch.definition.name() : std::string();
   auto created_at = reserve(id, launch, name);

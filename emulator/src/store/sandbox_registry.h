@@ -55,7 +55,7 @@ namespace modal::emulator {
 /// The const members never change; everything else is thread-safe.
 class SandboxRecord {
  public:
-  std::string const id;        // sb-...
+  std::string const id;        // sb-... (V1: 22 [0-9A-Za-z]; V2: a 26-character ULID)
   std::string const task_id;   // ta-...
   std::string const app_id;    // ap-...
   std::string const app_name;  // "" for anonymous Apps
@@ -161,6 +161,9 @@ struct SandboxLaunch {
   /// The definition's volume_mounts, resolved (runtime::SandboxSpec::volumes).
   std::vector<runtime::VolumeMount> volumes{};
   modal::client::Sandbox definition{};
+  /// SandboxCreateV2: the Sandbox gets a V2 id (server/ids.h new_ulid_id), which is how
+  /// clients and the handlers tell the two APIs apart.
+  bool v2 = false;
 };
 
 /// How SandboxRegistry runs sandboxes.
