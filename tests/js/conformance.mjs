@@ -3,7 +3,9 @@
 // the emulator is started with `--secret js-conformance:GREETING=hello`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ModalClient, NotFoundError } from "modal";
+import { sandboxIdPattern, sdk } from "./sdk.mjs";
+
+const { ModalClient, NotFoundError } = sdk;
 
 const modal = new ModalClient();
 
@@ -39,7 +41,7 @@ test("sandboxes: create, exec with stdio and exit code, tags, fromName, list, te
     name: "js-named",
     timeoutMs: 120_000,
   });
-  assert.match(sb.sandboxId, /^sb-[0-9A-Za-z]{22}$/);
+  assert.match(sb.sandboxId, sandboxIdPattern);
 
   const p = await sb.exec(["sh", "-c", "echo hello; echo oops >&2; exit 3"]);
   assert.equal(await p.stdout.readText(), "hello\n");
@@ -72,6 +74,21 @@ test("sandboxes: create, exec with stdio and exit code, tags, fromName, list, te
   assert.equal(await sb.poll(), null);
   await sb.terminate();
   assert.equal(await sb.wait(), 137);
+});
+
+test("sandboxes: create with env and Secrets reaches the entrypoint", async () => {
+  // 0.11 sends them as secret_sources (a V2 create) or as ephemeral Secrets (V1).
+  const app = await modal.apps.fromName("js-conformance-sb", { createIfMissing: true });
+  const image = modal.images.fromRegistry("alpine:3.21");
+  const secret = await modal.secrets.fromObject({ FROM_SECRET: "s3cr3t", BOTH: "secret" });
+  const sb = await modal.sandboxes.create(app, image, {
+    command: ["sh", "-c", "echo $FROM_SECRET $BOTH $PLAIN"],
+    secrets: [secret],
+    env: { PLAIN: "plain", BOTH: "env" },
+  });
+  assert.match(sb.sandboxId, sandboxIdPattern);
+  assert.equal(await sb.wait(), 0);
+  assert.equal(await sb.stdout.readText(), "s3cr3t env plain\n");
 });
 
 test("sandboxes: entrypoint exit code and output", async () => {

@@ -4,7 +4,9 @@
 // scripts/with-emulator.sh, which sets MODAL_SERVER_URL and the credentials.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FunctionTimeoutError, InvalidError, ModalClient, NotFoundError } from "modal";
+import { sdk } from "./sdk.mjs";
+
+const { FunctionTimeoutError, InvalidError, ModalClient, NotFoundError } = sdk;
 
 const modal = new ModalClient();
 const APP = "libmodal-test-support";
