@@ -57,7 +57,7 @@ std::optional<int> wait_once(SandboxState& s, float timeout_secs) {
   opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::duration<float>(timeout_secs)) +
                  kLongPollMargin;
-  auto resp = s.client->call(rpc::SandboxWait, req, opts);
+  auto resp = s.client->call(s.v2 ? rpc::SandboxWaitV2 : rpc::SandboxWait, req, opts);
   if (!resp.has_result()) return std::nullopt;
   return return_code(resp.result());
 }
@@ -84,11 +84,27 @@ google::protobuf::RepeatedPtrField<modal::client::SandboxTag> to_proto_tags(
 
 }  // namespace
 
-Sandbox SandboxState::make(std::shared_ptr<ClientState> client, std::string sandbox_id) {
+bool is_v1_sandbox_id(std::string_view sandbox_id) {
+  constexpr std::string_view kPrefix = "sb-";
+  if (sandbox_id.size() != kPrefix.size() + 22 || sandbox_id.substr(0, kPrefix.size()) != kPrefix) {
+    return false;
+  }
+  return std::all_of(sandbox_id.begin() + kPrefix.size(), sandbox_id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  });
+}
+
+Sandbox SandboxState::make(std::shared_ptr<ClientState> client, std::string sandbox_id,
+                           SandboxSeed seed) {
   auto state = std::make_shared<SandboxState>();
   state->scope = client->scope().child(kDetachedMessage);
   state->client = std::move(client);
+  state->v2 = !is_v1_sandbox_id(sandbox_id);
   state->sandbox_id = std::move(sandbox_id);
+  state->task_id = std::move(seed.task_id);
+  state->seeded_router_url = std::move(seed.router_url);
+  state->seeded_router_jwt = std::move(seed.router_jwt);
+  state->tunnels = std::move(seed.tunnels);
   return Sandbox(std::move(state));
 }
 
@@ -98,7 +114,7 @@ CallOptions SandboxState::call_options() const {
   return opts;
 }
 
-std::string SandboxState::get_task_id() {
+std::string SandboxState::get_task_id(bool finished_ok) {
   {
     std::lock_guard lock(mu);
     if (!task_id.empty()) return task_id;
@@ -106,8 +122,15 @@ std::string SandboxState::get_task_id() {
   for (int attempt = 0; attempt < kMaxTaskIdAttempts; ++attempt) {
     modal::client::SandboxGetTaskIdRequest req;
     req.set_sandbox_id(sandbox_id);
-    auto resp = client->call(rpc::SandboxGetTaskId, req, call_options());
-    if (resp.has_task_result()) {
+    auto resp =
+        client->call(v2 ? rpc::SandboxGetTaskIdV2 : rpc::SandboxGetTaskId, req, call_options());
+    if (finished_ok && resp.has_task_id() && !resp.task_id().empty()) {
+      std::lock_guard lock(mu);
+      task_id = resp.task_id();
+      return task_id;
+    }
+    if (resp.has_task_result() &&
+        resp.task_result().status() != GenericResult::GENERIC_STATUS_UNSPECIFIED) {
       auto const code = return_code(resp.task_result());
       throw ConflictError("Sandbox " + sandbox_id + " has already finished" +
                               (code ? " with exit code " + std::to_string(*code) : std::string()) +
@@ -126,6 +149,10 @@ std::string SandboxState::get_task_id() {
   }
   throw TimeoutError("timed out waiting for the task id of Sandbox " + sandbox_id);
 }
+
+/// SandboxList (V1 Sandboxes) or SandboxListV2 (all) pages, newest first.
+SandboxRange list_sandboxes(std::shared_ptr<ClientState> const& state, bool v2,
+                            SandboxListParams const& params);
 
 }  // namespace internal
 
@@ -184,7 +211,7 @@ std::optional<int> Sandbox::terminate(SandboxTerminateParams const& params) cons
     modal::client::SandboxTerminateRequest req;
     req.set_sandbox_id(s.sandbox_id);
     try {
-      s.client->call(rpc::SandboxTerminate, req, s.call_options());
+      s.client->call(s.v2 ? rpc::SandboxTerminateV2 : rpc::SandboxTerminate, req, s.call_options());
     } catch (...) {
       s.terminated = false;  // not terminated: the handle stays usable
       throw;
@@ -210,10 +237,12 @@ void Sandbox::set_tags(std::map<std::string, std::string> const& tags) const {
     if (k.empty()) throw InvalidError("tag names must not be empty");
   }
   modal::client::SandboxTagsSetRequest req;
-  req.set_environment_name(s.client->config().environment);
+  // V2 Sandboxes are found by id alone: no environment (as upstream's clients).
+  if (!s.v2) req.set_environment_name(s.client->config().environment);
   req.set_sandbox_id(s.sandbox_id);
   *req.mutable_tags() = internal::to_proto_tags(tags);
-  s.client->call(internal::rpc::SandboxTagsSet, req, s.call_options());
+  s.client->call(s.v2 ? internal::rpc::SandboxTagsSetV2 : internal::rpc::SandboxTagsSet, req,
+                 s.call_options());
 }
 
 std::map<std::string, std::string> Sandbox::get_tags() const {
@@ -221,7 +250,8 @@ std::map<std::string, std::string> Sandbox::get_tags() const {
   s.ensure_usable();
   modal::client::SandboxTagsGetRequest req;
   req.set_sandbox_id(s.sandbox_id);
-  auto resp = s.client->call(internal::rpc::SandboxTagsGet, req, s.call_options());
+  auto resp = s.client->call(s.v2 ? internal::rpc::SandboxTagsGetV2 : internal::rpc::SandboxTagsGet,
+                             req, s.call_options());
   std::map<std::string, std::string> tags;
   for (auto const& tag : resp.tags()) tags[tag.tag_name()] = tag.tag_value();
   return tags;
@@ -243,11 +273,12 @@ std::map<int, Tunnel> Sandbox::tunnels(std::chrono::milliseconds timeout) const 
   req.set_timeout(std::chrono::duration<float>(timeout).count());
   auto opts = s.call_options();
   opts.timeout = timeout + internal::kLongPollMargin;
-  auto resp = s.client->call(internal::rpc::SandboxGetTunnels, req, opts);
+  auto const& rpc = s.v2 ? internal::rpc::SandboxGetTunnelsV2 : internal::rpc::SandboxGetTunnels;
+  auto resp = s.client->call(rpc, req, opts);
   if (resp.has_result() && resp.result().status() == GenericResult::GENERIC_STATUS_TIMEOUT) {
     throw SandboxTimeoutError("the tunnels of Sandbox " + s.sandbox_id + " were not ready within " +
                                   std::to_string(timeout.count()) + " ms",
-                              StatusCode::kDeadlineExceeded, "SandboxGetTunnels",
+                              StatusCode::kDeadlineExceeded, std::string(rpc.name),
                               resp.result().exception());
   }
   std::map<int, Tunnel> out;
@@ -276,7 +307,9 @@ SandboxConnectToken Sandbox::create_connect_token(
   req.set_sandbox_id(s.sandbox_id);
   req.set_user_metadata(params.user_metadata);
   req.set_port(static_cast<std::uint32_t>(port));
-  auto resp = s.client->call(internal::rpc::SandboxCreateConnectToken, req, s.call_options());
+  auto resp = s.client->call(
+      s.v2 ? internal::rpc::SandboxCreateConnectTokenV2 : internal::rpc::SandboxCreateConnectToken,
+      req, s.call_options());
   s.client->redactor().add(resp.token());
   return SandboxConnectToken{.url = resp.url(), .token = resp.token()};
 }
@@ -284,10 +317,13 @@ SandboxConnectToken Sandbox::create_connect_token(
 StreamReader Sandbox::stdout_stream() const {
   auto& s = *state_;
   s.ensure_usable();
+  // V2: the entrypoint's stdio is the router's (connected now, before `mu` is taken).
+  auto router = s.v2 ? s.router_client(/*finished_ok=*/true) : nullptr;
   std::lock_guard lock(s.mu);
   if (!s.stdout_reader) {
     s.stdout_reader.emplace(
-        internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, false));
+        s.v2 ? internal::make_sandbox_router_output_source(std::move(router), s.sandbox_id, false)
+             : internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, false));
   }
   return *s.stdout_reader;
 }
@@ -295,10 +331,12 @@ StreamReader Sandbox::stdout_stream() const {
 StreamReader Sandbox::stderr_stream() const {
   auto& s = *state_;
   s.ensure_usable();
+  auto router = s.v2 ? s.router_client(/*finished_ok=*/true) : nullptr;
   std::lock_guard lock(s.mu);
   if (!s.stderr_reader) {
     s.stderr_reader.emplace(
-        internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, true));
+        s.v2 ? internal::make_sandbox_router_output_source(std::move(router), s.sandbox_id, true)
+             : internal::make_sandbox_log_source(s.client, s.scope, s.sandbox_id, true));
   }
   return *s.stderr_reader;
 }
@@ -306,9 +344,12 @@ StreamReader Sandbox::stderr_stream() const {
 StreamWriter Sandbox::stdin_stream() const {
   auto& s = *state_;
   s.ensure_usable();
+  auto router = s.v2 ? s.router_client(/*finished_ok=*/true) : nullptr;
   std::lock_guard lock(s.mu);
   if (!s.stdin_writer) {
-    s.stdin_writer.emplace(internal::make_sandbox_stdin_sink(s.client, s.scope, s.sandbox_id));
+    s.stdin_writer.emplace(
+        s.v2 ? internal::make_sandbox_router_stdin_sink(std::move(router))
+             : internal::make_sandbox_stdin_sink(s.client, s.scope, s.sandbox_id));
   }
   return *s.stdin_writer;
 }
@@ -318,6 +359,10 @@ StreamWriter Sandbox::stdin_stream() const {
 Sandbox SandboxService::create(App const& app, Image const& image,
                                SandboxCreateParams const& params) const {
   state_->throw_if_closed();
+  // As npm modal 0.11: V2 unless switched off or the Sandbox needs a GPU (V1 only).
+  if (state_->config().sandbox_v2 && params.gpu.empty()) {
+    return experimental_create(app, image, params);
+  }
   if (app.app_id.empty()) {
     throw InvalidError("the App has no id; get it with client.apps().from_name(...)");
   }
@@ -350,14 +395,89 @@ Sandbox SandboxService::create(App const& app, Image const& image,
   return sandbox;
 }
 
+Sandbox SandboxService::experimental_create(App const& app, Image const& image,
+                                            SandboxCreateParams const& params) const {
+  state_->throw_if_closed();
+  if (app.app_id.empty()) {
+    throw InvalidError("the App has no id; get it with client.apps().from_name(...)");
+  }
+  if (!params.gpu.empty()) {
+    throw InvalidError(
+        "GPUs are not supported by experimental_create (V2 Sandboxes); create a V1 "
+        "Sandbox with ClientOptions::sandbox_v2 = false or MODAL_SANDBOX_V2=0");
+  }
+  internal::validate_sandbox_params(params);
+
+  internal::SandboxCreateIds ids;
+  ids.app_id = app.app_id;
+  ids.image_id = internal::ImageState::ensure_built(image, app);
+  // V2 takes variables natively: from_map Secrets and env (which wins) travel as
+  // ephemeral_secrets, not as ephemeral Secrets; named Secrets by id (as the Go SDK).
+  std::map<std::string, std::string> ephemeral;
+  for (auto const& secret : params.secrets) {
+    if (internal::SecretState::is_from_map(secret)) {
+      for (auto const& [k, v] : internal::SecretState::entries_of(secret)) ephemeral[k] = v;
+    } else {
+      ids.secret_ids.push_back(internal::SecretState::ensure_id(secret));
+    }
+  }
+  for (auto const& [k, v] : params.env) ephemeral[k] = v;
+  for (auto const& [path, mount] : params.cloud_bucket_mounts) {
+    if (mount.params.secret) {
+      ids.bucket_secret_ids[path] = internal::SecretState::ensure_id(*mount.params.secret);
+    }
+  }
+
+  auto v1 = internal::build_sandbox_create_request(params, ids);
+  modal::client::SandboxCreateV2Request req;
+  req.set_app_id(v1.app_id());
+  *req.mutable_definition() = std::move(*v1.mutable_definition());
+  *req.mutable_tags() = std::move(*v1.mutable_tags());
+  if (!ephemeral.empty()) {
+    req.mutable_ephemeral_secrets()->mutable_contents()->insert(ephemeral.begin(), ephemeral.end());
+  }
+  auto resp = state_->call(internal::rpc::SandboxCreateV2, req,
+                           {.already_exists = "a running Sandbox named '" + params.name +
+                                              "' already exists in App '" + app.name + "'"});
+  state_->logger().debug("created V2 sandbox {}", resp.sandbox_id());
+  if (resp.sandbox_id().empty()) {
+    throw Error("SandboxCreateV2 returned no sandbox id", StatusCode::kInternal, "SandboxCreateV2");
+  }
+  internal::SandboxSeed seed;
+  seed.task_id = resp.task_id();
+  if (resp.has_command_router_access()) {
+    seed.router_url = resp.command_router_access().url();
+    seed.router_jwt = resp.command_router_access().jwt();
+  }
+  // The tunnels, when the reply has one for every requested port (else fetched later).
+  auto const& ports = req.definition().open_ports().ports();
+  if (!resp.tunnels().empty() && resp.tunnels_size() == ports.size()) {
+    std::map<int, Tunnel> tunnels;
+    for (auto const& t : resp.tunnels()) {
+      tunnels[static_cast<int>(t.container_port())] =
+          Tunnel{.host = t.host(),
+                 .port = static_cast<int>(t.port()),
+                 .unencrypted_host = t.unencrypted_host(),
+                 .unencrypted_port = static_cast<int>(t.unencrypted_port())};
+    }
+    seed.tunnels = std::move(tunnels);
+  }
+  auto sandbox = internal::SandboxState::make(state_, resp.sandbox_id(), std::move(seed));
+  internal::SandboxState::of(sandbox).probe = params.readiness_probe;
+  return sandbox;
+}
+
 Sandbox SandboxService::from_id(std::string const& sandbox_id) const {
   state_->throw_if_closed();
   if (sandbox_id.empty()) throw InvalidError("Sandbox id must not be empty");
   return internal::SandboxState::make(state_, sandbox_id);
 }
 
-Sandbox SandboxService::from_name(std::string const& app_name, std::string const& name,
-                                  SandboxFromNameParams const& params) const {
+namespace {
+
+Sandbox lookup_by_name(std::shared_ptr<internal::ClientState> const& state, bool v2,
+                       std::string const& app_name, std::string const& name,
+                       SandboxFromNameParams const& params) {
   if (app_name.empty()) throw InvalidError("App name must not be empty");
   if (name.empty()) throw InvalidError("Sandbox name must not be empty");
   internal::check_object_name(app_name, "App");
@@ -365,15 +485,56 @@ Sandbox SandboxService::from_name(std::string const& app_name, std::string const
   modal::client::SandboxGetFromNameRequest req;
   req.set_sandbox_name(name);
   req.set_app_name(app_name);
-  req.set_environment_name(state_->environment(params.environment));
-  auto resp = state_->call(
-      internal::rpc::SandboxGetFromName, req,
+  req.set_environment_name(state->environment(params.environment));
+  if (v2) req.set_include_terminated(params.include_terminated);
+  auto resp = state->call(
+      v2 ? internal::rpc::SandboxGetFromNameV2 : internal::rpc::SandboxGetFromName, req,
       {.not_found = "Sandbox with name '" + name + "' not found in App '" + app_name + "'"});
-  return internal::SandboxState::make(state_, resp.sandbox_id());
+  return internal::SandboxState::make(state, resp.sandbox_id());
+}
+
+}  // namespace
+
+Sandbox SandboxService::from_name(std::string const& app_name, std::string const& name,
+                                  SandboxFromNameParams const& params) const {
+  state_->throw_if_closed();
+  if (params.include_terminated || state_->config().sandbox_v2) {
+    try {
+      return lookup_by_name(state_, true, app_name, name, params);
+    } catch (NotFoundError const&) {
+      // Only running V2 Sandboxes were asked for: a V1 Sandbox may hold the name.
+      if (params.include_terminated) throw;
+    }
+  }
+  return lookup_by_name(state_, false, app_name, name, params);
+}
+
+Sandbox SandboxService::experimental_from_name(std::string const& app_name, std::string const& name,
+                                               SandboxFromNameParams const& params) const {
+  state_->throw_if_closed();
+  return lookup_by_name(state_, true, app_name, name, params);
 }
 
 SandboxRange SandboxService::list(SandboxListParams const& params) const {
   state_->throw_if_closed();
+  if (state_->config().sandbox_v2) return experimental_list(params);
+  return internal::list_sandboxes(state_, false, params);
+}
+
+SandboxRange SandboxService::experimental_list(SandboxListParams const& params) const {
+  state_->throw_if_closed();
+  if (params.app_id.empty()) {
+    state_->logger().warn(
+        "experimental_list without an app_id lists across the whole environment, which Modal "
+        "deprecates; pass SandboxListParams::app_id to scope the query");
+  }
+  return internal::list_sandboxes(state_, true, params);
+}
+
+namespace internal {
+
+SandboxRange list_sandboxes(std::shared_ptr<ClientState> const& state, bool v2,
+                            SandboxListParams const& params) {
   // The pager: SandboxList pages, newest first, each asking for Sandboxes created before
   // the oldest of the previous page.
   struct Pager {
@@ -381,11 +542,13 @@ SandboxRange SandboxService::list(SandboxListParams const& params) const {
     modal::client::SandboxListRequest request{};
     std::deque<std::string> page{};  // ids not yet handed out
     bool exhausted = false;
+    bool v2 = false;
 
     std::optional<Sandbox> next() {
       while (page.empty()) {
         if (exhausted) return std::nullopt;
-        auto resp = client->call(internal::rpc::SandboxList, request);
+        auto resp =
+            client->call(v2 ? internal::rpc::SandboxListV2 : internal::rpc::SandboxList, request);
         if (resp.sandboxes().empty()) {
           exhausted = true;
           continue;
@@ -399,13 +562,19 @@ SandboxRange SandboxService::list(SandboxListParams const& params) const {
     }
   };
   auto pager = std::make_shared<Pager>();
-  pager->client = state_;
+  pager->client = state;
+  pager->v2 = v2;
   pager->request.set_app_id(params.app_id);
   pager->request.set_before_timestamp(0);
-  pager->request.set_environment_name(state_->environment(params.environment));
+  // V2 scopes by App; the environment only when there is none (as upstream's clients).
+  if (!v2 || params.app_id.empty()) {
+    pager->request.set_environment_name(state->environment(params.environment));
+  }
   pager->request.set_include_finished(false);
   *pager->request.mutable_tags() = internal::to_proto_tags(params.tags);
   return SandboxRange([pager] { return pager->next(); });
 }
+
+}  // namespace internal
 
 }  // namespace modal

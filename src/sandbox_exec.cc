@@ -4,6 +4,7 @@
 #include <climits>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "internal/client_state.h"
@@ -97,7 +98,7 @@ void SandboxState::ensure_usable() const {
   }
 }
 
-std::shared_ptr<RouterClient> SandboxState::router_client() {
+std::shared_ptr<RouterClient> SandboxState::router_client(bool finished_ok) {
   ensure_usable();
   {
     std::lock_guard lock(mu);
@@ -109,14 +110,22 @@ std::shared_ptr<RouterClient> SandboxState::router_client() {
     if (router) return router;
   }
   scope->throw_if_cancelled();
-  std::string const task_id = get_task_id();
+  std::string const task_id = get_task_id(finished_ok);
   auto client_state = client;
   std::weak_ptr<CancelScope const> weak_scope = scope;
   auto fetch = [client_state, task_id, weak_scope] {
     auto s = weak_scope.lock();
     return fetch_router_access(*client_state, task_id, s.get());
   };
-  auto created = RouterClient::connect(client, *scope, task_id, fetch(), fetch);
+  // A V2 create reply's router access serves the first connection (no round trip).
+  RouterAccess first;
+  {
+    std::lock_guard lock(mu);
+    first =
+        RouterAccess{std::exchange(seeded_router_url, {}), std::exchange(seeded_router_jwt, {})};
+  }
+  if (first.url.empty() || first.jwt.empty()) first = fetch();
+  auto created = RouterClient::connect(client, *scope, task_id, std::move(first), fetch);
   std::lock_guard lock(mu);
   scope->throw_if_cancelled();  // detached meanwhile: `created` closes with its scope
   if (terminated) {

@@ -108,6 +108,13 @@ struct ClientOptions {
   /// an ephemeral object some minutes after its last heartbeat; a shorter interval suits an
   /// emulator started with a short `--ephemeral-timeout`. Must be positive.
   std::optional<std::chrono::milliseconds> heartbeat_interval{};
+  /// Whether SandboxService::create, from_name and list use V2 Sandboxes (as
+  /// experimental_create, experimental_from_name and experimental_list do); Sandboxes with
+  /// a GPU are V1 whatever this says. Unset: MODAL_SANDBOX_V2, else the profile's
+  /// `sandbox_v2`, else true, as Modal's newest official client (npm modal 0.11) does. In
+  /// the variable and the profile, "0" and "false" (any case) and "" mean false; anything
+  /// else true. See docs/sandboxes.md, "V2 Sandboxes".
+  std::optional<bool> sandbox_v2{};
 };
 
 /**

@@ -134,10 +134,13 @@ struct SandboxSnapshot {
   std::string snapshot_id{};
 };
 
-/// Options of `SandboxService::from_name`.
+/// Options of `SandboxService::from_name` and `experimental_from_name`.
 struct SandboxFromNameParams {
   /// Environment name; empty uses the client's.
   std::string environment{};
+  /// When no running Sandbox holds the name, the one that held it last, finished
+  /// (V2 Sandboxes only: from_name then looks up V2 Sandboxes alone).
+  bool include_terminated = false;
 };
 
 /// Filters of `SandboxService::list`.
@@ -375,9 +378,20 @@ using SandboxRange = Range<Sandbox>;
 /// Creates and finds Sandboxes. Obtain it with `Client::sandboxes()`. Thread-safe.
 class SandboxService {
  public:
-  /// Creates a Sandbox in `app` running `image` (built first if needed).
+  /// Creates a Sandbox in `app` running `image` (built first if needed): a V2 Sandbox
+  /// (as experimental_create) when the client's `sandbox_v2` setting is on (the default)
+  /// and `params.gpu` is empty, else a V1 Sandbox.
   /// @throws InvalidError for bad parameters, AlreadyExistsError if the name is taken.
   Sandbox create(App const& app, Image const& image, SandboxCreateParams const& params = {}) const;
+  /// Experimental: creates a V2 Sandbox (SandboxCreateV2), whatever `sandbox_v2` says. The
+  /// reply carries the task and its router, so the first exec makes no extra round trip.
+  /// V2 Sandboxes have no GPUs and no network file systems, are not listed by V1 listing
+  /// (list() with `sandbox_v2` off), and take snapshots with
+  /// `experimental_enable_snapshot`. See docs/sandboxes.md, "V2 Sandboxes".
+  /// @throws InvalidError for bad parameters or a GPU, AlreadyExistsError if the name is
+  ///   taken.
+  Sandbox experimental_create(App const& app, Image const& image,
+                              SandboxCreateParams const& params = {}) const;
   /// A handle for an existing Sandbox id. Sends nothing.
   Sandbox from_id(std::string const& sandbox_id) const;
   /// Experimental: a new Sandbox restored from a memory snapshot, once it is running.
@@ -385,12 +399,24 @@ class SandboxService {
   ///   NotFoundError for an unknown snapshot; ExecutionError if the restore fails.
   Sandbox experimental_from_snapshot(SandboxSnapshot const& snapshot,
                                      SandboxFromSnapshotParams const& params = {}) const;
-  /// The running Sandbox named `name` in the App named `app_name`.
+  /// The running Sandbox named `name` in the App named `app_name`. With `sandbox_v2` on
+  /// (the default) or `params.include_terminated`, V2 Sandboxes are looked up first
+  /// (experimental_from_name), then, unless `include_terminated`, V1 ones.
   /// @throws NotFoundError if there is none.
   Sandbox from_name(std::string const& app_name, std::string const& name,
                     SandboxFromNameParams const& params = {}) const;
-  /// Running Sandboxes, filtered, newest first. No RPC until iterated.
+  /// Experimental: the running V2 Sandbox named `name` (SandboxGetFromNameV2), or with
+  /// `params.include_terminated` the latest one if none is running.
+  /// @throws NotFoundError if there is none.
+  Sandbox experimental_from_name(std::string const& app_name, std::string const& name,
+                                 SandboxFromNameParams const& params = {}) const;
+  /// Running Sandboxes, filtered, newest first. No RPC until iterated. With `sandbox_v2`
+  /// on (the default) this is experimental_list (V1 and V2 Sandboxes), else V1 ones only.
   SandboxRange list(SandboxListParams const& params = {}) const;
+  /// Experimental: running V1 and V2 Sandboxes (SandboxListV2), newest first. Without
+  /// `params.app_id` it lists across the environment, which upstream deprecates (a
+  /// warning is logged). No RPC until iterated.
+  SandboxRange experimental_list(SandboxListParams const& params = {}) const;
 
  private:
   friend class Client;

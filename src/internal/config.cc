@@ -51,6 +51,17 @@ Profile read_profile(toml::table const& table, std::string const& path, std::str
   p.environment = get("environment");
   p.image_builder_version = get("image_builder_version");
   p.loglevel = get("loglevel");
+  if (auto node = table.get("sandbox_v2")) {
+    if (auto b = node->value<bool>()) {
+      p.sandbox_v2 = *b;
+    } else if (auto text = node->value<std::string>()) {
+      p.sandbox_v2 = parse_boolean_flag(*text);
+    } else {
+      throw ConfigError(
+          "invalid config file " + path + " line " + std::to_string(node->source().begin.line) +
+          ": key 'sandbox_v2' of profile '" + name + "' must be a boolean or a string");
+    }
+  }
   if (auto node = table.get("active")) {
     if (auto b = node->value<bool>()) {
       p.active = *b;
@@ -239,7 +250,21 @@ ResolvedConfig resolve_config(ClientOptions const& options, EnvLookup const& env
                              "': expected a non-negative whole number of seconds");
     }
   }
+  if (options.sandbox_v2) {
+    cfg.sandbox_v2 = *options.sandbox_v2;
+  } else if (auto v = env("MODAL_SANDBOX_V2"); v && !v->empty()) {
+    cfg.sandbox_v2 = parse_boolean_flag(*v);
+  } else if (profile.sandbox_v2) {
+    cfg.sandbox_v2 = *profile.sandbox_v2;
+  }
   return cfg;
+}
+
+bool parse_boolean_flag(std::string const& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return !(lower.empty() || lower == "0" || lower == "false");
 }
 
 }  // namespace modal::internal

@@ -28,6 +28,8 @@ struct Profile {
   std::optional<std::string> environment{};
   std::optional<std::string> image_builder_version{};
   std::optional<std::string> loglevel{};
+  /// `sandbox_v2`: a boolean, or a string read as MODAL_SANDBOX_V2 is.
+  std::optional<bool> sandbox_v2{};
   bool active = false;
 };
 
@@ -50,6 +52,8 @@ struct ResolvedConfig {
   std::string image_builder_version{};
   LogLevel log_level = LogLevel::kWarn;
   std::optional<std::chrono::milliseconds> max_throttle_wait{};
+  /// ClientOptions::sandbox_v2, resolved.
+  bool sandbox_v2 = true;
   /// Path of the config file consulted (it may not exist).
   std::string config_path{};
   /// Name of the profile used; empty if none.
@@ -69,6 +73,10 @@ LogLevel parse_log_level(std::string const& text, std::string const& source);
 
 /// True for localhost, 127.0.0.0/8 and ::1.
 bool is_loopback_host(std::string const& host);
+
+/// MODAL_SANDBOX_V2's reading (as npm modal's parseBooleanFlag): "", "0" and "false" in any
+/// case are false, everything else true.
+bool parse_boolean_flag(std::string const& text);
 
 }  // namespace modal::internal
 

@@ -89,6 +89,7 @@ TEST_F(SandboxTest, BuildFailureIsARemoteErrorWithTheServersText) {
   // Creating a Sandbox with it fails the same way, before SandboxCreate.
   EXPECT_THROW(c().sandboxes().create(app(), img), RemoteError);
   EXPECT_TRUE(emu().received_calls("SandboxCreate").empty());
+  EXPECT_TRUE(emu().received_calls("SandboxCreateV2").empty());
   // Failures are not cached: every use tries again.
   EXPECT_EQ(emu().received_calls("ImageGetOrCreate").size(), 2u);
 }

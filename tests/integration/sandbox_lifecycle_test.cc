@@ -22,7 +22,7 @@ std::size_t calls(emulator::Emulator& emu, std::string const& method) {
 
 TEST_F(SandboxTest, WaitReturnsTheEntrypointsExitCode) {
   auto sb = create({.command = {"sh", "-c", "exit 7"}});
-  EXPECT_THAT(sb.sandbox_id(), ::testing::MatchesRegex("sb-[0-9A-Za-z]{22}"));
+  EXPECT_THAT(sb.sandbox_id(), ::testing::MatchesRegex(sandbox_id_regex()));
   EXPECT_EQ(sb.wait(), 7);
   EXPECT_EQ(sb.poll(), 7);
 }
@@ -52,7 +52,7 @@ TEST_F(SandboxTest, TerminateTwice) {
   // Another handle may terminate again: the server reports the existing result.
   auto again = c().sandboxes().from_id(sb.sandbox_id());
   EXPECT_EQ(again.terminate({.wait = true}), 137);
-  EXPECT_EQ(calls(emu(), "SandboxTerminate"), 2u);
+  EXPECT_EQ(calls(emu(), rpc("SandboxTerminate")), 2u);
 }
 
 TEST_F(SandboxTest, EveryCallAfterDetachThrowsClientClosedButTheSandboxRuns) {
@@ -128,7 +128,12 @@ TEST_F(SandboxTest, EnvSecretsAndWorkdirReachTheEntrypoint) {
                     .secrets = {from_map}});
   EXPECT_EQ(sb.stdout_stream().read_all(), "m1 env-wins p1 /usr\n");
   EXPECT_EQ(sb.wait(), 0);
-  EXPECT_THAT(from_map.secret_id(), StartsWith("st-"));
+  if (v2_mode()) {
+    // V2 takes the variables in the create request: no ephemeral Secret is made.
+    EXPECT_EQ(from_map.secret_id(), "");
+  } else {
+    EXPECT_THAT(from_map.secret_id(), StartsWith("st-"));
+  }
 }
 
 TEST_F(SandboxTest, MissingExecutableFailsLikeAContainer) {
@@ -143,7 +148,8 @@ TEST_F(SandboxTest, TaskIdIsFetchedOnceAndRefusedAfterTheEnd) {
   auto const task = state.get_task_id();
   EXPECT_THAT(task, ::testing::MatchesRegex("ta-[0-9A-Za-z]{22}"));
   EXPECT_EQ(state.get_task_id(), task);
-  EXPECT_EQ(calls(emu(), "SandboxGetTaskId"), 1u);
+  // A V2 create's reply carries the task id: nothing to fetch.
+  EXPECT_EQ(calls(emu(), rpc("SandboxGetTaskId")), v2_mode() ? 0u : 1u);
   sb.terminate({.wait = true});
   auto fresh = c().sandboxes().from_id(sb.sandbox_id());
   EXPECT_THAT([&] { internal::SandboxState::of(fresh).get_task_id(); },
@@ -166,7 +172,7 @@ TEST_F(SandboxTest, NamesAreUniqueAmongRunningSandboxes) {
   } catch (AlreadyExistsError const& e) {
     EXPECT_THAT(e.what(), HasSubstr("named-one"));
     EXPECT_THAT(e.server_message(), HasSubstr("already exists"));
-    EXPECT_EQ(e.rpc_method(), "SandboxCreate");
+    EXPECT_EQ(e.rpc_method(), rpc("SandboxCreate"));
   }
   // The same name in another App is fine.
   auto other_app = c().apps().from_name("other-app", {.create_if_missing = true});
@@ -196,7 +202,7 @@ TEST_F(SandboxTest, TagsAreSetAtCreationAndReplaced) {
   EXPECT_EQ(sb.get_tags(), (std::map<std::string, std::string>{{"team", "infra"}, {"env", "dev"}}));
   sb.set_tags({{"owner", "me"}});
   EXPECT_EQ(sb.get_tags(), (std::map<std::string, std::string>{{"owner", "me"}}));
-  auto const set_calls = emu().received_calls("SandboxTagsSet");
+  auto const set_calls = emu().received_calls(rpc("SandboxTagsSet"));
   ASSERT_EQ(set_calls.size(), 1u);
   EXPECT_THROW(sb.set_tags({{"", "x"}}), InvalidError);
   sb.terminate();
@@ -218,7 +224,7 @@ TEST_F(SandboxTest, ListFiltersByAppAndTagsNewestFirstAndSkipsFinished) {
 
   emu().clear_received_calls();
   auto range = c().sandboxes().list({.app_id = app().app_id});
-  EXPECT_EQ(calls(emu(), "SandboxList"), 0u);  // lazy
+  EXPECT_EQ(calls(emu(), rpc("SandboxList")), 0u);  // lazy
   EXPECT_EQ(ids_of(range), (std::vector<std::string>{b.sandbox_id(), a.sandbox_id()}));
   EXPECT_EQ(ids_of(c().sandboxes().list({.app_id = app().app_id, .tags = {{"role", "web"}}})),
             (std::vector<std::string>{a.sandbox_id()}));
@@ -252,7 +258,7 @@ TEST_F(SandboxListPagingTest, PagesByBeforeTimestamp) {
   EXPECT_EQ(ids, expected);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
   // Pages of 2, 2, 1, then an empty page ends the iteration.
-  EXPECT_EQ(calls(emu(), "SandboxList"), 4u);
+  EXPECT_EQ(calls(emu(), rpc("SandboxList")), 4u);
 
   // Stopping early fetches only what was needed.
   emu().clear_received_calls();
@@ -262,7 +268,7 @@ TEST_F(SandboxListPagingTest, PagesByBeforeTimestamp) {
   EXPECT_EQ(it->sandbox_id(), expected[0]);
   ++it;
   EXPECT_EQ((*it).sandbox_id(), expected[1]);
-  EXPECT_EQ(calls(emu(), "SandboxList"), 1u);
+  EXPECT_EQ(calls(emu(), rpc("SandboxList")), 1u);
   for (auto& sb : sandboxes) sb.terminate();
 }
 

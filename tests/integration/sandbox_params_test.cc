@@ -139,6 +139,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](auto const& tp) { return tp.param.name; });
 
 TEST_F(SandboxTest, AFromMapSecretIsCreatedOnceUnderConcurrentFirstUse) {
+  // V1 Sandboxes, whose create takes Secrets by id (V2 sends from_map Secrets' variables).
+  auto o = fast_options();
+  o.sandbox_v2 = false;
+  client_ = std::make_unique<Client>(o);
   auto secret = c().secrets().from_map({{"SHARED_TOKEN", "t0k3n"}});
   emu().clear_received_calls();
   constexpr int kThreads = 8;

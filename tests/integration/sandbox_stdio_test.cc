@@ -21,7 +21,7 @@ TEST_F(SandboxTest, StdinIsEchoedByCat) {
   EXPECT_EQ(sb.stdout_stream().read_all(), "hello\nworld");
   EXPECT_EQ(sb.wait(), 0);
   // Index 1 and 2 for the data, 3 for EOF.
-  EXPECT_EQ(emu().received_calls("SandboxStdinWrite").size(), 3u);
+  EXPECT_EQ(emu().received_calls(rpc("SandboxStdinWrite")).size(), 3u);
   EXPECT_THROW(in.write("late"), InvalidError);
 }
 
@@ -57,10 +57,10 @@ TEST_F(SandboxTest, LargeStdinIsSplitAndDeliveredOnce) {
   in.write(std::string(2500000, 'z'));  // 3 messages of at most 1 MiB
   in.close();
   EXPECT_EQ(sb.stdout_stream().read_all(), "2500000\n");
-  EXPECT_EQ(emu().received_calls("SandboxStdinWrite").size(), 4u);
+  EXPECT_EQ(emu().received_calls(rpc("SandboxStdinWrite")).size(), 4u);
 }
 
-TEST_F(SandboxTest, MultibyteUtf8SurvivesAndInvalidBytesAreReplaced) {
+TEST_F(SandboxTest, MultibyteUtf8SurvivesAndV1ReplacesInvalidBytes) {
   // 3000 × "héllo ✓\n" crosses many 64 KiB chunk boundaries mid-character.
   auto sb = create({.command = {"sh", "-c",
                                 "i=0; while [ $i -lt 3000 ]; do printf 'h\\303\\251llo "
@@ -68,8 +68,9 @@ TEST_F(SandboxTest, MultibyteUtf8SurvivesAndInvalidBytesAreReplaced) {
   auto const out = sb.stdout_stream().read_all();
   std::string expected;
   for (int i = 0; i < 3000; ++i) expected += "h\xC3\xA9llo \xE2\x9C\x93\n";
-  // TaskLogs.data is a proto string: the emulator replaces bytes that are not UTF-8.
-  expected += "x\xEF\xBF\xBDy\n";
+  // V1: TaskLogs.data is a proto string, so the emulator replaces bytes that are not UTF-8.
+  // V2: SandboxStdioReadV2's data is bytes, which arrive as they are.
+  expected += v2_mode() ? "x\xFFy\n" : "x\xEF\xBF\xBDy\n";
   EXPECT_EQ(out, expected);
 }
 
@@ -173,6 +174,13 @@ class SandboxStreamBreakTest : public SandboxTest {
     o.stream_break_after = 1;  // every SandboxGetLogs stream fails after one message
     return o;
   }
+  // SandboxGetLogs is the V1 entrypoint's stdio: these Sandboxes are V1 in either run.
+  void SetUp() override {
+    SandboxTest::SetUp();
+    auto o = fast_options();
+    o.sandbox_v2 = false;
+    client_ = std::make_unique<Client>(o);
+  }
 };
 
 TEST_F(SandboxStreamBreakTest, LogsResumeFromTheLastEntryWithoutLossOrRepeats) {
@@ -195,7 +203,9 @@ TEST_F(SandboxStreamBreakTest, InjectedFaultsOnReconnectAreRetried) {
 
 TEST_F(SandboxTest, PersistentLogFailureSurfacesAsAnError) {
   auto sb = create({.command = {"sh", "-c", "echo a"}});
-  emu().inject_fault("SandboxGetLogs", {.count = 100, .code = 14, .message = "logs are down"});
+  // V1: the control plane's SandboxGetLogs; V2: the router's SandboxStdioReadV2.
+  emu().inject_fault(v2_mode() ? "SandboxStdioReadV2" : "SandboxGetLogs",
+                     {.count = 100, .code = 14, .message = "logs are down"});
   EXPECT_THAT([&] { sb.stdout_stream().read_all(); },
               ::testing::ThrowsMessage<ConnectionError>(HasSubstr("logs are down")));
   emu().clear_faults();

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <utility>
@@ -35,6 +37,24 @@ class SandboxTest : public EmulatorTest {
     o.retry.max_delay = std::chrono::milliseconds(4);
     return o;
   }
+
+  /// Whether this run's Sandboxes are V2: the Sandbox tests run twice, with
+  /// MODAL_SANDBOX_V2 unset (V2, the default) and as integration.v1.* with
+  /// MODAL_SANDBOX_V2=0 (V1), which the client reads as upstream's does.
+  static bool v2_mode() {
+    char const* v = std::getenv("MODAL_SANDBOX_V2");
+    if (v == nullptr || *v == '\0') return true;
+    std::string lower(v);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return !(lower == "0" || lower == "false");
+  }
+  /// What this run's Sandbox ids look like: V2 ids are sb- and a ULID, V1 ones sb- and 22
+  /// [0-9A-Za-z].
+  static char const* sandbox_id_regex() {
+    return v2_mode() ? "sb-[0-7][0-9A-HJKMNP-TV-Z]{25}" : "sb-[0-9A-Za-z]{22}";
+  }
+  /// The name this run's Sandboxes use for the V1 RPC `v1`: "SandboxWait" or "SandboxWaitV2".
+  static std::string rpc(std::string const& v1) { return v2_mode() ? v1 + "V2" : v1; }
 
   Client& c() const { return *client_; }
   App const& app() const { return app_; }

@@ -197,6 +197,40 @@ TEST(ConfigTest, EmptyEnvironmentVariablesAreIgnored) {
   EXPECT_EQ(cfg.token_id, "ak-other");
 }
 
+// sandbox_v2: on unless switched off, as npm modal 0.11 reads MODAL_SANDBOX_V2 and the
+// profile's key ("0" and "false" in any case are off, anything else on).
+TEST(ConfigTest, SandboxV2IsOnByDefaultAndSwitchedOffByEnvironmentProfileOrOptions) {
+  TempDir dir;
+  auto const home = dir.path().string();
+  EXPECT_TRUE(resolve_config({}, fake_env({{"HOME", home}})).sandbox_v2);
+  for (char const* off : {"0", "false", "FALSE", "False"}) {
+    EXPECT_FALSE(
+        resolve_config({}, fake_env({{"HOME", home}, {"MODAL_SANDBOX_V2", off}})).sandbox_v2)
+        << off;
+  }
+  for (char const* on : {"1", "true", "yes", "no"}) {
+    EXPECT_TRUE(resolve_config({}, fake_env({{"HOME", home}, {"MODAL_SANDBOX_V2", on}})).sandbox_v2)
+        << on;
+  }
+  TempFile bool_off("[p]\nactive = true\nsandbox_v2 = false\n", ".toml");
+  TempFile text_off("[p]\nactive = true\nsandbox_v2 = \"0\"\n", ".toml");
+  TempFile bad("[p]\nactive = true\nsandbox_v2 = 1\n", ".toml");
+  auto with = [&](TempFile const& f, std::map<std::string, std::string> more = {}) {
+    more["MODAL_CONFIG_PATH"] = f.path().string();
+    return fake_env(std::move(more));
+  };
+  EXPECT_FALSE(resolve_config({}, with(bool_off)).sandbox_v2);
+  EXPECT_FALSE(resolve_config({}, with(text_off)).sandbox_v2);
+  // The variable beats the profile (an empty one is unset), and the option beats both.
+  EXPECT_TRUE(resolve_config({}, with(bool_off, {{"MODAL_SANDBOX_V2", "1"}})).sandbox_v2);
+  EXPECT_FALSE(resolve_config({}, with(bool_off, {{"MODAL_SANDBOX_V2", ""}})).sandbox_v2);
+  ClientOptions opts;
+  opts.sandbox_v2 = true;
+  EXPECT_TRUE(resolve_config(opts, with(bool_off, {{"MODAL_SANDBOX_V2", "0"}})).sandbox_v2);
+  EXPECT_THAT([&] { resolve_config({}, with(bad)); },
+              ::testing::ThrowsMessage<ConfigError>(HasSubstr("sandbox_v2")));
+}
+
 TEST(ConfigTest, RealProcessEnvironmentIsRead) {
   TempFile file(kTwoProfiles, ".toml");
   testing_util::ScopedEnvironment env;

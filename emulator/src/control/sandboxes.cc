@@ -84,11 +84,11 @@ grpc::Status SandboxHandlers::get_task_id(std::string_view rpc, SandboxApi api,
     auto const deadline = long_poll_deadline(req.has_timeout() ? req.timeout() : 55.0f);
     rec->wait_until_ready(deadline, [ctx] { return ctx->IsCancelled(); });
   }
-  if (auto r = rec->result()) {
-    *resp->mutable_task_result() = *r;
-  } else {
-    resp->set_task_id(rec->task_id);
-  }
+  // A finished Sandbox's task id comes beside its result: npm modal 0.11 takes the id
+  // when there is one and reads a finished V2 Sandbox's output through it (Modal's Go SDK
+  // and this SDK's exec see the result first and refuse).
+  if (auto r = rec->result()) *resp->mutable_task_result() = *r;
+  resp->set_task_id(rec->task_id);
   return grpc::Status::OK;
 }
 
