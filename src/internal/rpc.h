@@ -171,6 +171,7 @@ MODAL_ROUTER_RPC(TaskReloadVolumes);
 MODAL_ROUTER_RPC(TaskSetNetworkAccess);
 MODAL_ROUTER_RPC(TaskSnapshotDirectory);
 MODAL_ROUTER_RPC(TaskSnapshotFilesystem);
+MODAL_ROUTER_RPC(TaskSnapshotMemory);
 MODAL_ROUTER_RPC(TaskUnmountDirectory);
 
 #undef MODAL_CONTROL_RPC

@@ -7,6 +7,9 @@
 //                                      client
 //   BM_SandboxCreateWithLayers         the same on an Image of three RUN layers
 //   BM_MountImage                      mount_image + unmount_image of a directory snapshot
+//   BM_CreateToFirstExec/v2:0|1        create a V1 / V2 Sandbox, exec `echo`, read its output
+//                                      (V2's create reply spares SandboxGetTaskId and
+//                                      TaskGetCommandRouterAccess)
 // Counters: bytes_per_second and client_cpu_s_per_GiB. See docs/performance.md.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -147,6 +150,29 @@ void BM_SandboxCreateWithLayers(benchmark::State& state) {  // NOLINT(readabilit
   }
 }
 BENCHMARK(BM_SandboxCreateWithLayers)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_CreateToFirstExec(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+  auto options = world->emulator->client_options();
+  options.sandbox_v2 = state.range(0) != 0;
+  modal::Client client(options);
+  auto app = client.apps().from_name("fs-bench", {.create_if_missing = true});
+  auto image = client.images().from_registry("alpine:3.21");
+  client.sandboxes().create(app, image).terminate();  // warm
+  for (auto _ : state) {
+    auto sb = client.sandboxes().create(app, image);
+    auto p = sb.exec({"echo", "first"});
+    if (p.stdout_stream().read_all() != "first\n") state.SkipWithError("wrong output");
+    state.PauseTiming();
+    sb.terminate();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_CreateToFirstExec)
+    ->ArgName("v2")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_MountImage(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
   auto fs = world->sandbox->filesystem();

@@ -7,6 +7,7 @@
 //   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
 //   concurrent  ITERATIONS (readers) such execs at once, each read to the end
 //   roundtrip   ITERATIONS warm `exec(["true"])` → wait()
+//   create_exec ITERATIONS of: create a Sandbox, exec `echo first`, read it, terminate
 //   fs_write    filesystem.writeBytes of BYTES
 //   fs_read     filesystem.readBytes of BYTES (written before the clock starts)
 //   fs_small    ITERATIONS writeBytes + readBytes of 1 KiB
@@ -21,7 +22,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "..", "js", "package.json"));
-const { ModalClient } = await import(require.resolve("modal"));
+// MODAL_JS_SDK: "modal" (0.10.1, the default) or "modal-0-11" (0.11.1), see tests/js.
+const { ModalClient } = await import(require.resolve(process.env.MODAL_JS_SDK || "modal"));
 
 const [workload, bytesArg, itersArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
@@ -86,6 +88,15 @@ try {
     const got = await Promise.all(Array.from({ length: iterations }, () => readAll(sb)));
     total = got.reduce((a, b) => a + b, 0);
     if (total !== bytes * iterations) throw new Error(`short read: ${total}`);
+  } else if (workload === "create_exec") {
+    ops = iterations;
+    const image = modal.images.fromRegistry("alpine:3.21");
+    for (let i = 0; i < iterations; ++i) {
+      const fresh = await modal.sandboxes.create(app, image);
+      const p = await fresh.exec(["echo", "first"]);
+      if ((await p.stdout.readText()) !== "first\n") throw new Error("wrong output");
+      await fresh.terminate();
+    }
   } else if (workload === "roundtrip") {
     ops = iterations;
     for (let i = 0; i < iterations; ++i) {

@@ -11,7 +11,9 @@ commands it ran) is read from /proc/PID/stat around each run.
 
 Workloads: throughput (one exec of `head -c BYTES /dev/zero` read to the end),
 concurrent (READERS such execs read at once, BYTES each), roundtrip (ROUNDTRIPS warm
-`exec true` → wait), and the Sandbox filesystem: fs_write / fs_read (write_bytes /
+`exec true` → wait), create_exec (CREATES times: create a Sandbox, exec `echo`, read it,
+terminate; V2 Sandboxes unless MODAL_SANDBOX_V2=0, which both SDKs read; --js-sdk
+modal-0-11 runs npm modal 0.11.1, whose default is V2 too), and the Sandbox filesystem: fs_write / fs_read (write_bytes /
 read_bytes of BYTES) and fs_small (ROUNDTRIPS writes and reads of 1 KiB); Queues:
 queue_roundtrip (ROUNDTRIPS put + get of a small dict), queue_put_many (one put_many of
 QUEUE_ITEMS small dicts) and queue_8x8 (8 producers and 8 consumers move QUEUE_ITEMS
@@ -100,6 +102,7 @@ class Emulator:
 
 def run_one(args, emu, sdk, workload):
     n = {"throughput": 1, "concurrent": args.readers, "roundtrip": args.roundtrips,
+         "create_exec": args.creates,
          "fs_write": 1, "fs_read": 1, "fs_small": args.roundtrips,
          "queue_roundtrip": args.roundtrips, "queue_put_many": args.queue_items,
          "queue_8x8": args.queue_items, "fn_roundtrip": args.roundtrips,
@@ -107,7 +110,7 @@ def run_one(args, emu, sdk, workload):
          "fn_blob_out": 1}[workload]
     if workload.startswith("fn_blob"):
         bytes_ = args.fn_bytes
-    elif workload in ("roundtrip", "fs_small") or workload.startswith("queue_") \
+    elif workload in ("roundtrip", "create_exec", "fs_small") or workload.startswith("queue_") \
             or workload.startswith("fn_"):
         bytes_ = 0
     else:
@@ -117,7 +120,9 @@ def run_one(args, emu, sdk, workload):
     else:
         cmd = [args.node, os.path.join(HERE, "side_by_side.mjs"), workload, str(bytes_), str(n)]
     cpu0 = proc_cpu(emu.proc.pid)
-    out = subprocess.run(cmd, env=emu.env(), capture_output=True, text=True, timeout=args.timeout)
+    env = emu.env()
+    env["MODAL_JS_SDK"] = args.js_sdk
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
     emu_cpu = proc_cpu(emu.proc.pid) - cpu0
     if out.returncode != 0:
         sys.exit(f"side_by_side.py: {' '.join(cmd)} failed ({out.returncode}):\n{out.stderr}")
@@ -130,6 +135,9 @@ def run_one(args, emu, sdk, workload):
 
 def figures(r):
     """The figures of one run: name → value."""
+    if r["workload"] == "create_exec":
+        return {"ms_per_create_and_exec": 1e3 * r["seconds"] / r["ops"],
+                "client_cpu_ms_per_create_and_exec": 1e3 * r["cpu_seconds"] / r["ops"]}
     if r["workload"] == "roundtrip":
         return {"ms_per_exec": 1e3 * r["seconds"] / r["ops"],
                 "client_cpu_ms_per_exec": 1e3 * r["cpu_seconds"] / r["ops"]}
@@ -164,6 +172,10 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--readers", type=int, default=8)
     p.add_argument("--roundtrips", type=int, default=200)
+    p.add_argument("--creates", type=int, default=20,
+                   help="Sandboxes of the create_exec workload")
+    p.add_argument("--js-sdk", default="modal",
+                   help="npm package of tests/js for the JS runs: modal (0.10.1) or modal-0-11")
     p.add_argument("--queue-items", type=int, default=10000,
                    help="values of queue_put_many and queue_8x8")
     p.add_argument("--spawns", type=int, default=1000, help="calls of fn_spawn_get")

@@ -7,6 +7,8 @@
 //   throughput  one exec of `head -c BYTES /dev/zero`, stdout read to the end
 //   concurrent  ITERATIONS (readers) such execs at once, each on its own thread
 //   roundtrip   ITERATIONS warm `exec({"true"})` → wait()
+//   create_exec ITERATIONS of: create a Sandbox, exec `echo first`, read it, terminate
+//               (V2 Sandboxes unless MODAL_SANDBOX_V2=0, as both SDKs read it)
 //   fs_write, fs_read, fs_small   Sandbox filesystem (see side_by_side.py)
 //   queue_roundtrip  ITERATIONS put + get of a small dict on an ephemeral Queue
 //   queue_put_many   one put_many of ITERATIONS small dicts
@@ -137,7 +139,8 @@ void eight_by_eight(modal::Queue const& queue, int items) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip|fs_write|fs_read|"
+    std::cerr << "usage: side_by_side_cpp throughput|concurrent|roundtrip|create_exec|fs_write|"
+                 "fs_read|"
                  "fs_small|queue_roundtrip|queue_put_many|queue_8x8|fn_roundtrip|"
                  "fn_input_plane|fn_spawn_get|fn_blob_in|fn_blob_out BYTES ITERATIONS "
                  "[read|chunk]\n";
@@ -197,6 +200,16 @@ int main(int argc, char** argv) {
       total = got.load();
       if (failed || total != bytes * static_cast<std::uint64_t>(iterations)) {
         throw std::runtime_error("short read");
+      }
+    } else if (workload == "create_exec") {
+      ops = iterations;
+      auto const image = client.images().from_registry("alpine:3.21");
+      for (int i = 0; i < iterations; ++i) {
+        auto fresh = client.sandboxes().create(app, image);
+        if (fresh.exec({"echo", "first"}).stdout_stream().read_all() != "first\n") {
+          throw std::runtime_error("wrong output");
+        }
+        fresh.terminate();
       }
     } else if (workload == "roundtrip") {
       ops = iterations;

@@ -392,5 +392,30 @@ TEST_F(SandboxV2Test, StdinIsOffsetAddressedAndRetriesAreAppliedOnce) {
   EXPECT_EQ(write_stdin(killed, 0, "x").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(SandboxV2Test, MemorySnapshotsThroughTheRouterAreRefusedWithTheReason) {
+  auto snapshot = [&](modal::client::SandboxCreateV2Response const& sb) {
+    tcr::TaskSnapshotMemoryRequest req;
+    req.set_task_id(sb.task_id());
+    req.set_idempotency_key("k1");
+    tcr::TaskSnapshotMemoryResponse resp;
+    return router_->TaskSnapshotMemory(rctx(sb.command_router_access().jwt()).get(), req, &resp);
+  };
+  auto plain = snapshot(create_v2(v2_request({"sleep", "100"})));
+  EXPECT_EQ(plain.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(plain.error_message().find("not created with memory snapshots enabled"),
+            std::string::npos);
+  auto req = v2_request({"sleep", "100"});
+  req.mutable_definition()->set_enable_snapshot(true);
+  auto enabled = snapshot(create_v2(req));
+  EXPECT_EQ(enabled.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(enabled.error_message().find("memory snapshots are not supported"), std::string::npos);
+
+  modal::client::SandboxRestoreV2Request restore;
+  restore.set_snapshot_id("sn-unknown");
+  modal::client::SandboxRestoreV2Response restored;
+  EXPECT_EQ(stub().SandboxRestoreV2(ctx().get(), restore, &restored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace modal::emulator::testing

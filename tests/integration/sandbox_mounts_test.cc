@@ -224,7 +224,10 @@ TEST_F(SandboxMountsTest, MemorySnapshotsAreRefusedWithTheReason) {
     EXPECT_THAT(e.what(), HasSubstr("memory snapshots are not supported"));
     EXPECT_THAT(e.what(), HasSubstr("CRIU"));
   }
-  EXPECT_EQ(emu().received_calls("SandboxSnapshot").size(), 2u);
+  // V1 Sandboxes ask the control plane, V2 ones (the default) their router.
+  EXPECT_EQ(emu().received_calls("SandboxSnapshot").size() +
+                emu().received_calls("TaskSnapshotMemory").size(),
+            2u);
   EXPECT_TRUE(emu().received_calls("SandboxSnapshotWait").empty());
   sb.terminate();
 
@@ -235,6 +238,7 @@ TEST_F(SandboxMountsTest, MemorySnapshotsAreRefusedWithTheReason) {
   EXPECT_TRUE(emu().received_calls("SandboxRestore").empty());
   EXPECT_THROW(c().sandboxes().experimental_from_snapshot({.snapshot_id = "sn-unknown"}),
                NotFoundError);
+  EXPECT_EQ(emu().received_calls("SandboxSnapshotGet").size(), 1u);  // which backend: none
 }
 
 }  // namespace

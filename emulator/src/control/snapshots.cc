@@ -179,18 +179,22 @@ grpc::Status SnapshotHandlers::SandboxSnapshot(grpc::ServerContext* ctx,
   if (!scope.ok()) return scope.status();
   auto rec = core_.sandboxes().get(req->sandbox_id());
   if (!rec.ok()) return to_grpc(rec.status());
-  if (!(*rec)->definition.enable_snapshot()) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("Sandbox ", req->sandbox_id(),
-                                     " was not created with memory snapshots enabled"));
+  return refuse_memory_snapshot(core_, **rec);
+}
+
+grpc::Status refuse_memory_snapshot(Core& core, SandboxRecord const& rec) {
+  if (!rec.definition.enable_snapshot()) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("Sandbox ", rec.id, " was not created with memory snapshots enabled"));
   }
-  if ((*rec)->finished()) {
+  if (rec.finished()) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("Sandbox ", req->sandbox_id(), " has already terminated"));
+                        absl::StrCat("Sandbox ", rec.id, " has already terminated"));
   }
   return grpc::Status(
       grpc::StatusCode::FAILED_PRECONDITION,
-      absl::StrCat("modal-emulator: memory snapshots are not supported: ", criu_status(core_),
+      absl::StrCat("modal-emulator: memory snapshots are not supported: ", criu_status(core),
                    ". File system snapshots (snapshot_filesystem) work."));
 }
 
@@ -223,6 +227,14 @@ grpc::Status SnapshotHandlers::SandboxRestore(grpc::ServerContext* ctx,
                                               modal::client::SandboxRestoreRequest const* req,
                                               modal::client::SandboxRestoreResponse* /*resp*/) {
   CallScope scope(core_, ctx, "SandboxRestore", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  return no_snapshot(req->snapshot_id());
+}
+
+grpc::Status SnapshotHandlers::SandboxRestoreV2(grpc::ServerContext* ctx,
+                                                modal::client::SandboxRestoreV2Request const* req,
+                                                modal::client::SandboxRestoreV2Response* /*resp*/) {
+  CallScope scope(core_, ctx, "SandboxRestoreV2", Plane::kControl);
   if (!scope.ok()) return scope.status();
   return no_snapshot(req->snapshot_id());
 }

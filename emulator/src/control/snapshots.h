@@ -45,12 +45,20 @@ class SnapshotHandlers : public DomainHandlers {
   MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotFs);
   /// Memory snapshots (Python's _experimental_snapshot, the Go SDK's V1 path): refused
   /// with FAILED_PRECONDITION and the reason (criu_status()); no snapshot ever exists, so
-  /// SandboxSnapshotWait, SandboxSnapshotGet and SandboxRestore answer NOT_FOUND.
+  /// SandboxSnapshotWait, SandboxSnapshotGet, SandboxRestore and SandboxRestoreV2 answer
+  /// NOT_FOUND. (V2 Sandboxes ask the router: TaskSnapshotMemory, router/snapshot.cc.)
   MODAL_EMULATOR_UNARY_RPC(SandboxSnapshot);
   MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotWait);
   MODAL_EMULATOR_UNARY_RPC(SandboxSnapshotGet);
   MODAL_EMULATOR_UNARY_RPC(SandboxRestore);
+  MODAL_EMULATOR_UNARY_RPC(SandboxRestoreV2);
 };
+
+/// The answer to a memory snapshot of `rec` (SandboxSnapshot, and the router's
+/// TaskSnapshotMemory for V2 Sandboxes): FAILED_PRECONDITION, because the Sandbox was not
+/// created with enable_snapshot, has finished, or (always, otherwise) the emulator takes
+/// none, saying why (criu_status()).
+grpc::Status refuse_memory_snapshot(Core& core, SandboxRecord const& rec);
 
 /// Why the emulator takes no memory snapshots on this machine: whether CRIU is installed
 /// and what `criu check` says (run once, on first use). A memory snapshot would need it.

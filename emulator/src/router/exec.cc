@@ -190,13 +190,7 @@ grpc::Status Router::TaskExecStdioRead(grpc::ServerContext* ctx,
   std::string* data = msg.mutable_data();
   data->reserve(kMaxStdioChunk);
   for (;;) {
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    if (core_.shutting_down()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
-    }
-    if (!token_still_valid(ctx)) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
-    }
+    if (auto st = stream_interrupted(ctx); !st.ok()) return st;
     std::size_t max = kMaxStdioChunk;
     if (break_every > 0) {
       if (sent >= break_every) {

@@ -39,6 +39,17 @@ bool Router::token_still_valid(grpc::ServerContext const* ctx) const {
   return revoked_tokens_.count(token) == 0;
 }
 
+grpc::Status Router::stream_interrupted(grpc::ServerContext const* ctx) const {
+  if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  if (core_.shutting_down()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
+  }
+  if (!token_still_valid(ctx)) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
+  }
+  return grpc::Status::OK;
+}
+
 void Router::expire_tokens() {
   std::lock_guard lock(tokens_mu_);
   revoked_tokens_.merge(seen_tokens_);

@@ -65,6 +65,8 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   // snapshot.cc
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotFilesystem);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotDirectory);
+  /// A V2 Sandbox's memory snapshot: refused as SandboxSnapshot is (control/snapshots.h).
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskSnapshotMemory);
   grpc::Status TaskMountDirectory(grpc::ServerContext* ctx,
                                   modal::task_command_router::TaskMountDirectoryRequest const* req,
                                   google::protobuf::Empty* resp) override;
@@ -103,6 +105,9 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   /// Whether the bearer JWT of `ctx` is still accepted (not expired, not revoked); checked
   /// again while streaming.
   bool token_still_valid(grpc::ServerContext const* ctx) const;
+  /// Between the messages of a server stream: CANCELLED (the client went away),
+  /// UNAVAILABLE (shutdown) or UNAUTHENTICATED (its JWT expired meanwhile), else OK.
+  grpc::Status stream_interrupted(grpc::ServerContext const* ctx) const;
 
  private:
   Core& core_;

@@ -58,13 +58,7 @@ grpc::Status Router::SandboxStdioReadV2(
   tcr::SandboxStdioReadV2Response msg;
   std::string* data = msg.mutable_data();
   for (;;) {
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    if (core_.shutting_down()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the emulator is shutting down");
-    }
-    if (!token_still_valid(ctx)) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Router JWT has expired");
-    }
+    if (auto st = stream_interrupted(ctx); !st.ok()) return st;
     data->clear();
     auto r = buffer->read_into(offset, kMaxChunk, data, runtime::Clock::now() + kSlice);
     if (!r.ok()) return to_grpc(r.status());

@@ -1,6 +1,6 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 // TaskSnapshotFilesystem and TaskSnapshotDirectory: a Sandbox's file system, or one of its
-// directories, frozen into an image (control/snapshots.h).
+// directories, frozen into an image (control/snapshots.h); TaskSnapshotMemory (refused).
 #include "router/router.h"
 
 #include <cstdint>
@@ -37,6 +37,16 @@ grpc::Status check_key(bool has_key, std::string const& key) {
 }
 
 }  // namespace
+
+grpc::Status Router::TaskSnapshotMemory(grpc::ServerContext* ctx,
+                                        tcr::TaskSnapshotMemoryRequest const* req,
+                                        tcr::TaskSnapshotMemoryResponse* /*resp*/) {
+  CallScope scope(core_, ctx, "TaskSnapshotMemory", Plane::kRouter);
+  if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  auto rec = core_.sandboxes().get_by_task(req->task_id());
+  if (!rec.ok()) return to_grpc(rec.status());
+  return refuse_memory_snapshot(core_, **rec);
+}
 
 grpc::Status Router::TaskSnapshotFilesystem(grpc::ServerContext* ctx,
                                             tcr::TaskSnapshotFilesystemRequest const* req,
