@@ -169,6 +169,17 @@ TEST_F(LogsTest, StreamSeesEntriesAsTheyArePrintedAndEndsWhenIdle) {
   EXPECT_TRUE(lines(printer_->logs().stream({.timeout = 0ms})).empty());
 }
 
+TEST_F(LogsTest, StreamEndsWhenTheAppStops) {
+  print({"one"}, {});
+  auto range = printer_->logs().stream();  // no timeout
+  auto it = range.begin();
+  ASSERT_NE(it, range.end());
+  EXPECT_EQ(it->message, "one\n");
+  emu().shutdown();  // the emulator's Apps stop with it: app_done
+  ++it;
+  EXPECT_EQ(it, range.end());
+}
+
 class BreakingLogsTest : public LogsTest {
  protected:
   emulator::EmulatorOptions emulator_options() override {
