@@ -225,6 +225,21 @@ TEST_F(LogsTest, FunctionCallStreamEndsWhenTheCallFinished) {
   EXPECT_EQ(call.get(), Value(std::int64_t{3}));
 }
 
+TEST_F(LogsTest, FunctionCallStreamToleratesAnUnansweredStatusCheckButNotARefusal) {
+  // RESOURCE_EXHAUSTED: the check is skipped (tried again a second later), the stream goes on.
+  emu().inject_fault("FunctionCallGetInfo", {.count = 3, .code = 8});
+  FunctionCall call = printer_->spawn({strings({"a"}), strings({})});
+  std::vector<std::string> seen;
+  for (LogEntry const& e : call.logs().stream()) seen.push_back(e.message);
+  EXPECT_THAT(seen, ElementsAre("a\n"));
+  EXPECT_GT(emu().received_calls("FunctionCallGetInfo").size(), 3u);
+
+  // PERMISSION_DENIED ends it with the error.
+  emu().inject_fault("FunctionCallGetInfo", {.count = 1, .code = 7});
+  auto range = call.logs().stream();
+  EXPECT_THROW(range.begin(), AuthError);
+}
+
 TEST_F(LogsTest, FunctionCallFetchOfAnUnknownCallIsNotFound) {
   // FunctionCallGetInfo is asked 5 times, 1 s apart, before giving up.
   FunctionCall call = print({"x"}, {});
