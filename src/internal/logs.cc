@@ -43,8 +43,8 @@ Seconds pick_bucket_size(TimePoint since, TimePoint until) {
 }
 
 std::optional<Seconds> next_smaller_bucket_size(std::chrono::nanoseconds current) {
-  for (auto it = kBucketSizes.rbegin(); it != kBucketSizes.rend(); ++it) {
-    if (*it < current) return *it;
+  for (std::size_t i = kBucketSizes.size(); i-- > 0;) {
+    if (kBucketSizes[i] < current) return kBucketSizes[i];
   }
   return std::nullopt;
 }

@@ -55,8 +55,7 @@ std::vector<std::pair<int, std::string>> lines(
 }
 
 Value strings(std::vector<std::string> const& v) {
-  std::vector<Value> items;
-  for (auto const& s : v) items.emplace_back(s);
+  std::vector<Value> items(v.begin(), v.end());
   return Value::list(std::move(items));
 }
 

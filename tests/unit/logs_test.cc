@@ -31,9 +31,9 @@ TEST(LogsBuckets, PicksTheSmallestSizeGivingAtMostAHundredBuckets) {
   EXPECT_EQ(pick_bucket_size(at(0), at(200)), seconds(2));
   EXPECT_EQ(pick_bucket_size(at(0), at(201)), seconds(4));
   EXPECT_EQ(pick_bucket_size(at(0), at(3600)), seconds(60));  // 100 x 30 s < 1 h
-  EXPECT_EQ(pick_bucket_size(at(0), at(100 * 3600)), hours(1));
-  EXPECT_EQ(pick_bucket_size(at(0), at(35 * 24 * 3600)), hours(12));    // > 100 x 8 h
-  EXPECT_EQ(pick_bucket_size(at(0), at(1000 * 24 * 3600)), hours(24));  // the largest
+  EXPECT_EQ(pick_bucket_size(at(0), at(std::int64_t{100} * 3600)), hours(1));
+  EXPECT_EQ(pick_bucket_size(at(0), at(std::int64_t{35} * 24 * 3600)), hours(12));    // > 100 x 8 h
+  EXPECT_EQ(pick_bucket_size(at(0), at(std::int64_t{1000} * 24 * 3600)), hours(24));  // the largest
   ASSERT_EQ(bucket_sizes().size(), 24u);
   EXPECT_EQ(bucket_sizes().front(), seconds(2));
   EXPECT_EQ(bucket_sizes().back(), hours(24));
@@ -96,8 +96,9 @@ TEST(LogsRefinement, StopsAfterThreeRoundsOrWhenThePlanWouldBeTooLarge) {
   auto always_dense = [&](TimePoint start, TimePoint end, Seconds bucket) {
     ++calls;
     std::vector<LogRange> out;
-    for (auto t = start; t < end; t += bucket)
+    for (auto t = start; t < end; t += bucket) {
       out.push_back({t, std::min(t + bucket, end), 50'000});
+    }
     return out;
   };
   auto refined = refine_dense_ranges({range(0, 3600, 50'000)}, always_dense);
@@ -149,11 +150,13 @@ TEST(LogsPlan, TooManyLogsIsInvalid) {
   // Over 500 intervals (a server answering 600 buckets of 2000 entries each).
   auto many = [](TimePoint start, TimePoint, Seconds) {
     std::vector<LogRange> out;
-    for (int i = 0; i < 600; ++i)
+    out.reserve(600);
+    for (int i = 0; i < 600; ++i) {
       out.push_back({start + seconds(i), start + seconds(i + 1), 2'000});
+    }
     return out;
   };
-  EXPECT_THROW(plan_fetch(at(0), at(6 * 3600), many), InvalidError);
+  EXPECT_THROW(plan_fetch(at(0), at(std::int64_t{6} * 3600), many), InvalidError);
 }
 
 TEST(LogsValidation, SourcesRangesAndEntries) {

@@ -52,10 +52,11 @@ std::vector<StoredLog> LogStore::fetch(LogFilter const& filter, std::int64_t sin
   std::lock_guard lock(mu_);
   std::vector<StoredLog> out;
   // Newest first, so that a limit keeps the newest; reversed at the end.
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+  for (std::size_t i = entries_.size(); i-- > 0;) {
+    auto const& e = entries_[i];
     if (limit != 0 && out.size() >= limit) break;
-    if (it->timestamp_ns < since_ns || it->timestamp_ns >= until_ns) continue;
-    if (filter.matches(*it)) out.push_back(*it);
+    if (e.timestamp_ns < since_ns || e.timestamp_ns >= until_ns) continue;
+    if (filter.matches(e)) out.push_back(e);
   }
   std::reverse(out.begin(), out.end());
   return out;
