@@ -23,7 +23,8 @@ FunctionCall Function::spawn(std::vector<Value> const& args,
                              std::map<std::string, Value> const& kwargs) const {
   auto id = internal::invoke_spawn(*state_, args, kwargs);
   state_->client->logger().debug("spawned {} of Function {}", id, state_->function_id);
-  return FunctionCall(state_->client, std::move(id), state_->function_id);
+  return FunctionCall(state_->client, std::move(id), state_->function_id,
+                      state_->metadata.app_id());
 }
 
 FunctionStats Function::get_current_stats() const {

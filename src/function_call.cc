@@ -28,7 +28,7 @@ FunctionCall FunctionCallService::from_id(std::string const& id) const {
   req.set_function_call_id(id);
   auto resp = state_->call(rpc::FunctionCallFromId, req,
                            {.not_found = "FunctionCall '" + id + "' not found"});
-  return FunctionCall(state_, id, resp.metadata().function_id());
+  return FunctionCall(state_, id, resp.metadata().function_id(), resp.metadata().app_id());
 }
 
 }  // namespace modal

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "modal/function_call.h"
+#include "modal/logs.h"
 #include "modal/secret.h"
 #include "modal/value.h"
 #include "modal/volume.h"
@@ -183,6 +184,10 @@ class Function {
   /// The Function with the options of with_options / with_concurrency / with_batching
   /// bound (`FunctionBindParams`); without options, a copy (nothing is sent).
   Function instance() const;
+
+  /// The Function's logs: what its inputs printed (filtered by this Function's id, in its
+  /// App's logs). Sends nothing.
+  FunctionLogs logs() const;
 
  private:
   friend class FunctionService;

@@ -8,6 +8,7 @@
 #include <stop_token>
 #include <string>
 
+#include "modal/logs.h"
 #include "modal/value.h"
 
 namespace modal {
@@ -55,15 +56,22 @@ class FunctionCall {
   /// Cancels the input (`FunctionCallCancel`).
   void cancel(FunctionCallCancelParams const& params = {}) const;
 
+  /// The call's logs: what its input printed. Sends nothing.
+  FunctionCallLogs logs() const;
+
  private:
   friend class Function;
   friend class FunctionCallService;
   FunctionCall(std::shared_ptr<internal::ClientState> client, std::string id,
-               std::string function_id)
-      : client_(std::move(client)), id_(std::move(id)), function_id_(std::move(function_id)) {}
+               std::string function_id, std::string app_id)
+      : client_(std::move(client)),
+        id_(std::move(id)),
+        function_id_(std::move(function_id)),
+        app_id_(std::move(app_id)) {}
   std::shared_ptr<internal::ClientState> client_;
   std::string id_;
   std::string function_id_;
+  std::string app_id_;  // for logs()
 };
 
 /// Finds FunctionCalls by id. Obtain it with `Client::function_calls()`.

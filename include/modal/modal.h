@@ -12,6 +12,7 @@
 #include "modal/function.h"
 #include "modal/function_call.h"
 #include "modal/image.h"
+#include "modal/logs.h"
 #include "modal/proxy.h"
 #include "modal/queue.h"
 #include "modal/sandbox.h"

@@ -86,6 +86,9 @@ namespace rpc {
 #define MODAL_ROUTER_RPC(Name) inline constexpr auto Name = make_rpc(#Name, &RouterStub::Name)
 
 // modal.client.ModalClient
+MODAL_CONTROL_RPC(AppCountLogs);
+MODAL_CONTROL_RPC(AppFetchLogs);
+MODAL_CONTROL_RPC(AppGetLogs);
 MODAL_CONTROL_RPC(AppGetOrCreate);
 MODAL_CONTROL_RPC(AttemptAwait);
 MODAL_CONTROL_RPC(AttemptRetry);
@@ -99,6 +102,7 @@ MODAL_CONTROL_RPC(EnvironmentGetOrCreate);
 MODAL_CONTROL_RPC(FunctionBindParams);
 MODAL_CONTROL_RPC(FunctionCallCancel);
 MODAL_CONTROL_RPC(FunctionCallFromId);
+MODAL_CONTROL_RPC(FunctionCallGetInfo);
 MODAL_CONTROL_RPC(FunctionGet);
 MODAL_CONTROL_RPC(FunctionGetCurrentStats);
 MODAL_CONTROL_RPC(FunctionGetOutputs);

@@ -66,6 +66,7 @@
 #include "control/environments.h"
 #include "control/functions.h"
 #include "control/images.h"
+#include "control/logs.h"
 #include "control/proxies.h"
 #include "control/queues.h"
 #include "control/sandboxes.h"
@@ -83,6 +84,7 @@ class ControlPlane final : public AppHandlers,
                            public EnvironmentHandlers,
                            public FunctionHandlers,
                            public ImageHandlers,
+                           public LogHandlers,
                            public ProxyHandlers,
                            public QueueHandlers,
                            public RouterAccessHandlers,
@@ -98,6 +100,7 @@ class ControlPlane final : public AppHandlers,
         EnvironmentHandlers(core),
         FunctionHandlers(core),
         ImageHandlers(core),
+        LogHandlers(core),
         ProxyHandlers(core),
         QueueHandlers(core),
         RouterAccessHandlers(core),

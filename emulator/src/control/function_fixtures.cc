@@ -176,6 +176,35 @@ Value length_of(Value const& v) {
                 absl::StrCat("object of type '", std::string(v.type_name()), "' has no len()")};
 }
 
+/// print_lines(out, err): prints out[0] to stdout, err[0] to stderr, out[1], err[1], ...
+/// (each as Python's print does, with a newline); answers how many lines it printed.
+Value print_lines(Value const& out, Value const& err, FunctionInvocation const& inv) {
+  auto const lines = [](Value const& v, char const* name) {
+    if (!v.is_list() && !v.is_tuple()) {
+      throw PyError{"TypeError",
+                    absl::StrCat(name, " must be a list of str, not ", std::string(v.type_name()))};
+    }
+    std::vector<std::string> result;
+    for (auto const& item : v.items()) {
+      if (!item.is_string()) {
+        throw PyError{"TypeError", absl::StrCat(name, " must be a list of str, not of ",
+                                                std::string(item.type_name()))};
+      }
+      result.push_back(item.as_string());
+    }
+    return result;
+  };
+  auto const o = lines(out, "out");
+  auto const e = lines(err, "err");
+  std::int64_t printed = 0;
+  for (std::size_t i = 0; i < std::max(o.size(), e.size()); ++i) {
+    if (i < o.size() && inv.print) inv.print(modal::client::FILE_DESCRIPTOR_STDOUT, o[i] + "\n");
+    if (i < e.size() && inv.print) inv.print(modal::client::FILE_DESCRIPTOR_STDERR, e[i] + "\n");
+    printed += (i < o.size() ? 1 : 0) + (i < e.size() ? 1 : 0);
+  }
+  return Value(printed);
+}
+
 FunctionDef plain(std::string tag, Impl impl) {
   FunctionDef d;
   d.app = kTestSupportApp;
@@ -253,6 +282,11 @@ absl::Status add_test_support_fixtures(FunctionStore& store) {
   defs.push_back(plain(
       "sleep", [](auto const& args, auto const& kwargs, auto const&, std::stop_token const& stop) {
         return sleep_for(bind("sleep", {"t"}, args, kwargs)[0], stop);
+      }));
+  defs.push_back(
+      plain("print_lines", [](auto const& args, auto const& kwargs, auto const& inv, auto const&) {
+        auto const a = bind("print_lines", {"out", "err"}, args, kwargs);
+        return print_lines(a[0], a[1], inv);
       }));
   defs.push_back(
       plain("bytelength", [](auto const& args, auto const& kwargs, auto const&, auto const&) {

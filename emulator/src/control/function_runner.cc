@@ -1,12 +1,45 @@
 // Copyright 2026 The modal-cpp Authors. SPDX-License-Identifier: Apache-2.0
 #include "control/function_runner.h"
 
+#include <chrono>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "server/core.h"
 
 namespace modal::emulator {
+namespace {
+
+/// The task id every run reports (FunctionGetOutputsItem.task_id, the logs' task_id).
+constexpr char kTaskId[] = "ta-emulator";
+
+/// Logs what a run prints: one entry per line (the newline kept), the wall-clock time now.
+std::function<void(int, std::string_view)> log_sink(Core& core, FunctionWork const& work) {
+  StoredLog base;
+  base.app_id = work.app_id;
+  base.function_id = work.function_id;
+  base.definition_id = work.invocation.function_id;
+  base.function_call_id = work.call_id;
+  base.input_id = work.input_id;
+  base.task_id = kTaskId;
+  return [&core, base = std::move(base)](int fd, std::string_view data) {
+    while (!data.empty()) {
+      auto const nl = data.find('\n');
+      std::size_t const len = nl == std::string_view::npos ? data.size() : nl + 1;
+      StoredLog e = base;
+      e.file_descriptor = fd;
+      e.data = std::string(data.substr(0, len));
+      e.timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      core.logs().append(std::move(e));
+      data.remove_prefix(len);
+    }
+  };
+}
+
+}  // namespace
 
 void FunctionRunner::kick() {
   std::vector<std::thread> finished;
@@ -23,6 +56,7 @@ void FunctionRunner::kick() {
   }
   for (auto& t : finished) t.join();
   for (auto& work : core_.functions().claim()) {
+    work.invocation.print = log_sink(core_, work);
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::thread t([this, done, work = std::move(work)]() mutable {
       FunctionOutcome outcome;

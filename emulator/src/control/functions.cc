@@ -50,6 +50,7 @@ FunctionHandleMetadata metadata_of(Core& core, FunctionDef const& def,
   md.set_function_name(def.tag);
   md.set_function_type(modal::client::Function::FUNCTION_TYPE_FUNCTION);
   md.set_definition_id(def.id);
+  md.set_app_id(def.app_id);
   add_formats(md, def.cbor);
   if (def.input_plane || (!routing_region.empty() && !def.is_class)) {
     md.set_input_plane_url(core.server_url());
@@ -69,6 +70,7 @@ FunctionHandleMetadata metadata_of(Core& core, FunctionDef const& def,
       mm.set_use_function_id(function_id);
       mm.set_use_method_name(m.name);
       mm.set_definition_id(def.id);
+      mm.set_app_id(def.app_id);
       add_formats(mm, def.cbor);
       if (m.input_plane || !routing_region.empty()) {
         mm.set_input_plane_url(core.server_url());
@@ -317,6 +319,37 @@ grpc::Status FunctionHandlers::FunctionCallFromId(
   resp->set_function_call_id(req->function_call_id());
   resp->set_num_inputs(info->num_inputs);
   resp->mutable_metadata()->set_function_id(info->function_id);
+  resp->mutable_metadata()->set_app_id(info->app_id);
+  return grpc::Status::OK;
+}
+
+grpc::Status FunctionHandlers::FunctionCallGetInfo(
+    grpc::ServerContext* ctx, modal::client::FunctionCallGetInfoRequest const* req,
+    modal::client::FunctionCallGetInfoResponse* resp) {
+  CallScope scope(core_, ctx, "FunctionCallGetInfo", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  if (req->function_call_id().empty()) return invalid_argument("function_call_id is required");
+  auto info = core_.functions().call_info(req->function_call_id());
+  if (!info.ok()) return to_grpc(info.status());
+  if (!req->function_id().empty() && req->function_id() != info->function_id) {
+    // Of another Function (unless through its definition, as a bound variant's call is).
+    auto target = core_.functions().target(info->function_id);
+    if (!target.ok() || target->def->id != req->function_id()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("Function call '", req->function_call_id(),
+                                       "' not found for Function '", req->function_id(), "'"));
+    }
+  }
+  auto* out = resp->mutable_info();
+  out->set_function_call_id(req->function_call_id());
+  out->set_created_at(info->created_at);
+  out->set_scheduled_at(info->created_at);
+  out->set_total_inputs(info->num_inputs);
+  out->mutable_pending_inputs()->set_total(info->pending);
+  out->mutable_succeeded_inputs()->set_total(info->succeeded);
+  out->mutable_failed_inputs()->set_total(info->failed);
+  out->mutable_timeout_inputs()->set_total(info->timed_out);
+  out->mutable_cancelled_inputs()->set_total(info->cancelled);
   return grpc::Status::OK;
 }
 

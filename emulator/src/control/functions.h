@@ -19,6 +19,7 @@ class FunctionHandlers : public DomainHandlers {
   MODAL_EMULATOR_UNARY_RPC(FunctionGetOutputs);
   MODAL_EMULATOR_UNARY_RPC(FunctionRetryInputs);
   MODAL_EMULATOR_UNARY_RPC(FunctionCallFromId);
+  MODAL_EMULATOR_UNARY_RPC(FunctionCallGetInfo);
   MODAL_EMULATOR_UNARY_RPC(FunctionUpdateSchedulingParams);
   grpc::Status FunctionCallCancel(grpc::ServerContext* ctx,
                                   modal::client::FunctionCallCancelRequest const* req,

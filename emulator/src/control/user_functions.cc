@@ -32,6 +32,39 @@ std::string read_all(runtime::OutputBuffer& buffer) {
   return out;
 }
 
+/// Logs the program's stderr as it arrives, line by line (FunctionInvocation::print).
+class StderrLogger {
+ public:
+  StderrLogger(std::shared_ptr<runtime::OutputBuffer> buffer, FunctionInvocation const& inv)
+      : buffer_(std::move(buffer)), inv_(inv) {}
+  /// Logs the complete lines that arrived; with `final`, the rest too.
+  void poll(bool final) {
+    if (!inv_.print) return;
+    while (true) {
+      std::string chunk;
+      // Finally: up to the end of the stream (the I/O loop may still be draining the pipe).
+      auto const deadline =
+          runtime::Clock::now() + (final ? std::chrono::seconds(5) : std::chrono::seconds(0));
+      auto r = buffer_->read_into(offset_, std::size_t{1} << 16, &chunk, deadline);
+      if (!r.ok() || r->size == 0) break;
+      offset_ = r->offset + r->size;
+      pending_ += chunk;
+      if (r->eof) break;
+    }
+    auto const nl = pending_.rfind('\n');
+    std::size_t const n = final ? pending_.size() : (nl == std::string::npos ? 0 : nl + 1);
+    if (n == 0) return;
+    inv_.print(modal::client::FILE_DESCRIPTOR_STDERR, std::string_view(pending_).substr(0, n));
+    pending_.erase(0, n);
+  }
+
+ private:
+  std::shared_ptr<runtime::OutputBuffer> const buffer_;
+  FunctionInvocation const& inv_;
+  std::uint64_t offset_ = 0;
+  std::string pending_;
+};
+
 FunctionOutcome run(Core& core, std::string const& environment, PreloadedFunction const& spec,
                     FunctionInvocation const& inv, std::stop_token const& stop) {
   if (inv.data_format != modal::client::DATA_FORMAT_CBOR) {
@@ -90,9 +123,11 @@ FunctionOutcome run(Core& core, std::string const& environment, PreloadedFunctio
     }
   }
   std::optional<GenericResult> result;
+  StderrLogger logger((*rec)->log_buffer(true), inv);
   while (!result) {
     result = (*rec)->wait(runtime::Clock::now() + std::chrono::milliseconds(100),
                           [&] { return stop.stop_requested(); });
+    logger.poll(result.has_value());
     if (!result && stop.stop_requested()) {
       if (auto rt = (*rec)->runtime(); rt != nullptr) rt->terminate();
       (void)(*rec)->wait(runtime::Clock::now() + std::chrono::seconds(5));

@@ -149,6 +149,7 @@ Core::Core(EmulatorOptions options)
   function_runner_ = std::make_unique<FunctionRunner>(*this);
   // First: running inputs stop (their Sandboxes are killed) before the rest goes.
   shutdown_hooks_.emplace_back([this] { function_runner_->stop(); });
+  shutdown_hooks_.emplace_back([this] { logs_.shutdown(); });  // streams answer app_done
   shutdown_hooks_.emplace_back([this] { sandboxes_->shutdown(); });
   // After the sandboxes: their processes are gone, so running builds end at once.
   shutdown_hooks_.emplace_back([this] { image_builder_->stop(); });
@@ -435,15 +436,14 @@ void Core::preload(std::vector<PreloadedEnvironment> const& environments) {
           absl::StrCat(where, " Proxy '", name, "'"));
     }
     for (auto const& fn : env.functions) {
-      check(functions_.add(user_function(*this, env.name, fn)).status(),
+      // The App first: the Function's logs are the App's (its app_id).
+      auto app = apps_.get_or_create(env.name, fn.app,
+                                     modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
+      check(app.status(), absl::StrCat(where, " App '", fn.app, "'"));
+      FunctionDef def = user_function(*this, env.name, fn);
+      def.app_id = app->id;
+      check(functions_.add(std::move(def)).status(),
             absl::StrCat(where, " Function '", fn.app, "/", fn.name, "'"));
-      if (std::find(env.apps.begin(), env.apps.end(), fn.app) == env.apps.end()) {
-        check(apps_
-                  .get_or_create(env.name, fn.app,
-                                 modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING)
-                  .status(),
-              absl::StrCat(where, " App '", fn.app, "'"));
-      }
     }
     for (auto const& name : env.apps) {
       check(

@@ -29,6 +29,7 @@
 #include "store/functions.h"
 #include "store/images.h"
 #include "store/journal.h"
+#include "store/logs.h"
 #include "store/objects.h"
 #include "store/queues.h"
 
@@ -91,6 +92,8 @@ class Core {
   ImageBuilder& image_builder() { return *image_builder_; }
   /// Deployed Functions and classes, bound variants, Function calls (store/functions.h).
   FunctionStore& functions() { return functions_; }
+  /// What the Functions printed (store/logs.h); shut down after the runner stops.
+  LogStore& logs() { return logs_; }
   /// Runs Function inputs (control/function_runner.h); stopped first at shutdown.
   FunctionRunner& function_runner() { return *function_runner_; }
   /// Blobs (store/blobs.h), served over HTTP at blob_url() (server/blob_server.h).
@@ -225,6 +228,7 @@ class Core {
   std::unique_ptr<SandboxRegistry> sandboxes_;
   std::unique_ptr<ImageBuilder> image_builder_;  // after sandboxes_: destroyed first
   FunctionStore functions_;
+  LogStore logs_;
   BlobStore blobs_;
   mutable std::mutex blob_url_mu_;  // guards blob_url_
   std::string blob_url_;

@@ -69,6 +69,11 @@ absl::StatusOr<std::string> FunctionStore::add(FunctionDef def) {
           absl::StrCat("Function '", def.app, "/", def.tag, "' is defined twice"));
     }
   }
+  if (def.app_id.empty()) {
+    auto [it, added] = app_ids_.try_emplace(def.app);
+    if (added) it->second = new_id("ap");
+    def.app_id = it->second;
+  }
   std::string id = def.id;
   defs_.emplace(id, std::make_shared<FunctionDef const>(std::move(def)));
   return id;
@@ -85,6 +90,12 @@ absl::StatusOr<std::shared_ptr<FunctionDef const>> FunctionStore::lookup(
   }
   return absl::NotFoundError(
       absl::StrCat("Function '", std::string(app), "/", std::string(tag), "' not found"));
+}
+
+bool FunctionStore::knows_app(std::string_view app_id) const {
+  std::lock_guard lock(mu_);
+  return std::any_of(defs_.begin(), defs_.end(),
+                     [&](auto const& d) { return d.second->app_id == app_id; });
 }
 
 absl::StatusOr<FunctionTarget> FunctionStore::target_locked(std::string_view function_id) const {
@@ -126,6 +137,7 @@ absl::StatusOr<MappedCall> FunctionStore::map(std::string_view function_id,
   call->function_id = std::string(function_id);
   call->def_id = target->def->id;
   call->invocation_type = invocation_type;
+  call->created_at = wall_seconds();
   MappedCall out{call->id, call->jwt, {}, {}};
   int idx = 0;
   for (auto& ni : inputs) {
@@ -186,6 +198,9 @@ std::vector<FunctionWork> FunctionStore::claim() {
     in->stop = std::make_shared<std::stop_source>();
     FunctionWork w;
     w.call_id = call->id;
+    w.input_id = in->input_id;
+    w.app_id = target->def->app_id;
+    w.function_id = call->function_id;
     w.idx = in->idx;
     w.attempt = in->attempt;
     w.body = target->def->body;
@@ -212,6 +227,7 @@ void FunctionStore::record_locked(Call& call, Input& in, FunctionOutcome outcome
                                       "injected internal failure");
   }
   in.state = State::kDone;
+  in.final_status = outcome.status;
   in.stop.reset();
   Output o;
   o.entry = call.next_entry++;
@@ -378,8 +394,35 @@ absl::StatusOr<FunctionStore::CallInfo> FunctionStore::call_info(std::string_vie
   auto call = find_call_locked(call_id);
   if (call == nullptr) return call_not_found(call_id);
   auto def = defs_.find(call->def_id);
-  return CallInfo{call->function_id, def == defs_.end() ? std::string() : def->second->app,
-                  static_cast<int>(call->inputs.size())};
+  CallInfo info;
+  info.function_id = call->function_id;
+  info.num_inputs = static_cast<int>(call->inputs.size());
+  if (def != defs_.end()) {
+    info.app = def->second->app;
+    info.app_id = def->second->app_id;
+  }
+  info.created_at = call->created_at;
+  for (auto const& in : call->inputs) {
+    if (in.state != State::kDone) {
+      ++info.pending;
+      continue;
+    }
+    switch (in.final_status) {
+      case GenericResult::GENERIC_STATUS_SUCCESS:
+        ++info.succeeded;
+        break;
+      case GenericResult::GENERIC_STATUS_TIMEOUT:
+        ++info.timed_out;
+        break;
+      case GenericResult::GENERIC_STATUS_TERMINATED:
+        ++info.cancelled;
+        break;
+      default:
+        ++info.failed;
+        break;
+    }
+  }
+  return info;
 }
 
 absl::Status FunctionStore::cancel(std::string_view call_id) {

@@ -55,6 +55,10 @@ struct FunctionInvocation {
   std::map<std::string, modal::Value> params{};
   /// Environment of the run: the bound options' Secrets.
   std::map<std::string, std::string> env{};
+  /// Prints `data` (one or more lines) to the run's stdout or stderr (a
+  /// modal::client::FileDescriptor): the Function's logs (store/logs.h). Set by the runner;
+  /// empty (nothing is logged) otherwise.
+  std::function<void(int file_descriptor, std::string_view data)> print{};
 };
 
 /// What a run produced: a GenericResult status, the CBOR result or the exception text.
@@ -93,6 +97,7 @@ struct FunctionMethodDef {
 struct FunctionDef {
   std::string id{};           // fu-...
   std::string app{};          // its App's name
+  std::string app_id{};       // ap-...: made by add() when empty (one per App name)
   std::string tag{};          // "echo_string", or "EchoCls.*" for a class
   std::string environment{};  // "" = every environment
   bool is_class = false;
@@ -137,6 +142,9 @@ struct MappedCall {
 /// An input handed out to run.
 struct FunctionWork {
   std::string call_id{};
+  std::string input_id{};
+  std::string app_id{};
+  std::string function_id{};  // as called (definition or bound)
   int idx = 0;
   int attempt = 0;
   FunctionBody body{};
@@ -176,6 +184,8 @@ class FunctionStore {
   absl::StatusOr<std::shared_ptr<FunctionDef const>> lookup(std::string_view environment,
                                                             std::string_view app,
                                                             std::string_view tag) const;
+  /// Whether a definition belongs to the App `app_id`.
+  bool knows_app(std::string_view app_id) const;
   /// A definition or a bound variant by id; NOT_FOUND "Function 'id' not found".
   absl::StatusOr<FunctionTarget> target(std::string_view function_id) const;
   /// A bound variant of `function_id` (a definition); answers its id.
@@ -220,6 +230,14 @@ class FunctionStore {
     std::string function_id;
     std::string app;
     int num_inputs = 0;
+    std::string app_id;
+    double created_at = 0;  // Unix seconds
+    // Inputs by state (FunctionCallGetInfo): pending or running, and done by status.
+    int pending = 0;
+    int succeeded = 0;
+    int failed = 0;  // FAILURE, INIT_FAILURE, INTERNAL_FAILURE
+    int timed_out = 0;
+    int cancelled = 0;  // TERMINATED
   };
   absl::StatusOr<CallInfo> call_info(std::string_view call_id) const;
   /// Cancels the call: pending inputs are terminated, running ones asked to stop.
@@ -252,6 +270,7 @@ class FunctionStore {
     std::uint64_t seq = 0;  // FIFO order across calls
     std::shared_ptr<std::stop_source> stop;
     double started_at = 0;
+    int final_status = 0;  // the GenericResult status once kDone
   };
   struct Output {
     std::uint64_t entry = 0;
@@ -274,6 +293,7 @@ class FunctionStore {
     std::vector<Output> outputs;
     std::uint64_t next_entry = 1;
     bool cancelled = false;
+    double created_at = 0;
     std::condition_variable cv;
   };
   struct Scheduling {
@@ -294,6 +314,7 @@ class FunctionStore {
   std::map<std::string, std::string, std::less<>> call_by_jwt_;
   std::map<std::string, Scheduling, std::less<>> scheduling_;  // by function id as called
   std::map<std::string, int, std::less<>> fail_next_;          // by definition id
+  std::map<std::string, std::string, std::less<>> app_ids_;    // App name -> made app_id
   std::uint64_t next_seq_ = 1;
   bool shutting_down_ = false;
 };
