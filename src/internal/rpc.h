@@ -145,6 +145,11 @@ MODAL_CONTROL_RPC(VolumeHeartbeat);
 
 // modal.task_command_router.TaskCommandRouter
 MODAL_ROUTER_RPC(SandboxWaitUntilReady);
+MODAL_ROUTER_RPC(TaskContainerCreate);
+MODAL_ROUTER_RPC(TaskContainerGet);
+MODAL_ROUTER_RPC(TaskContainerList);
+MODAL_ROUTER_RPC(TaskContainerTerminate);
+MODAL_ROUTER_RPC(TaskContainerWait);
 MODAL_ROUTER_RPC(TaskExecPoll);
 MODAL_ROUTER_RPC(TaskExecStart);
 MODAL_ROUTER_RPC(TaskExecStdinStatus);
