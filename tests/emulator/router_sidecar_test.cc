@@ -398,6 +398,48 @@ TEST_F(RouterSidecarTest, UnknownContainersImagesAndTasksAreNotFound) {
   EXPECT_EQ(create(other).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_F(RouterSidecarTest, VolumesAndAPtyAreTheSidecarsOwn) {
+  modal::client::VolumeGetOrCreateRequest vreq;
+  vreq.set_deployment_name("sidecar-data");
+  vreq.set_object_creation_type(modal::client::OBJECT_CREATION_TYPE_CREATE_IF_MISSING);
+  modal::client::VolumeGetOrCreateResponse volume;
+  auto st = control_->stub().VolumeGetOrCreate(RawClient::context().get(), vreq, &volume);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  auto writer = create_request("writer", {"sleep", "300"});
+  auto* mount = writer.add_volume_mounts();
+  mount->set_volume_id(volume.volume_id());
+  mount->set_mount_path("/data");
+  tcr::TaskContainerCreateResponse resp;
+  ASSERT_TRUE(create(writer, &resp).ok());
+  EXPECT_EQ(sh(resp.container_id(), "echo shared > /data/f && cat /data/f").first, "shared\n");
+  EXPECT_EQ(sh("", "test -e /data/f; echo $?").first, "1\n");  // not mounted in main
+
+  auto reader = create_request("reader", {"sleep", "300"});
+  mount = reader.add_volume_mounts();
+  mount->set_volume_id(volume.volume_id());
+  mount->set_mount_path("/ro");
+  mount->set_read_only(true);
+  reader.mutable_pty_info()->set_enabled(true);
+  ASSERT_TRUE(create(reader, &resp).ok());
+  EXPECT_EQ(sh(resp.container_id(), "cat /ro/f; touch /ro/g 2>/dev/null || echo refused").first,
+            "shared\nrefused\n");
+  // The sidecar's entrypoint has a terminal.
+  EXPECT_EQ(sh(resp.container_id(), "readlink /proc/1/fd/0 | cut -c1-9").first, "/dev/pts/\n");
+
+  auto missing = create_request("missing");
+  missing.add_volume_mounts()->set_volume_id("vo-missing");
+  missing.mutable_volume_mounts(0)->set_mount_path("/x");
+  EXPECT_EQ(create(missing).error_code(), grpc::StatusCode::NOT_FOUND);
+  auto twice = create_request("twice");
+  for (int i = 0; i < 2; ++i) {
+    auto* m = twice.add_volume_mounts();
+    m->set_volume_id(volume.volume_id());
+    m->set_mount_path("/same");
+  }
+  EXPECT_EQ(create(twice).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(RouterSidecarTest, ReloadVolumesTakesASidecarsId) {
   std::string const id = create_ok("worker", {"sleep", "300"});
   tcr::TaskReloadVolumesRequest req;
