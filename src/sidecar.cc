@@ -95,14 +95,14 @@ modal::client::NetworkAccess outbound_network_access(SidecarCreateParams const& 
 
 /// The shared state of a SidecarContainer and its copies.
 struct SidecarState {
-  std::shared_ptr<SandboxState> sandbox;
+  std::shared_ptr<Sandbox const> sandbox;
   std::string container_id;
   std::string container_name;
 
   std::mutex mu;
   std::optional<GenericResult> result;  // guarded by mu; a terminal result once known
 
-  static SidecarContainer make(std::shared_ptr<SandboxState> sandbox, std::string id,
+  static SidecarContainer make(std::shared_ptr<Sandbox const> sandbox, std::string id,
                                std::string name,
                                std::optional<GenericResult> result = std::nullopt) {
     auto state = std::make_shared<SidecarState>();
@@ -124,7 +124,7 @@ struct SidecarState {
   /// One TaskContainerWait of `timeout_secs`; the exit code if finished (then cached).
   std::optional<int> wait_once(float timeout_secs) {
     if (auto code = cached_code()) return code;
-    auto router = sandbox->router_client();
+    auto router = SandboxState::of(*sandbox).router_client();
     task_command_router::TaskContainerWaitRequest req;
     req.set_task_id(router->task_id());
     req.set_container_id(container_id);
@@ -145,11 +145,13 @@ struct SidecarState {
 
 }  // namespace internal
 
-SidecarService Sandbox::experimental_sidecars() const { return SidecarService(state_); }
+SidecarService Sandbox::experimental_sidecars() const {
+  return SidecarService(std::make_shared<Sandbox const>(*this));
+}
 
 SidecarContainer SidecarService::create(std::string const& name, Image const& image,
                                         SidecarCreateParams const& params) const {
-  auto& s = *sandbox_;
+  auto& s = internal::SandboxState::of(*sandbox_);
   internal::validate_name(name);
   std::string const image_id = image.image_id();
   if (image_id.empty()) {
@@ -201,7 +203,7 @@ SidecarContainer SidecarService::create(std::string const& name, Image const& im
 
 SidecarContainer SidecarService::get(std::string const& name,
                                      SidecarGetParams const& params) const {
-  auto& s = *sandbox_;
+  auto& s = internal::SandboxState::of(*sandbox_);
   internal::validate_name(name);
   auto router = s.router_client();
   internal::tcr::TaskContainerGetRequest req;
@@ -220,7 +222,7 @@ SidecarContainer SidecarService::get(std::string const& name,
 }
 
 std::vector<SidecarContainer> SidecarService::list(SidecarListParams const& params) const {
-  auto& s = *sandbox_;
+  auto& s = internal::SandboxState::of(*sandbox_);
   auto router = s.router_client();
   internal::tcr::TaskContainerListRequest req;
   req.set_task_id(router->task_id());
@@ -241,8 +243,12 @@ std::string const& SidecarContainer::container_name() const { return state_->con
 
 ContainerProcess SidecarContainer::exec(std::vector<std::string> argv,
                                         SidecarExecParams const& params) const {
-  return internal::exec_in_container(*state_->sandbox, std::move(argv), params,
-                                     state_->container_id);
+  return internal::exec_in_container(internal::SandboxState::of(*state_->sandbox), std::move(argv),
+                                     params, state_->container_id);
+}
+
+SandboxFilesystem SidecarContainer::filesystem() const {
+  return SandboxFilesystem(state_->sandbox, state_->container_id);
 }
 
 int SidecarContainer::wait() const {
@@ -254,7 +260,7 @@ int SidecarContainer::wait() const {
 std::optional<int> SidecarContainer::poll() const { return state_->wait_once(0); }
 
 std::optional<int> SidecarContainer::terminate(SidecarTerminateParams const& params) const {
-  auto router = state_->sandbox->router_client();
+  auto router = internal::SandboxState::of(*state_->sandbox).router_client();
   internal::tcr::TaskContainerTerminateRequest req;
   req.set_task_id(router->task_id());
   req.set_container_id(state_->container_id);
@@ -268,7 +274,7 @@ void SidecarContainer::reload_volumes(SidecarReloadVolumesParams const& params) 
   auto const timeout = params.timeout.count() == 0
                            ? std::chrono::milliseconds(std::chrono::seconds(55))
                            : params.timeout;
-  auto router = state_->sandbox->router_client();
+  auto router = internal::SandboxState::of(*state_->sandbox).router_client();
   internal::tcr::TaskReloadVolumesRequest req;
   req.set_task_id(router->task_id());
   req.set_container_id(state_->container_id);

@@ -12,11 +12,12 @@
 
 #include "modal/container_process.h"
 #include "modal/image.h"
+#include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
 
 namespace modal {
+class Sandbox;
 namespace internal {
-struct SandboxState;
 struct SidecarState;
 }  // namespace internal
 
@@ -86,6 +87,9 @@ class SidecarContainer {
 
   /// Runs `argv` in the sidecar. @throws InvalidError for bad arguments.
   ContainerProcess exec(std::vector<std::string> argv, SidecarExecParams const& params = {}) const;
+  /// The sidecar's files (the same operations as `Sandbox::filesystem()`, in the
+  /// sidecar's root). Sends nothing by itself.
+  SandboxFilesystem filesystem() const;
   /// Blocks until the sidecar finishes; returns its exit code (137 when terminated).
   int wait() const;
   /// The exit code if finished, else nullopt. Does not block.
@@ -125,9 +129,8 @@ class SidecarService {
 
  private:
   friend class Sandbox;
-  explicit SidecarService(std::shared_ptr<internal::SandboxState> sandbox)
-      : sandbox_(std::move(sandbox)) {}
-  std::shared_ptr<internal::SandboxState> sandbox_;
+  explicit SidecarService(std::shared_ptr<Sandbox const> sandbox) : sandbox_(std::move(sandbox)) {}
+  std::shared_ptr<Sandbox const> sandbox_;
 };
 
 }  // namespace modal

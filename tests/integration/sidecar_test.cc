@@ -87,6 +87,21 @@ TEST_F(SidecarTest, EnvSecretsWorkdirAndExecParams) {
   sb.terminate();
 }
 
+TEST_F(SidecarTest, TheFilesystemApiWorksInTheSidecarsRoot) {
+  auto sb = create();
+  auto sidecar =
+      sb.experimental_sidecars().create("worker", sidecar_image(), {.command = {"sleep", "300"}});
+  auto fs = sidecar.filesystem();
+  fs.write_text("hi from sidecar", "/tmp/sidecar-hello");
+  EXPECT_EQ(fs.read_text("/tmp/sidecar-hello"), "hi from sidecar");
+  EXPECT_EQ(fs.read_text("/sidecar-marker"), "sidecar-root\n");
+  EXPECT_EQ(run_in(sidecar, "cat /tmp/sidecar-hello").first, "hi from sidecar");
+  // The main container does not see the sidecar's files.
+  EXPECT_THROW(sb.filesystem().stat("/tmp/sidecar-hello"), SandboxFilesystemNotFoundError);
+  EXPECT_THROW(sb.filesystem().stat("/sidecar-marker"), SandboxFilesystemNotFoundError);
+  sb.terminate();
+}
+
 TEST_F(SidecarTest, WaitPollAndTerminate) {
   auto sb = create();
   auto sidecars = sb.experimental_sidecars();
