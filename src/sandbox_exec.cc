@@ -10,6 +10,7 @@
 #include "internal/client_state.h"
 #include "internal/container_process_state.h"
 #include "internal/router_client.h"
+#include "internal/sandbox_exec.h"
 #include "internal/sandbox_state.h"
 #include "internal/secret_state.h"
 #include "internal/status.h"
@@ -38,13 +39,7 @@ RouterAccess fetch_router_access(ClientState& client, std::string const& task_id
 
 void validate_exec(std::vector<std::string> const& argv, SandboxExecParams const& params) {
   if (argv.empty()) throw InvalidError("exec needs a command: argv must not be empty");
-  std::size_t total = 0;
-  for (auto const& a : argv) total += a.size();
-  if (total > kMaxArgBytes) {
-    throw InvalidError("Total length of CMD arguments must be less than " +
-                       std::to_string(kMaxArgBytes) + " bytes. Got " + std::to_string(total) +
-                       " bytes.");
-  }
+  validate_command_bytes(argv);
   if (!params.workdir.empty() && params.workdir.front() != '/') {
     throw InvalidError("workdir must be an absolute path, got: \"" + params.workdir + "\"");
   }
@@ -65,6 +60,18 @@ void validate_exec(std::vector<std::string> const& argv, SandboxExecParams const
   }
 }
 
+}  // namespace
+
+void validate_command_bytes(std::vector<std::string> const& argv) {
+  std::size_t total = 0;
+  for (auto const& a : argv) total += a.size();
+  if (total > kMaxArgBytes) {
+    throw InvalidError("Total length of CMD arguments must be less than " +
+                       std::to_string(kMaxArgBytes) + " bytes. Got " + std::to_string(total) +
+                       " bytes.");
+  }
+}
+
 modal::client::PTYInfo default_pty_info() {
   modal::client::PTYInfo pty;
   pty.set_enabled(true);
@@ -76,8 +83,6 @@ modal::client::PTYInfo default_pty_info() {
   pty.set_no_terminate_on_idle_stdin(true);
   return pty;
 }
-
-}  // namespace
 
 std::string format_duration(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
@@ -150,7 +155,14 @@ void SandboxState::close_router(std::string const& reason) {
 
 ContainerProcess Sandbox::exec(std::vector<std::string> argv,
                                SandboxExecParams const& params) const {
-  auto& s = *state_;
+  return internal::exec_in_container(*state_, std::move(argv), params, "");
+}
+
+namespace internal {
+
+ContainerProcess exec_in_container(SandboxState& s, std::vector<std::string> argv,
+                                   SandboxExecParams const& params,
+                                   std::string const& container_id) {
   internal::validate_exec(argv, params);
   s.ensure_usable();
 
@@ -190,16 +202,24 @@ ContainerProcess Sandbox::exec(std::vector<std::string> argv,
   if (params.pty) *req.mutable_pty_info() = internal::default_pty_info();
   req.set_runtime_debug(false);
   for (auto& [k, v] : env) (*req.mutable_env())[k] = std::move(v);
+  req.set_container_id(container_id);  // "" = the main container
 
   // The deadline counts from before the request leaves, so it never falls after the
   // server's own timeout kill.
   internal::ExecDeadline deadline;
   if (timeout) deadline = internal::Clock::now() + *timeout;
   router->call(internal::rpc::TaskExecStart, req);
-  s.client->logger().debug("sandbox {}: started exec {}", s.sandbox_id, exec_id);
+  if (container_id.empty()) {
+    s.client->logger().debug("sandbox {}: started exec {}", s.sandbox_id, exec_id);
+  } else {
+    s.client->logger().debug("sandbox {}: started exec {} in container {}", s.sandbox_id, exec_id,
+                             container_id);
+  }
   return internal::ContainerProcessState::make(std::move(router), std::move(exec_id), params,
                                                deadline);
 }
+
+}  // namespace internal
 
 void Sandbox::wait_until_ready(std::chrono::milliseconds timeout) const {
   auto& s = *state_;

@@ -20,6 +20,7 @@
 #include "internal/client_state.h"
 #include "internal/fs_tools_protocol.h"
 #include "internal/router_client.h"
+#include "internal/sandbox_exec.h"
 #include "internal/sandbox_state.h"
 #include "internal/status.h"
 #include "internal/stdin_upload.h"
@@ -82,12 +83,19 @@ void translating(F&& f) {
   }
 }
 
-ContainerProcess start_tool(Sandbox const& sb, std::string command_json) {
-  return sb.exec({fs_tools::kToolPath, std::move(command_json)});
+/// The container the tool runs in: the Sandbox's main container ("") or a sidecar.
+struct FsTarget {
+  Sandbox sandbox;
+  std::string container_id;
+};
+
+ContainerProcess start_tool(FsTarget const& sb, std::string command_json) {
+  return exec_in_container(SandboxState::of(sb.sandbox),
+                           {fs_tools::kToolPath, std::move(command_json)}, {}, sb.container_id);
 }
 
 /// Runs a command whose reply is its whole stdout.
-std::string run_tool(Sandbox const& sb, Command command, std::string const& path,
+std::string run_tool(FsTarget const& sb, Command command, std::string const& path,
                      std::string command_json) {
   std::string out;
   std::string err;
@@ -105,7 +113,7 @@ std::string run_tool(Sandbox const& sb, Command command, std::string const& path
 /// ReadFile into memory. A large file (more than kSizeProbeAfter bytes without the end in
 /// sight) is sized with a Stat exec, so its bytes go straight into one allocation of the
 /// right size: a growing string would copy and page-fault about twice the file.
-std::string read_file(Sandbox const& sb, std::string const& path) {
+std::string read_file(FsTarget const& sb, std::string const& path) {
   constexpr std::size_t kSizeProbeAfter = std::size_t{4} << 20;
   std::string data;
   std::string err;
@@ -151,12 +159,12 @@ std::string read_file(Sandbox const& sb, std::string const& path) {
 }
 
 /// WriteFile with the data `source` produces.
-void run_write(Sandbox const& sb, std::string const& path, UploadSource const& source) {
+void run_write(FsTarget const& sb, std::string const& path, UploadSource const& source) {
   std::string err;
   int code = 0;
   translating([&] {
     auto p = start_tool(sb, fs_tools::write_file_command(path));
-    auto router = SandboxState::of(sb).router_client();
+    auto router = SandboxState::of(sb.sandbox).router_client();
     auto const st = upload_stdin(*router, p.exec_id(), source);
     // FAILED_PRECONDITION / ABORTED: the tool stopped reading (it failed before taking
     // the data, e.g. the path is a directory); its exit status says why.
@@ -208,7 +216,7 @@ void write_all(int fd, char const* data, std::size_t size, std::string const& wh
 /// The events of one watch; stops the tool when the range lets go of it.
 class WatchSession {
  public:
-  WatchSession(Sandbox sb, std::string path, std::string command_json)
+  WatchSession(FsTarget sb, std::string path, std::string command_json)
       : sb_(std::move(sb)), path_(std::move(path)), command_json_(std::move(command_json)) {}
   WatchSession(WatchSession const&) = delete;
   WatchSession& operator=(WatchSession const&) = delete;
@@ -221,8 +229,9 @@ class WatchSession {
       process_->stdin_stream().close();
       (void)process_->wait_for(std::chrono::seconds(5));
     } catch (std::exception const& e) {
-      SandboxState::of(sb_).client->logger().debug("watch of '{}': stopping the tool: {}", path_,
-                                                   e.what());
+      SandboxState::of(sb_.sandbox)
+          .client->logger()
+          .debug("watch of '{}': stopping the tool: {}", path_, e.what());
     }
   }
 
@@ -241,8 +250,10 @@ class WatchSession {
       bool malformed = false;
       if (auto ev = fs_tools::parse_watch_line(*line, &malformed)) return ev;
       if (malformed) {
-        SandboxState::of(sb_).client->logger().warn(
-            "watch of '{}': skipped a line that is no watch event ({} bytes)", path_, line->size());
+        SandboxState::of(sb_.sandbox)
+            .client->logger()
+            .warn("watch of '{}': skipped a line that is no watch event ({} bytes)", path_,
+                  line->size());
       }
     }
   }
@@ -260,7 +271,7 @@ class WatchSession {
     return std::nullopt;
   }
 
-  Sandbox sb_;
+  FsTarget sb_;
   std::string path_;
   std::string command_json_;
   std::optional<ContainerProcess> process_{};
@@ -279,20 +290,21 @@ SandboxFilesystem Sandbox::filesystem() const {
 
 std::string SandboxFilesystem::read_bytes(std::string const& remote_path) const {
   fst::validate_remote_path("read_bytes", remote_path);
-  return internal::read_file(*sandbox_, remote_path);
+  return internal::read_file(internal::FsTarget{*sandbox_, container_id_}, remote_path);
 }
 
 std::string SandboxFilesystem::read_text(std::string const& remote_path) const {
   fst::validate_remote_path("read_text", remote_path);
-  return internal::read_file(*sandbox_, remote_path);
+  return internal::read_file(internal::FsTarget{*sandbox_, container_id_}, remote_path);
 }
 
 void SandboxFilesystem::write_bytes(std::string_view data, std::string const& remote_path) const {
   fst::validate_remote_path("write_bytes", remote_path);
-  internal::run_write(*sandbox_, remote_path, [data](std::uint64_t offset, std::span<char> buf) {
-    if (offset >= data.size()) return std::size_t{0};
-    return data.copy(buf.data(), buf.size(), static_cast<std::size_t>(offset));
-  });
+  internal::run_write(internal::FsTarget{*sandbox_, container_id_}, remote_path,
+                      [data](std::uint64_t offset, std::span<char> buf) {
+                        if (offset >= data.size()) return std::size_t{0};
+                        return data.copy(buf.data(), buf.size(), static_cast<std::size_t>(offset));
+                      });
 }
 
 void SandboxFilesystem::write_text(std::string_view text, std::string const& remote_path) const {
@@ -312,17 +324,18 @@ void SandboxFilesystem::copy_from_local(std::string const& local_path,
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw InvalidError("copy_from_local: local path '" + local_path + "' is not a regular file");
   }
-  internal::run_write(
-      *sandbox_, remote_path, [&](std::uint64_t offset, std::span<char> buf) -> std::size_t {
-        for (;;) {
-          ssize_t const n = ::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
-          if (n >= 0) return static_cast<std::size_t>(n);
-          if (errno == EINTR) continue;
-          throw Error("copy_from_local: reading local file '" + local_path +
-                          "' failed: " + internal::errno_text(errno),
-                      StatusCode::kUnknown);
-        }
-      });
+  internal::run_write(internal::FsTarget{*sandbox_, container_id_}, remote_path,
+                      [&](std::uint64_t offset, std::span<char> buf) -> std::size_t {
+                        for (;;) {
+                          ssize_t const n =
+                              ::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+                          if (n >= 0) return static_cast<std::size_t>(n);
+                          if (errno == EINTR) continue;
+                          throw Error("copy_from_local: reading local file '" + local_path +
+                                          "' failed: " + internal::errno_text(errno),
+                                      StatusCode::kUnknown);
+                        }
+                      });
 }
 
 void SandboxFilesystem::copy_to_local(std::string const& remote_path,
@@ -360,7 +373,8 @@ void SandboxFilesystem::copy_to_local(std::string const& remote_path,
   std::string err;
   int code = 0;
   internal::translating([&] {
-    auto p = internal::start_tool(*sandbox_, fst::read_file_command(remote_path));
+    auto p = internal::start_tool(internal::FsTarget{*sandbox_, container_id_},
+                                  fst::read_file_command(remote_path));
     auto out = p.stdout_stream();
     std::vector<char> buf(internal::kLocalBuffer);
     for (;;) {
@@ -386,30 +400,32 @@ void SandboxFilesystem::copy_to_local(std::string const& remote_path,
 
 std::vector<FileInfo> SandboxFilesystem::list_files(std::string const& remote_path) const {
   fst::validate_remote_path("list_files", remote_path);
-  return fst::parse_file_list(internal::run_tool(*sandbox_, fst::Command::kListFiles, remote_path,
-                                                 fst::list_files_command(remote_path)),
-                              remote_path);
+  return fst::parse_file_list(
+      internal::run_tool(internal::FsTarget{*sandbox_, container_id_}, fst::Command::kListFiles,
+                         remote_path, fst::list_files_command(remote_path)),
+      remote_path);
 }
 
 void SandboxFilesystem::make_directory(std::string const& remote_path,
                                        SandboxFilesystemMakeDirectoryParams const& params) const {
   fst::validate_remote_path("make_directory", remote_path);
-  internal::run_tool(*sandbox_, fst::Command::kMakeDirectory, remote_path,
-                     fst::make_directory_command(remote_path, params.create_parents));
+  internal::run_tool(internal::FsTarget{*sandbox_, container_id_}, fst::Command::kMakeDirectory,
+                     remote_path, fst::make_directory_command(remote_path, params.create_parents));
 }
 
 void SandboxFilesystem::remove(std::string const& remote_path,
                                SandboxFilesystemRemoveParams const& params) const {
   fst::validate_remote_path("remove", remote_path);
-  internal::run_tool(*sandbox_, fst::Command::kRemove, remote_path,
-                     fst::remove_command(remote_path, params.recursive));
+  internal::run_tool(internal::FsTarget{*sandbox_, container_id_}, fst::Command::kRemove,
+                     remote_path, fst::remove_command(remote_path, params.recursive));
 }
 
 FileInfo SandboxFilesystem::stat(std::string const& remote_path) const {
   fst::validate_remote_path("stat", remote_path);
-  return fst::parse_file_info(internal::run_tool(*sandbox_, fst::Command::kStat, remote_path,
-                                                 fst::stat_command(remote_path)),
-                              remote_path);
+  return fst::parse_file_info(
+      internal::run_tool(internal::FsTarget{*sandbox_, container_id_}, fst::Command::kStat,
+                         remote_path, fst::stat_command(remote_path)),
+      remote_path);
 }
 
 WatchEventRange SandboxFilesystem::watch(std::string const& remote_path,
@@ -419,8 +435,9 @@ WatchEventRange SandboxFilesystem::watch(std::string const& remote_path,
     throw InvalidError("watch: timeout must be non-negative, got " +
                        std::to_string(params.timeout->count()) + " ms");
   }
-  auto session = std::make_shared<internal::WatchSession>(*sandbox_, remote_path,
-                                                          fst::watch_command(remote_path, params));
+  auto session = std::make_shared<internal::WatchSession>(
+      internal::FsTarget{*sandbox_, container_id_}, remote_path,
+      fst::watch_command(remote_path, params));
   return WatchEventRange([session] { return session->next(); });
 }
 

@@ -19,6 +19,7 @@
 #include "modal/sandbox_file.h"
 #include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
+#include "modal/sidecar.h"
 #include "modal/streams.h"
 #include "modal/value.h"
 #include "modal/version.h"

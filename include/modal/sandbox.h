@@ -21,6 +21,7 @@
 #include "modal/sandbox_file.h"
 #include "modal/sandbox_filesystem.h"
 #include "modal/secret.h"
+#include "modal/sidecar.h"
 #include "modal/streams.h"
 #include "modal/volume.h"
 
@@ -267,6 +268,9 @@ class Sandbox {
   /// The Sandbox's files: read, write, copy, list, stat, remove and watch them. Sends
   /// nothing by itself.
   SandboxFilesystem filesystem() const;
+  /// Experimental: the Sandbox's sidecar containers (include/modal/sidecar.h). Sends
+  /// nothing by itself.
+  SidecarService experimental_sidecars() const;
   /// Opens a file in the Sandbox, `fopen`-style: `mode` is one of "r", "w", "a", "x",
   /// each optionally with "+" and "b" (e.g. "r+b"); text and binary are the same here.
   /// @throws InvalidError for another mode, SandboxFilesystemError (NotFound, ...) if the

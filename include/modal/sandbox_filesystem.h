@@ -189,9 +189,12 @@ class SandboxFilesystem {
 
  private:
   friend class Sandbox;
-  explicit SandboxFilesystem(std::shared_ptr<Sandbox const> sandbox)
-      : sandbox_(std::move(sandbox)) {}
+  friend class SidecarContainer;
+  explicit SandboxFilesystem(std::shared_ptr<Sandbox const> sandbox, std::string container_id = {})
+      : sandbox_(std::move(sandbox)), container_id_(std::move(container_id)) {}
   std::shared_ptr<Sandbox const> sandbox_;
+  /// Where the tool runs: "" = the main container, else a sidecar's container id.
+  std::string container_id_;
 };
 
 }  // namespace modal

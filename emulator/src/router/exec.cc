@@ -72,10 +72,6 @@ grpc::Status validate_start(tcr::TaskExecStartRequest const& req) {
   if (req.command_args().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "command_args must not be empty");
   }
-  if (!req.container_id().empty()) {  // a Sandbox's task has no other containers
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("Container '", req.container_id(), "' not found"));
-  }
   return grpc::Status::OK;
 }
 
@@ -126,22 +122,49 @@ runtime::ProcessSpec process_spec(tcr::TaskExecStartRequest const& req,
   return spec;
 }
 
-/// Runs `spec` in the Sandbox. As in a container, a command that cannot run is a failed
-/// process (exit code 127), not an RPC error.
-absl::StatusOr<std::shared_ptr<ExecRecord>> start_exec(SandboxRecord const& rec,
+/// Where an exec runs: the main container's process tree or a sidecar's (container_id),
+/// nullptr when it has finished; `what` names it in errors.
+struct ExecTarget {
+  std::shared_ptr<runtime::Sandbox> sandbox;
+  std::string what;
+};
+
+/// The exec's container: "" (or the task id, the main container's id) is the Sandbox's
+/// main container, anything else a sidecar of the task (NOT_FOUND when it has none).
+absl::StatusOr<ExecTarget> exec_target(SandboxRecord const& rec,
+                                       ContainerRegistry const& containers,
+                                       std::string const& container_id) {
+  if (container_id.empty() || container_id == rec.task_id) {
+    auto sb = rec.runtime();
+    if (rec.finished()) sb = nullptr;
+    return ExecTarget{std::move(sb), absl::StrCat("Sandbox '", rec.id, "'")};
+  }
+  auto sidecar = containers.find(rec.task_id, container_id);
+  if (sidecar == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("Container '", container_id, "' not found in task '", rec.task_id, "'"));
+  }
+  return ExecTarget{sidecar->runtime(),
+                    absl::StrCat("Sidecar container '", sidecar->name, "' (", sidecar->id, ")")};
+}
+
+/// Runs `spec` in the target container. As in a container, a command that cannot run is a
+/// failed process (exit code 127), not an RPC error.
+absl::StatusOr<std::shared_ptr<ExecRecord>> start_exec(std::string const& task_id,
+                                                       ExecTarget const& target,
                                                        std::string const& exec_id,
                                                        runtime::ProcessSpec spec) {
-  auto sb = rec.runtime();
-  if (sb == nullptr || rec.finished() || sb->finished()) {
+  auto const& sb = target.sandbox;
+  if (sb == nullptr || sb->finished()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("Sandbox '", rec.id, "' has finished; cannot exec in it"));
+        absl::StrCat(target.what, " has finished; cannot exec in it"));
   }
   std::string const program = spec.argv.front();
   auto process = sb->exec(std::move(spec));
-  if (process.ok()) return std::make_shared<ExecRecord>(rec.task_id, exec_id, *std::move(process));
+  if (process.ok()) return std::make_shared<ExecRecord>(task_id, exec_id, *std::move(process));
   if (process.status().code() == absl::StatusCode::kNotFound) {
     return std::make_shared<ExecRecord>(
-        rec.task_id, exec_id, 127,
+        task_id, exec_id, 127,
         absl::StrCat("exec: \"", program, "\": executable file not found in $PATH\n"));
   }
   return process.status();
@@ -156,15 +179,18 @@ grpc::Status Router::TaskExecStart(grpc::ServerContext* ctx, tcr::TaskExecStartR
   if (auto st = validate_start(*req); !st.ok()) return st;
   auto rec = core_.sandboxes().get_by_task(req->task_id());
   if (!rec.ok()) return to_grpc(rec.status());
+  auto target = exec_target(**rec, containers_, req->container_id());
+  if (!target.ok()) return to_grpc(target.status());
   auto env = exec_environment(core_, *req);
   if (!env.ok()) return to_grpc(env.status());
 
   auto started = execs_.get_or_start(req->task_id(), req->exec_id(), [&] {
-    return start_exec(**rec, req->exec_id(), process_spec(*req, *std::move(env)));
+    return start_exec(req->task_id(), *target, req->exec_id(), process_spec(*req, *std::move(env)));
   });
   if (!started.ok()) return to_grpc(started.status());
   core_.log(absl::StrCat("TaskExecStart: exec ", req->exec_id(), " (", req->command_args(0),
-                         ") in task ", req->task_id()));
+                         ") in task ", req->task_id(),
+                         req->container_id().empty() ? "" : " container ", req->container_id()));
   return grpc::Status::OK;
 }
 

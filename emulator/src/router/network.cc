@@ -126,12 +126,18 @@ grpc::Status Router::TaskReloadVolumes(grpc::ServerContext* ctx,
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
   auto rec = core_.sandboxes().get_by_task(req->task_id());
   if (!rec.ok()) return to_grpc(rec.status());
-  if (!req->container_id().empty()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no container ", req->container_id(), " in task ",
-                                     req->task_id(), " (the emulator runs no sidecars)"));
-  }
-  if ((*rec)->runtime() == nullptr || (*rec)->finished()) {
+  if (!req->container_id().empty() && req->container_id() != req->task_id()) {
+    auto sidecar = containers().find(req->task_id(), req->container_id());
+    if (sidecar == nullptr) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("Container '", req->container_id(), "' not found in task '",
+                                       req->task_id(), "'"));
+    }
+    if (sidecar->finished()) {
+      return precondition(absl::StrCat("Sidecar container '", sidecar->name, "' (", sidecar->id,
+                                       ") has already terminated"));
+    }
+  } else if ((*rec)->runtime() == nullptr || (*rec)->finished()) {
     return precondition(absl::StrCat("Sandbox ", (*rec)->id, " has already terminated"));
   }
   // The emulator keeps no per-Sandbox copy of a Volume that could be stale: there is

@@ -20,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "modal_proto/task_command_router.grpc.pb.h"
+#include "router/container_registry.h"
 #include "router/exec_registry.h"
 #include "server/core.h"
 
@@ -41,6 +42,7 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
 
   Core& core() { return core_; }
   ExecRegistry& execs() { return execs_; }
+  ContainerRegistry& containers() { return containers_; }
 
   // exec.cc
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStart);
@@ -55,6 +57,13 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecStdinStatus);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecWait);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskExecPoll);
+
+  // containers.cc (sidecars)
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerCreate);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerGet);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerList);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerTerminate);
+  MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerWait);
 
   // ready.cc
   grpc::Status SandboxWaitUntilReady(
@@ -112,6 +121,7 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
  private:
   Core& core_;
   ExecRegistry execs_;
+  ContainerRegistry containers_;
   std::atomic<std::uint64_t> stdio_break_every_{0};
   std::atomic<std::uint64_t> stdin_break_every_{0};
 

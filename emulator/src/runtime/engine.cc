@@ -519,6 +519,11 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
           "reach the host, and resource limits and network blocking are not enforced");
     }
   }
+  bool const joins_network = spec.network_namespace && *spec.network_namespace;
+  if (joins_network && spec.block_network) {
+    return absl::InvalidArgumentError(
+        "a sandbox joins another's network namespace or gets one of its own, not both");
+  }
   auto dir = make_sandbox_dir(spec.id, try_namespaces);
   if (!dir.ok()) return dir.status();
   std::string const tmp_dir = (*dir / "tmp").string();
@@ -584,6 +589,12 @@ absl::StatusOr<std::shared_ptr<Sandbox>> Engine::create_sandbox(SandboxSpec spec
       unsafe_warning_logged_ = true;
       started.reset();
     }
+  }
+  if (!started && joins_network) {
+    remove_dir();
+    return absl::FailedPreconditionError(
+        "sharing another sandbox's network namespace needs isolated sandboxes, which this "
+        "machine does not allow");
   }
   if (!started && !spec.volumes.empty()) {
     remove_dir();
@@ -788,12 +799,15 @@ absl::StatusOr<Engine::Started> Engine::launch_isolated(Entrypoint const& entry,
   for (MountStep& step : volume_steps(spec.volumes)) how.mounts.push_back(std::move(step));
   how.extra_namespaces = spec.block_network ? CLONE_NEWNET : 0;
   how.loopback_up = spec.block_network;
+  bool const joins_network = spec.network_namespace && *spec.network_namespace;
+  // The fd stays the spec's (the spawner only uses it until the init has entered it).
+  if (joins_network) how.join.push_back({spec.network_namespace->get(), CLONE_NEWNET});
   how.devpts_fd = started.devpts.get();
   how.cgroup_procs_fd = started.cgroup ? started.cgroup->procs_fd() : -1;
   how.keep_capabilities = sandbox_capabilities();
   started.workdir = process.workdir;
   started.isolated = true;
-  started.network_blocked = spec.block_network;
+  started.network_blocked = spec.block_network || joins_network;
   SpawnResult raw;
   auto launched = launch(std::move(process), how, &raw);
   std::lock_guard<std::mutex> lock(mu_);

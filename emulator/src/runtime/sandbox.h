@@ -85,6 +85,12 @@ struct SandboxSpec {
   /// fails to start (FAILED_PRECONDITION). A mount path that cannot be made (a component
   /// is a file, a read-only directory) is INVALID_ARGUMENT.
   std::vector<VolumeMount> volumes{};
+  /// The network namespace to run in instead of the host's (a duplicate of another
+  /// sandbox's, Sandbox::dup_network_namespace(), taking ownership): how a sidecar shares
+  /// its Sandbox's network. Its processes and execs then reach the other sandbox's on
+  /// 127.0.0.1, and network_blocked() is true. Isolated sandboxes only (else
+  /// FAILED_PRECONDITION); INVALID_ARGUMENT together with block_network.
+  std::shared_ptr<internal::UniqueFd> network_namespace{};
 };
 
 enum class SandboxOutcome {

@@ -199,6 +199,8 @@ MODAL_CHILD_CODE bool drop_capabilities(uint64_t keep) {
   return syscall(SYS_capset, &header, data) == 0;
 }
 
+MODAL_CHILD_CODE void enter_namespaces(ChildContext* c);
+
 // Runs in the child (shared address space and parent suspended, or a forked copy):
 // syscalls only.
 [[noreturn]] MODAL_CHILD_CODE void child_main(ChildContext* c) {
@@ -216,6 +218,7 @@ MODAL_CHILD_CODE bool drop_capabilities(uint64_t keep) {
     child_fail(c, "move into the sandbox's cgroup");
   }
   if (r.kind == SpawnRequest::Kind::kNewNamespaces) {
+    enter_namespaces(c);                   // before the mounts: nothing of them depends on it
     mode_t const umask_before = umask(0);  // modes in the steps are exact
     for (MountStep const& step : r.mounts) {
       if (!run_step(step) && !step.optional && !(step.unless_missing && errno == ENOENT)) {
@@ -269,8 +272,6 @@ MODAL_CHILD_CODE bool drop_capabilities(uint64_t keep) {
 }
 
 MODAL_CHILD_CODE int child_entry(void* arg) { child_main(static_cast<ChildContext*>(arg)); }
-
-MODAL_CHILD_CODE void enter_namespaces(ChildContext* c);
 
 // kRunSteps, in its only process (a vfork-like clone or a fork): enters the namespaces,
 // runs the steps and exits.

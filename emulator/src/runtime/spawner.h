@@ -98,7 +98,9 @@ struct SpawnRequest {
   std::vector<MountStep> mounts{};
   /// kNewNamespaces: bring the loopback interface up (a new network namespace).
   bool loopback_up = false;
-  /// kJoinNamespaces, kRunSteps: the namespaces to enter.
+  /// kJoinNamespaces, kRunSteps: the namespaces to enter. kNewNamespaces: namespaces the
+  /// new init enters first, instead of the ones it would otherwise share with the runtime
+  /// (a network namespace of another sandbox, for a sidecar).
   std::vector<NamespaceFd> join{};
   /// >= 0: a cgroup.procs file the process writes "0" to (moving itself there) first.
   int cgroup_procs_fd = -1;
