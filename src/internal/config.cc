@@ -52,10 +52,10 @@ Profile read_profile(toml::table const& table, std::string const& path, std::str
   p.image_builder_version = get("image_builder_version");
   p.loglevel = get("loglevel");
   if (auto node = table.get("sandbox_v2")) {
-    if (auto b = node->value<bool>()) {
-      p.sandbox_v2 = *b;
-    } else if (auto text = node->value<std::string>()) {
-      p.sandbox_v2 = parse_boolean_flag(*text);
+    if (auto const* b = node->as_boolean()) {
+      p.sandbox_v2 = b->get();
+    } else if (auto const* text = node->as_string()) {
+      p.sandbox_v2 = parse_boolean_flag(text->get());
     } else {
       throw ConfigError(
           "invalid config file " + path + " line " + std::to_string(node->source().begin.line) +

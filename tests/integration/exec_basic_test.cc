@@ -304,7 +304,7 @@ TEST_F(ExecBasicTest, ClientCloseEndsABlockedReadAndWaitWithinASecond) {
 
 TEST_F(ExecBasicTest, OneRouterSessionPerSandbox) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(sb().exec({"true"}).wait(), 0);
-  EXPECT_EQ(received("TaskGetCommandRouterAccess"), 1u);
+  EXPECT_EQ(received("TaskGetCommandRouterAccess"), session_fetches());
   // Router calls carry the bearer JWT and none of the control-plane headers.
   auto calls = emu().received_calls("TaskExecStart");
   ASSERT_FALSE(calls.empty());
@@ -315,7 +315,7 @@ TEST_F(ExecBasicTest, OneRouterSessionPerSandbox) {
   // Another Sandbox has its own session.
   auto other = create();
   EXPECT_EQ(other.exec({"true"}).wait(), 0);
-  EXPECT_EQ(received("TaskGetCommandRouterAccess"), 2u);
+  EXPECT_EQ(received("TaskGetCommandRouterAccess"), session_fetches(2));
   other.terminate();
 }
 

@@ -2,7 +2,9 @@
 #ifndef MODAL_TESTS_INTEGRATION_EXEC_TEST_UTIL_H
 #define MODAL_TESTS_INTEGRATION_EXEC_TEST_UTIL_H
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -45,6 +47,21 @@ class ExecTest : public EmulatorTest {
   }
 
   virtual SandboxCreateParams create_params() { return {}; }
+
+  /// Whether sb() is a V2 Sandbox (the client's default): its create reply carried the
+  /// router access, so the first router session fetches none with
+  /// TaskGetCommandRouterAccess (refreshes still do).
+  bool v2() const {
+    auto const& id = sandbox_->sandbox_id();
+    bool const v1 = id.size() == 25 && id.rfind("sb-", 0) == 0 &&
+                    std::all_of(id.begin() + 3, id.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) != 0;
+                    });
+    return !v1;
+  }
+  /// TaskGetCommandRouterAccess calls that opening `sessions` router sessions of Sandboxes
+  /// like sb() takes: one each for V1, none for V2.
+  std::size_t session_fetches(std::size_t sessions = 1) const { return v2() ? 0 : sessions; }
 
   Sandbox create() {
     return client_->sandboxes().create(app_, client_->images().from_registry("alpine:3.21"),
