@@ -417,5 +417,59 @@ TEST_F(SandboxV2Test, MemorySnapshotsThroughTheRouterAreRefusedWithTheReason) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// npm modal 0.11 creates a V2 Sandbox's sidecars through the control plane: the same
+// sidecar as the router's TaskContainerCreate, from the definition's fields.
+TEST_F(SandboxV2Test, SandboxContainerCreateV2StartsASidecar) {
+  auto sb = create_v2(v2_request({"sleep", "100"}));
+  modal::client::SandboxContainerCreateV2Request req;
+  req.set_sandbox_id(sb.sandbox_id());
+  req.set_container_name("side");
+  req.mutable_definition()->set_image_id(image_id_);
+  for (char const* a : {"sleep", "100"}) req.mutable_definition()->add_entrypoint_args(a);
+  (*req.mutable_ephemeral_secrets()->mutable_contents())["A"] = "from-ephemeral";
+  (*req.add_secret_sources()->mutable_env()->mutable_contents())["B"] = "from-source";
+  modal::client::SandboxContainerCreateV2Response created;
+  auto st = stub().SandboxContainerCreateV2(ctx().get(), req, &created);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(created.container_name(), "side");
+  ASSERT_FALSE(created.container_id().empty());
+
+  // The router knows it, and an exec in it sees its environment.
+  tcr::TaskContainerGetRequest get;
+  get.set_task_id(sb.task_id());
+  get.set_container_name("side");
+  tcr::TaskContainerGetResponse got;
+  ASSERT_TRUE(
+      router_->TaskContainerGet(rctx(sb.command_router_access().jwt()).get(), get, &got).ok());
+  EXPECT_EQ(got.container().container_id(), created.container_id());
+  tcr::TaskExecStartRequest start;
+  start.set_task_id(sb.task_id());
+  start.set_exec_id("in-side");
+  start.set_container_id(created.container_id());
+  for (char const* a : {"sh", "-c", "echo $A $B"}) start.add_command_args(a);
+  start.set_stdout_config(tcr::TASK_EXEC_STDOUT_CONFIG_PIPE);
+  tcr::TaskExecStartResponse started;
+  st = router_->TaskExecStart(rctx(sb.command_router_access().jwt()).get(), start, &started);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  tcr::TaskExecStdioReadRequest read;
+  read.set_task_id(sb.task_id());
+  read.set_exec_id("in-side");
+  read.set_file_descriptor(tcr::TASK_EXEC_STDIO_FILE_DESCRIPTOR_STDOUT);
+  auto c = rctx(sb.command_router_access().jwt());
+  auto reader = router_->TaskExecStdioRead(c.get(), read);
+  std::string out;
+  tcr::TaskExecStdioReadResponse msg;
+  while (reader->Read(&msg)) out += msg.data();
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(out, "from-ephemeral from-source\n");
+
+  // The same name again is ALREADY_EXISTS; a V1 Sandbox's id is not this backend's.
+  EXPECT_EQ(stub().SandboxContainerCreateV2(ctx().get(), req, &created).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  req.set_sandbox_id(create_v1({"sleep", "100"}));
+  EXPECT_EQ(stub().SandboxContainerCreateV2(ctx().get(), req, &created).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace modal::emulator::testing

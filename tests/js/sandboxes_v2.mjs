@@ -1,6 +1,6 @@
-// V2 Sandboxes through the API only npm modal 0.11 has (experimentalCreate,
-// experimentalFromName, includeTerminated, experimentalList): run in the 0.11 runs only
-// (tests/js/CMakeLists.txt), with V2 on or off, since these calls pick V2 explicitly.
+// What only npm modal 0.11 has: V2 Sandboxes through experimentalCreate,
+// experimentalFromName, includeTerminated and experimentalList, and sidecars. Run in the
+// 0.11 runs only (tests/js/CMakeLists.txt), with V2 on and off.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -59,6 +59,27 @@ test("experimentalFromName and includeTerminated; experimentalList", async () =>
   assert.deepEqual(listed, [running.sandboxId]);
   await running.terminate();
   assert.equal(await running.wait(), 137);
+});
+
+test("experimentalSidecars: create (control plane for V2, router for V1), exec, list, terminate", async () => {
+  // sandboxes.create makes a V2 Sandbox unless MODAL_SANDBOX_V2=0: 0.11 then creates the
+  // sidecar with SandboxContainerCreateV2, else with the router's TaskContainerCreate.
+  const app = await modal.apps.fromName("js-conformance-v2", { createIfMissing: true });
+  const image = await modal.images.fromRegistry("alpine:3.21").build(app);
+  const sb = await modal.sandboxes.create(app, image, { command: ["sleep", "60"] });
+  const side = await sb.experimentalSidecars.create("side", image, {
+    command: ["sleep", "60"],
+    env: { SIDE: "car" },
+  });
+  const p = await side.exec(["sh", "-c", "echo $SIDE"]);
+  assert.equal(await p.stdout.readText(), "car\n");
+  assert.equal(await p.wait(), 0);
+  const names = (await sb.experimentalSidecars.list()).map((c) => c.containerName);
+  assert.deepEqual(names, ["side"]);
+  assert.equal(await side.poll(), null);
+  await side.terminate();
+  assert.equal(await side.wait(), 137);
+  await sb.terminate();
 });
 
 test.after(() => modal.close());

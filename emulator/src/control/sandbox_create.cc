@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/secret_sources.h"
+#include "modal_proto/task_command_router.pb.h"
+#include "router/router.h"
 #include "runtime/volume_tree.h"
 #include "server/call_scope.h"
 #include "server/status.h"
@@ -251,6 +253,39 @@ grpc::Status SandboxHandlers::SandboxCreateV2(grpc::ServerContext* ctx,
   access->set_jwt(core_.issue_router_token(sb.task_id));
   // Tunnels exist `tunnel_delay` after the start (SandboxGetTunnels waits for them).
   if (core_.options().tunnel_delay.count() <= 0) fill_tunnels(sb, resp->mutable_tunnels());
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxHandlers::SandboxContainerCreateV2(
+    grpc::ServerContext* ctx, modal::client::SandboxContainerCreateV2Request const* req,
+    modal::client::SandboxContainerCreateV2Response* resp) {
+  CallScope scope(core_, ctx, "SandboxContainerCreateV2", Plane::kControl);
+  if (!scope.ok()) return scope.status();
+  if (router_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no router serves sidecars here");
+  }
+  auto found = get_sandbox(req->sandbox_id(), SandboxApi::kV2);
+  if (!found.ok()) return to_grpc(found.status());
+  auto const& def = req->definition();
+  modal::task_command_router::TaskContainerCreateRequest create;
+  create.set_task_id((*found)->task_id);
+  create.set_container_name(req->container_name());
+  create.set_image_id(def.image_id());
+  for (auto const& a : def.entrypoint_args()) create.add_args(a);
+  if (def.has_workdir()) create.set_workdir(def.workdir());
+  for (auto const& id : def.secret_ids()) create.add_secret_ids(id);
+  *create.mutable_volume_mounts() = def.volume_mounts();
+  if (def.has_network_access()) *create.mutable_network_access() = def.network_access();
+  if (def.has_pty_info()) *create.mutable_pty_info() = def.pty_info();
+  if (def.resources().memory_mb() > 0) {
+    create.set_memory_reserve_consume_mib(def.resources().memory_mb());
+  }
+  for (auto const& [k, v] : req->ephemeral_secrets().contents()) (*create.mutable_env())[k] = v;
+  *create.mutable_secret_sources() = req->secret_sources();
+  modal::task_command_router::TaskContainerCreateResponse created;
+  if (auto st = router_->create_container(create, &created); !st.ok()) return st;
+  resp->set_container_id(created.container_id());
+  resp->set_container_name(created.container_name());
   return grpc::Status::OK;
 }
 

@@ -13,10 +13,11 @@ namespace modal::emulator {
 
 /// Declares the override of a V2 twin `Rpc` whose messages are those of the V1 RPC `V1`
 /// (SandboxWaitV2 takes a SandboxWaitRequest).
-#define MODAL_EMULATOR_V2_RPC(Rpc, V1)                                                 \
+#define MODAL_EMULATOR_V2_RPC(Rpc, V1)                                                \
   grpc::Status Rpc(grpc::ServerContext* ctx, ::modal::client::V1##Request const* req, \
                    ::modal::client::V1##Response* resp) override
 
+class Router;
 class SandboxRecord;
 
 /// Which of Modal's two Sandbox APIs a Sandbox belongs to. Both run on the same machinery
@@ -39,6 +40,11 @@ class SandboxHandlers : public DomainHandlers {
   // sandbox_create.cc
   MODAL_EMULATOR_UNARY_RPC(SandboxCreate);
   MODAL_EMULATOR_UNARY_RPC(SandboxCreateV2);
+  /// A sidecar of a V2 Sandbox through the control plane (what npm modal 0.11 sends for V2
+  /// Sandboxes): the router's TaskContainerCreate with the definition's fields.
+  MODAL_EMULATOR_UNARY_RPC(SandboxContainerCreateV2);
+  /// The router that runs sidecars (set once, before serving).
+  void set_router(Router* router) { router_ = router; }
 
   // sandboxes.cc: lifecycle
   MODAL_EMULATOR_UNARY_RPC(SandboxGetTaskId);
@@ -77,6 +83,8 @@ class SandboxHandlers : public DomainHandlers {
   /// found" (the other backend does not know it).
   absl::StatusOr<std::shared_ptr<SandboxRecord>> get_sandbox(std::string_view sandbox_id,
                                                              SandboxApi api) const;
+
+  Router* router_ = nullptr;
 
   // The shared implementations (`rpc`: the RPC's short name, for CallScope).
   grpc::Status get_task_id(std::string_view rpc, SandboxApi api, grpc::ServerContext* ctx,

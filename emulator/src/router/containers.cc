@@ -215,6 +215,12 @@ grpc::Status Router::TaskContainerCreate(grpc::ServerContext* ctx,
                                          tcr::TaskContainerCreateResponse* resp) {
   CallScope scope(core_, ctx, "TaskContainerCreate", Plane::kRouter);
   if (auto st = authorize(scope, ctx, req->task_id()); !st.ok()) return st;
+  return create_container(*req, resp);
+}
+
+grpc::Status Router::create_container(tcr::TaskContainerCreateRequest const& request,
+                                      tcr::TaskContainerCreateResponse* resp) {
+  auto const* req = &request;
   if (auto st = validate_create(*req); !st.ok()) return st;
   auto found = core_.sandboxes().get_by_task(req->task_id());
   if (!found.ok()) return to_grpc(found.status());

@@ -60,6 +60,10 @@ class Router final : public modal::task_command_router::TaskCommandRouter::Servi
 
   // containers.cc (sidecars)
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerCreate);
+  /// TaskContainerCreate after its authorization: also what the control plane's
+  /// SandboxContainerCreateV2 (npm modal 0.11's way for V2 Sandboxes) comes to.
+  grpc::Status create_container(modal::task_command_router::TaskContainerCreateRequest const& req,
+                                modal::task_command_router::TaskContainerCreateResponse* resp);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerGet);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerList);
   MODAL_EMULATOR_ROUTER_UNARY_RPC(TaskContainerTerminate);

@@ -47,6 +47,7 @@ class Emulator::Impl {
  public:
   explicit Impl(EmulatorOptions options)
       : core_(std::move(options)), control_plane_(core_), router_(core_) {
+    control_plane_.set_router(&router_);  // SandboxContainerCreateV2 starts sidecars there
     tune_allocator_for_streaming();
     grpc::ServerBuilder builder;
     std::string const& host = core_.options().host;
