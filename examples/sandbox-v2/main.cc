@@ -37,8 +37,8 @@ int main() try {
 
   //! [v2-from-name]
   // Finished: a plain lookup finds nothing, include_terminated finds the latest.
-  modal::Sandbox last = client.sandboxes().experimental_from_name(app.name, "v2-demo",
-                                                                  {.include_terminated = true});
+  modal::Sandbox last =
+      client.sandboxes().experimental_from_name(app.name, "v2-demo", {.include_terminated = true});
   std::cout << "found the finished one: " << (last.sandbox_id() == sb.sandbox_id()) << "\n";
   //! [v2-from-name]
 
