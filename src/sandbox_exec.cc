@@ -45,8 +45,9 @@ void validate_exec(std::vector<std::string> const& argv, SandboxExecParams const
   }
   if (params.timeout) {
     auto const ms = params.timeout->count();
-    if (ms < 0)
+    if (ms < 0) {
       throw InvalidError("timeout must be non-negative, got " + std::to_string(ms) + " ms");
+    }
     if (ms % 1000 != 0) {
       throw InvalidError("timeout must be a whole number of seconds, got " + std::to_string(ms) +
                          " ms");
@@ -169,8 +170,7 @@ ContainerProcess exec_in_container(SandboxState& s, std::vector<std::string> arg
   // from_map Secrets travel as plain variables (params.env wins); the others by id.
   std::map<std::string, std::string> env;
   std::vector<std::string> secret_ids;
-  for (std::size_t i = 0; i < params.secrets.size(); ++i) {
-    auto const& secret = params.secrets[i];
+  for (auto const& secret : params.secrets) {
     if (internal::SecretState::is_from_map(secret)) {
       for (auto const& [k, v] : internal::SecretState::entries_of(secret)) env[k] = v;
     } else {

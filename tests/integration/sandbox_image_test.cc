@@ -35,7 +35,7 @@ TEST_F(SandboxTest, ImagesAreBuiltLazilyOnceAndReused) {
   EXPECT_THAT(img.image_id(), ::testing::MatchesRegex("im-[0-9A-Za-z]{22}"));
   EXPECT_EQ(emu().received_calls("ImageGetOrCreate").size(), 1u);
   EXPECT_GE(emu().received_calls("ImageJoinStreaming").size(), 1u);
-  auto copy = img;
+  auto copy = img;  // NOLINT(performance-unnecessary-copy-initialization): a copy on purpose
   auto sb2 = c().sandboxes().create(app(), copy, {.command = {"true"}});
   EXPECT_EQ(emu().received_calls("ImageGetOrCreate").size(), 1u);
   EXPECT_EQ(img.build(app()), img.image_id());
@@ -109,6 +109,7 @@ TEST_F(SandboxTest, RegistryCredentialsComeFromASecret) {
 TEST_F(SandboxTest, ConcurrentFirstUsesBuildOnce) {
   auto img = c().images().from_registry("alpine:3.20");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::vector<std::string> ids(4);
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] { ids[static_cast<std::size_t>(i)] = img.build(app()); });

@@ -80,7 +80,7 @@ TEST_F(SandboxTest, EveryCallAfterDetachThrowsClientClosedButTheSandboxRuns) {
 
 TEST_F(SandboxTest, ClosedClientFailsSandboxCalls) {
   auto sb = create({.command = {"sleep", "30"}});
-  auto id = sb.sandbox_id();
+  auto const& id = sb.sandbox_id();
   c().close();
   EXPECT_THROW(sb.poll(), ClientClosedError);
   EXPECT_THROW(c().sandboxes().from_id(id), ClientClosedError);
@@ -208,6 +208,7 @@ TEST_F(SandboxTest, TagsAreSetAtCreationAndReplaced) {
   sb.terminate();
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): iterating needs a non-const Range
 std::vector<std::string> ids_of(SandboxRange range) {
   std::vector<std::string> out;
   for (Sandbox const& sb : range) out.push_back(sb.sandbox_id());
@@ -249,12 +250,13 @@ class SandboxListPagingTest : public SandboxTest {
 
 TEST_F(SandboxListPagingTest, PagesByBeforeTimestamp) {
   std::vector<Sandbox> sandboxes;
+  sandboxes.reserve(5);
   for (int i = 0; i < 5; ++i) sandboxes.push_back(create({.tags = {{"paged", "yes"}}}));
   emu().clear_received_calls();
   auto const ids = ids_of(c().sandboxes().list({.app_id = app().app_id}));
   std::vector<std::string> expected;
-  for (auto it = sandboxes.rbegin(); it != sandboxes.rend(); ++it)
-    expected.push_back(it->sandbox_id());
+  expected.reserve(sandboxes.size());
+  for (std::size_t i = sandboxes.size(); i-- > 0;) expected.push_back(sandboxes[i].sandbox_id());
   EXPECT_EQ(ids, expected);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
   // Pages of 2, 2, 1, then an empty page ends the iteration.

@@ -139,6 +139,7 @@ TEST_F(SandboxV2Test, FromNameLooksUpV2ThenV1AndIncludeTerminatedFindsTheLatest)
 TEST_F(SandboxV2Test, V1ListingSkipsV2SandboxesAndExperimentalListHasBoth) {
   auto v1 = client_with(false).sandboxes().create(app(), image(), {.command = {"sleep", "30"}});
   auto v2 = client_with(true).sandboxes().create(app(), image(), {.command = {"sleep", "30"}});
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): iterating needs a non-const Range
   auto ids = [](SandboxRange range) {
     std::vector<std::string> out;
     for (Sandbox const& sb : range) out.push_back(sb.sandbox_id());

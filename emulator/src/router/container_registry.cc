@@ -98,10 +98,12 @@ std::shared_ptr<SidecarRecord> ContainerRegistry::find_by_name(std::string_view 
   auto it = by_task_.find(task_id);
   if (it == by_task_.end()) return nullptr;
   std::shared_ptr<SidecarRecord> newest_finished;
-  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
-    if ((*r)->name != name) continue;
-    if (!(*r)->finished()) return *r;
-    if (newest_finished == nullptr) newest_finished = *r;
+  auto const& all = it->second;
+  for (std::size_t i = all.size(); i-- > 0;) {  // newest first
+    auto const& r = all[i];
+    if (r->name != name) continue;
+    if (!r->finished()) return r;
+    if (newest_finished == nullptr) newest_finished = r;
   }
   return include_terminated ? newest_finished : nullptr;
 }

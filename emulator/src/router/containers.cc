@@ -40,12 +40,12 @@ constexpr double kMaxWaitSecs = 60;
 /// Blocking waits are cut into slices this long to notice cancellation and shutdown.
 constexpr auto kSlice = std::chrono::milliseconds(100);
 
-grpc::Status invalid(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status invalid(std::string const& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
-grpc::Status precondition(std::string message) {
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::move(message));
+grpc::Status precondition(std::string const& message) {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message);
 }
 
 grpc::Status container_not_found(std::string_view what, std::string_view task_id) {
@@ -245,7 +245,7 @@ grpc::Status Router::create_container(tcr::TaskContainerCreateRequest const& req
 
   auto created = containers_.create(
       req->task_id(), req->container_name(),
-      [&](std::string id) -> absl::StatusOr<std::shared_ptr<SidecarRecord>> {
+      [&](std::string const& id) -> absl::StatusOr<std::shared_ptr<SidecarRecord>> {
         auto env = sidecar_environment(core_, *sandbox, *req, *image, id);
         if (!env.ok()) return env.status();
         runtime::SandboxSpec spec;
