@@ -174,29 +174,25 @@ Range<LogEntry> tail_range(std::shared_ptr<LogScope const> scope, int entries,
       });
 }
 
-/// FunctionCallGetInfo, retried while the call is not found yet (5 times, 1 s apart).
+/// FunctionCallGetInfo, asked up to 5 times 1 s apart while the call is not found yet (as
+/// Modal's Go SDK), through the shared retry engine.
 pb::FunctionCallInfo call_info(LogScope const& scope) {
-  auto& client = *scope.client;
   pb::FunctionCallGetInfoRequest req;
   req.set_function_id(scope.function_id);
   req.set_function_call_id(scope.function_call_id);
-  for (int attempt = 1;; ++attempt) {
-    pb::FunctionCallGetInfoResponse resp;
-    auto status = client.try_call(rpc::FunctionCallGetInfo, req, &resp);
-    if (status.ok()) return resp.info();
-    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
-      internal::throw_rpc_error(status, rpc::FunctionCallGetInfo.name);
-    }
-    if (attempt == kCallInfoAttempts) {
-      throw NotFoundError("Function call '" + scope.function_call_id + "' not found",
-                          StatusCode::kNotFound, std::string(rpc::FunctionCallGetInfo.name));
-    }
-    auto& timer = client.timer();
-    if (timer.sleep_until(timer.now() + kCallPollInterval, client.scope(), {}) ==
-        internal::Wake::kCancelled) {
-      client.throw_if_closed();
-    }
-  }
+  internal::CallOptions opts;
+  opts.not_found = "Function call '" + scope.function_call_id + "' not found";
+  opts.adjust_policy = [](internal::RetryPolicy& policy) {
+    policy.max_retries = kCallInfoAttempts - 1;
+    policy.initial_delay = kCallPollInterval;
+    policy.factor = 1;
+    policy.max_delay = kCallPollInterval;
+    policy.retryable = [](grpc::Status const& status) {
+      return status.error_code() == grpc::StatusCode::NOT_FOUND ||
+             internal::is_retryable(status.error_code());
+    };
+  };
+  return scope.client->call(rpc::FunctionCallGetInfo, req, opts).info();
 }
 
 /// Whether every input of the call finished; false when that cannot be told now

@@ -70,6 +70,7 @@ RetryPolicy CallPipeline::unary_policy(CallOptions const& opts) const {
   if (opts.max_retries) policy.max_retries = *opts.max_retries;
   auto const timeout = opts.timeout ? opts.timeout : settings_.options().rpc_timeout;
   if (timeout) policy.attempt_timeout = *timeout;
+  if (opts.adjust_policy) opts.adjust_policy(policy);
   return policy;
 }
 

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,9 @@ struct CallOptions {
   CallControl control{};
   /// The scope the call belongs to when narrower than the Client's (a Sandbox's).
   CancelScope const* scope = nullptr;
+  /// Adjusts this call's retry policy (after max_retries and timeout are applied), e.g. a
+  /// lookup that is retried while the object is not found yet. Empty: none.
+  std::function<void(RetryPolicy&)> adjust_policy{};
 };
 
 /// Throws the modal::Error for a failed call, with the summaries of `opts`.
