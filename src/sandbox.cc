@@ -413,15 +413,8 @@ Sandbox SandboxService::experimental_create(App const& app, Image const& image,
   ids.image_id = internal::ImageState::ensure_built(image, app);
   // V2 takes variables natively: from_map Secrets and env (which wins) travel as
   // ephemeral_secrets, not as ephemeral Secrets; named Secrets by id (as the Go SDK).
-  std::map<std::string, std::string> ephemeral;
-  for (auto const& secret : params.secrets) {
-    if (internal::SecretState::is_from_map(secret)) {
-      for (auto const& [k, v] : internal::SecretState::entries_of(secret)) ephemeral[k] = v;
-    } else {
-      ids.secret_ids.push_back(internal::SecretState::ensure_id(secret));
-    }
-  }
-  for (auto const& [k, v] : params.env) ephemeral[k] = v;
+  auto [ephemeral, secret_ids] = internal::SecretState::split(params.secrets, params.env);
+  ids.secret_ids = std::move(secret_ids);
   for (auto const& [path, mount] : params.cloud_bucket_mounts) {
     if (mount.params.secret) {
       ids.bucket_secret_ids[path] = internal::SecretState::ensure_id(*mount.params.secret);

@@ -168,16 +168,7 @@ ContainerProcess exec_in_container(SandboxState& s, std::vector<std::string> arg
   s.ensure_usable();
 
   // from_map Secrets travel as plain variables (params.env wins); the others by id.
-  std::map<std::string, std::string> env;
-  std::vector<std::string> secret_ids;
-  for (auto const& secret : params.secrets) {
-    if (internal::SecretState::is_from_map(secret)) {
-      for (auto const& [k, v] : internal::SecretState::entries_of(secret)) env[k] = v;
-    } else {
-      secret_ids.push_back(internal::SecretState::ensure_id(secret));
-    }
-  }
-  for (auto const& [k, v] : params.env) env[k] = v;
+  auto [env, secret_ids] = internal::SecretState::split(params.secrets, params.env);
 
   auto router = s.router_client();
 

@@ -18,6 +18,20 @@ std::string Secret::secret_id() const {
 
 std::string const& Secret::name() const { return state_->name; }
 
+internal::SecretState::Split internal::SecretState::split(
+    std::vector<Secret> const& secrets, std::map<std::string, std::string> const& env) {
+  Split out;
+  for (auto const& secret : secrets) {
+    if (is_from_map(secret)) {
+      for (auto const& [k, v] : entries_of(secret)) out.env[k] = v;
+    } else {
+      out.secret_ids.push_back(ensure_id(secret));
+    }
+  }
+  for (auto const& [k, v] : env) out.env[k] = v;
+  return out;
+}
+
 std::string internal::SecretState::ensure_id(Secret const& secret) {
   auto& s = *secret.state_;
   std::lock_guard lock(s.mu);  // one creation at a time; others then see the id

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "modal/secret.h"
 
@@ -37,6 +38,16 @@ struct SecretState {
   static std::map<std::string, std::string> const& entries_of(Secret const& secret) {
     return secret.state_->entries;
   }
+
+  /// An environment as plain variables plus Secrets by id (how exec, sidecars and V2
+  /// Sandboxes send one): the entries of from_map Secrets in order, then `env`, which wins;
+  /// the ids of the other Secrets in order (hydrated with ensure_id). @throws modal::Error.
+  struct Split {
+    std::map<std::string, std::string> env{};
+    std::vector<std::string> secret_ids{};
+  };
+  static Split split(std::vector<Secret> const& secrets,
+                     std::map<std::string, std::string> const& env);
 };
 
 }  // namespace modal::internal

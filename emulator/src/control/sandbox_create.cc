@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "control/definitions.h"
 #include "control/secret_sources.h"
 #include "modal_proto/task_command_router.pb.h"
 #include "router/router.h"
@@ -23,15 +23,6 @@ namespace modal::emulator {
 namespace {
 
 constexpr std::uint32_t kMaxTimeoutSecs = 24 * 3600;
-constexpr std::size_t kMaxNameLength = 64;
-
-bool valid_object_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
-}
 
 /// Workdir, timeouts and name.
 grpc::Status validate_basics(modal::client::Sandbox const& def) {
@@ -53,13 +44,6 @@ grpc::Status validate_basics(modal::client::Sandbox const& def) {
                      "periods and underscores, and be at most 64 characters"));
   }
   return grpc::Status::OK;
-}
-
-/// A mount path as the key of a mount: lexically normal, no trailing '/'.
-std::string mount_key(std::string const& path) {
-  std::string out = std::filesystem::path(path).lexically_normal().string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
 }
 
 /// Open ports (in range, and none with a blocked network) and mount paths (absolute).
@@ -130,16 +114,9 @@ absl::StatusOr<ImageRecord> check_image(Core& core, modal::client::Sandbox const
 absl::Status check_mounts_and_proxy(Core& core, modal::client::Sandbox const& def,
                                     std::vector<runtime::VolumeMount>* volumes) {
   for (auto const& m : def.volume_mounts()) {
-    auto volume = core.volumes().get(m.volume_id());
-    if (!volume.ok()) return volume.status();
-    auto tree =
-        runtime::open_volume_tree(volume->dir, m.has_sub_path() ? m.sub_path() : "", m.read_only());
-    if (!tree.ok()) {
-      if (tree.status().code() != absl::StatusCode::kInvalidArgument) return tree.status();
-      return absl::InvalidArgumentError(
-          absl::StrCat("Volume ", volume->id, ": ", tree.status().message()));
-    }
-    volumes->push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
+    auto mount = resolve_volume_mount(core, m);
+    if (!mount.ok()) return mount.status();
+    volumes->push_back(*std::move(mount));
   }
   // A bucket the emulator maps to a local directory (EmulatorOptions::buckets) is mounted
   // like a Volume, its key_prefix as the sub path; any other is accepted and not mounted.

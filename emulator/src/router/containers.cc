@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,12 +14,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "control/definitions.h"
 #include "control/secret_sources.h"
 #include "router/container_registry.h"
 #include "router/router.h"
 #include "runtime/runtime.h"
 #include "runtime/sandbox.h"
-#include "runtime/volume_tree.h"
 #include "server/call_scope.h"
 #include "server/status.h"
 #include "store/sandbox_registry.h"
@@ -34,7 +33,6 @@ using modal::client::NetworkAccess;
 
 /// As for exec arguments (Modal's SDKs check the same bound).
 constexpr std::size_t kMaxArgsBytes = 65536;
-constexpr std::size_t kMaxNameLength = 64;
 /// Longest TaskContainerWait (the SDKs ask for 10 s).
 constexpr double kMaxWaitSecs = 60;
 /// Blocking waits are cut into slices this long to notice cancellation and shutdown.
@@ -60,23 +58,12 @@ grpc::Status validate_name(std::string_view name) {
   if (name == kMainContainerName) {
     return invalid("the container name \"main\" is reserved for the Sandbox's main container");
   }
-  bool const ok =
-      name.size() <= kMaxNameLength && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.';
-      });
-  if (!ok) {
+  if (!valid_object_name(name)) {
     return invalid(absl::StrCat("Invalid container name '", std::string(name),
                                 "': names may contain only alphanumeric characters, dashes, "
                                 "periods and underscores, and be at most 64 characters"));
   }
   return grpc::Status::OK;
-}
-
-std::string mount_key(std::string const& path) {
-  std::string out = std::filesystem::path(path).lexically_normal().string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
 }
 
 grpc::Status validate_create(tcr::TaskContainerCreateRequest const& req) {
@@ -142,16 +129,9 @@ absl::StatusOr<std::vector<runtime::VolumeMount>> resolve_volumes(
     Core& core, tcr::TaskContainerCreateRequest const& req) {
   std::vector<runtime::VolumeMount> out;
   for (auto const& m : req.volume_mounts()) {
-    auto volume = core.volumes().get(m.volume_id());
-    if (!volume.ok()) return volume.status();
-    auto tree =
-        runtime::open_volume_tree(volume->dir, m.has_sub_path() ? m.sub_path() : "", m.read_only());
-    if (!tree.ok()) {
-      if (tree.status().code() != absl::StatusCode::kInvalidArgument) return tree.status();
-      return absl::InvalidArgumentError(
-          absl::StrCat("Volume ", volume->id, ": ", tree.status().message()));
-    }
-    out.push_back(runtime::VolumeMount{*std::move(tree), mount_key(m.mount_path())});
+    auto mount = resolve_volume_mount(core, m);
+    if (!mount.ok()) return mount.status();
+    out.push_back(*std::move(mount));
   }
   return out;
 }
